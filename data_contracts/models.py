@@ -1,0 +1,334 @@
+"""The domain's contracts as pydantic v2 models (one source of truth).
+
+JSON Schemas (data_contracts/schemas/) and the tabular import schemas
+(data_contracts/tabular.py) are derived from these classes. No contract carries a
+name, an address or a national register number: beneficiaries are pseudonymous.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from data_contracts.enums import (
+    JOB_CONTRACTS,
+    ActorRole,
+    AgeBand,
+    CefrLevel,
+    ContractType,
+    EducationLevel,
+    EmployerKind,
+    Gender,
+    LicenceCategory,
+    OpportunityKind,
+    OpportunitySource,
+    Origin,
+    OutcomeType,
+    RefusalReason,
+    Shift,
+    SkillEvidence,
+    TrajectoryPhase,
+    TransportMode,
+)
+from data_contracts.types import (
+    EscoOccupationUri,
+    ExternalId,
+    Hours,
+    IscoCode,
+    LanguageCode,
+    LongText,
+    Postcode,
+    RomeCode,
+    ShortText,
+    SkillId,
+)
+
+SCHEMA_VERSION = "1.0.0"
+
+
+class Contract(BaseModel):
+    """Base of every contract: strict about unknown fields (data minimisation)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=False)
+
+
+def _string_to_mapping(key: str) -> Any:
+    """Allow a bare string where a small object is expected ({key: string})."""
+
+    def convert(value: Any) -> Any:
+        return {key: value} if isinstance(value, str) else value
+
+    return convert
+
+
+class SkillRef(Contract):
+    """A taxonomy skill required or offered by an opportunity."""
+
+    id: SkillId
+    label: str | None = Field(default=None, max_length=300)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return _string_to_mapping("id")(value)
+
+
+class ProfileSkill(SkillRef):
+    """A skill of a beneficiary, with a level (1 notions … 4 expert) and its evidence."""
+
+    level: int = Field(default=2, ge=1, le=4)
+    evidence: SkillEvidence = SkillEvidence.DECLARED
+
+
+class Occupation(Contract):
+    """The occupation of an opportunity in ROME and/or ESCO terms."""
+
+    rome_code: RomeCode | None = None
+    esco_uri: EscoOccupationUri | None = None
+    isco_code: IscoCode | None = None
+
+
+class Location(Contract):
+    """Where an opportunity takes place (postcode required; commune and point optional)."""
+
+    postcode: Postcode
+    commune: str | None = Field(default=None, max_length=100)
+    lat: float | None = Field(default=None, ge=49.4, le=51.6)
+    lng: float | None = Field(default=None, ge=2.5, le=6.5)
+
+
+class Prerequisites(Contract):
+    """Hard requirements an applicant must meet."""
+
+    driving_licence: LicenceCategory | None = None
+    french_level: CefrLevel | None = None
+    education_level: EducationLevel | None = None
+    article_60_eligibility: bool = False
+
+
+class Opportunity(Contract):
+    """A job offer, an internship place or a training module."""
+
+    id: ExternalId
+    kind: OpportunityKind
+    title: ShortText
+    description: LongText = ""
+    occupation: Occupation = Field(default_factory=Occupation)
+    required_skills: list[SkillRef] = Field(default_factory=list, max_length=60)
+    optional_skills: list[SkillRef] = Field(default_factory=list, max_length=60)
+    taught_skills: list[SkillRef] = Field(
+        default_factory=list, max_length=60, description="Skills a training module or internship teaches."
+    )
+    employer_id: ExternalId | None = None
+    provider: str | None = Field(default=None, max_length=200)
+    location: Location
+    contract_type: ContractType
+    hours_per_week: Hours | None = None
+    shifts: list[Shift] = Field(default_factory=list)
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    places_available: int = Field(default=1, ge=0, le=10_000)
+    prerequisites: Prerequisites = Field(default_factory=Prerequisites)
+    source: OpportunitySource
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    reserved_for_cpas: ExternalId | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date avant start_date / end_date is before start_date")
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("valid_until avant valid_from / valid_until is before valid_from")
+        expected = {
+            OpportunityKind.TRAINING: {ContractType.FORMATION},
+            OpportunityKind.INTERNSHIP: {ContractType.STAGE},
+            OpportunityKind.JOB_OFFER: set(JOB_CONTRACTS),
+        }[self.kind]
+        if self.contract_type not in expected:
+            allowed = ", ".join(sorted(c.value for c in expected))
+            raise ValueError(
+                f"contract_type {self.contract_type.value} incompatible avec kind {self.kind.value} "
+                f"(attendu / expected: {allowed})"
+            )
+        if self.contract_type is ContractType.ARTICLE_60 and not self.prerequisites.article_60_eligibility:
+            raise ValueError(
+                "un poste article 60 exige prerequisites.article_60_eligibility=true / "
+                "an article 60 post requires prerequisites.article_60_eligibility=true"
+            )
+        required = {s.id for s in self.required_skills}
+        if required & {s.id for s in self.optional_skills}:
+            raise ValueError("une compétence est à la fois requise et optionnelle / skill both required and optional")
+        return self
+
+
+class LanguageSkill(Contract):
+    """A language and its CEFR level."""
+
+    language: LanguageCode
+    level: CefrLevel
+
+
+class Experience(Contract):
+    """A past job or internship, described by its title (no employer name needed)."""
+
+    title: ShortText
+    rome_code: RomeCode | None = None
+    months: int = Field(default=0, ge=0, le=600)
+    end_year: int | None = Field(default=None, ge=1950, le=2100)
+
+
+class Aspirations(Contract):
+    """What the person wants: free French text and target occupations."""
+
+    text: str = Field(default="", max_length=2000)
+    target_rome_codes: list[RomeCode] = Field(default_factory=list, max_length=10)
+    target_esco_uris: list[EscoOccupationUri] = Field(default_factory=list, max_length=10)
+
+
+class Constraints(Contract):
+    """What makes an opportunity realistic or not for the person."""
+
+    home_postcode: Postcode
+    max_distance_km: float = Field(default=25.0, gt=0, le=200)
+    max_travel_minutes: int | None = Field(default=None, gt=0, le=240)
+    transport_modes: list[TransportMode] = Field(default_factory=lambda: [TransportMode.PUBLIC_TRANSPORT])
+    driving_licences: list[LicenceCategory] = Field(default_factory=list)
+    available_shifts: list[Shift] = Field(default_factory=lambda: [Shift.DAY])
+    max_hours_per_week: Hours = 38.0
+    available_from: dt.date | None = None
+    childcare: bool = False
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if TransportMode.CAR in self.transport_modes and not self.driving_licences:
+            raise ValueError(
+                "transport 'car' sans permis de conduire / transport mode 'car' without a driving licence"
+            )
+        return self
+
+
+class Consent(Contract):
+    """Consents given by the beneficiary."""
+
+    employer_pool: bool = False
+    given_at: dt.date | None = None
+
+
+class FairnessAttributes(Contract):
+    """Recorded for fairness monitoring only; never read by matching or training features."""
+
+    gender: Gender = Gender.UNDISCLOSED
+    age_band: AgeBand | None = None
+    origin: Origin = Origin.UNDISCLOSED
+
+
+class BeneficiaryProfile(Contract):
+    """A beneficiary's pseudonymous skills profile, aspirations and constraints."""
+
+    id: ExternalId
+    cpas_id: ExternalId
+    skills: list[ProfileSkill] = Field(default_factory=list, max_length=100)
+    experiences: list[Experience] = Field(default_factory=list, max_length=30)
+    education_level: EducationLevel = EducationLevel.NONE
+    languages: list[LanguageSkill] = Field(default_factory=list, max_length=10)
+    aspirations: Aspirations = Field(default_factory=Aspirations)
+    constraints: Constraints
+    trajectory_phase: TrajectoryPhase = TrajectoryPhase.PROJECT
+    article_60_eligible: bool = False
+    consent: Consent = Field(default_factory=Consent)
+    monitoring: FairnessAttributes = Field(default_factory=FairnessAttributes)
+
+    @property
+    def french_level(self) -> CefrLevel | None:
+        """The person's French CEFR level, if recorded."""
+        return next((lang.level for lang in self.languages if lang.language == "fr"), None)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        seen: set[str] = set()
+        for lang in self.languages:
+            if lang.language in seen:
+                raise ValueError(f"langue {lang.language} en double / duplicate language {lang.language}")
+            seen.add(lang.language)
+        return self
+
+
+class Employer(Contract):
+    """An employer or training provider (business data, no personal data)."""
+
+    id: ExternalId
+    name: ShortText
+    kind: EmployerKind
+    location: Location
+    sectors: list[RomeCode] = Field(default_factory=list, max_length=30)
+    partner_cpas: list[ExternalId] = Field(default_factory=list)
+
+
+class Stand(Contract):
+    """An employer's stand at a job day."""
+
+    employer_id: ExternalId
+    rome_codes: list[RomeCode] = Field(default_factory=list)
+    opportunity_ids: list[ExternalId] = Field(default_factory=list)
+    interview_slots: int = Field(default=8, ge=0, le=200)
+    slot_minutes: int = Field(default=15, ge=5, le=120)
+
+
+class JobDay(Contract):
+    """A job day (salon, job dating) organised by a Maison de l'emploi."""
+
+    id: ExternalId
+    title: ShortText
+    date: dt.date
+    start_time: dt.time = dt.time(9, 0)
+    end_time: dt.time = dt.time(16, 0)
+    location: Location
+    organiser: ShortText
+    cpas_ids: list[ExternalId] = Field(default_factory=list)
+    visitor_capacity: int = Field(default=100, ge=1, le=100_000)
+    stands: list[Stand] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.end_time <= self.start_time:
+            raise ValueError("end_time doit suivre start_time / end_time must follow start_time")
+        employers = [s.employer_id for s in self.stands]
+        if len(employers) != len(set(employers)):
+            raise ValueError("un employeur a deux stands / an employer has two stands")
+        return self
+
+
+class OutcomeEvent(Contract):
+    """Something that happened to a (beneficiary, opportunity) pair: the training signal."""
+
+    id: ExternalId
+    beneficiary_id: ExternalId
+    cpas_id: ExternalId
+    opportunity_id: ExternalId
+    type: OutcomeType
+    occurred_at: dt.datetime
+    actor: ActorRole = ActorRole.COACH
+    refusal_reason: RefusalReason | None = None
+    shortlist_id: str | None = Field(default=None, max_length=64)
+    rank: int | None = Field(default=None, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if (self.type is OutcomeType.REFUSED) != (self.refusal_reason is not None):
+            raise ValueError(
+                "refusal_reason est requis pour 'refused' et seulement pour lui / "
+                "refusal_reason is required for 'refused' and only for it"
+            )
+        return self
+
+
+CONTRACTS: dict[str, type[Contract]] = {
+    "opportunity": Opportunity,
+    "beneficiary_profile": BeneficiaryProfile,
+    "employer": Employer,
+    "job_day": JobDay,
+    "outcome_event": OutcomeEvent,
+}

@@ -1,0 +1,1 @@
+"""Serving: the FastAPI service for coaches, Maisons de l'emploi and employers (see issue 5)."""

@@ -1,0 +1,1 @@
+"""Training loop (datasets from outcomes, re-ranker, encoder fine-tuning, MLflow): see issue 6."""

@@ -1,0 +1,128 @@
+"""File import: read → validate every row → resolve skills → check references → upsert.
+
+A file with any bad row stores nothing, unless ``skip_invalid`` is set, in which case the
+good rows are stored and the bad ones reported. Storing happens in one transaction, so
+a failure leaves the database as it was. Importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from data_contracts.models import BeneficiaryProfile, Contract, Employer, JobDay, Opportunity, OutcomeEvent
+from data_contracts.readers import read_table
+from data_contracts.tabular import RowError, validate_table
+from tremplin.store import repository as repo
+from tremplin.store.db import transaction
+from tremplin.store.models import BeneficiaryRow, OpportunityRow
+from tremplin.taxonomy import load_taxonomy
+
+
+class ImportKind(StrEnum):
+    """What a file holds."""
+
+    OPPORTUNITIES = "opportunities"
+    BENEFICIARIES = "beneficiaries"
+    EMPLOYERS = "employers"
+    JOB_DAYS = "job_days"
+    OUTCOMES = "outcomes"
+
+
+MODELS: dict[ImportKind, type[Contract]] = {
+    ImportKind.OPPORTUNITIES: Opportunity,
+    ImportKind.BENEFICIARIES: BeneficiaryProfile,
+    ImportKind.EMPLOYERS: Employer,
+    ImportKind.JOB_DAYS: JobDay,
+    ImportKind.OUTCOMES: OutcomeEvent,
+}
+
+UPSERTS: dict[ImportKind, Callable[[Session, Sequence[Any]], repo.UpsertCounts]] = {
+    ImportKind.OPPORTUNITIES: repo.upsert_opportunities,
+    ImportKind.BENEFICIARIES: repo.upsert_beneficiaries,
+    ImportKind.EMPLOYERS: repo.upsert_employers,
+    ImportKind.JOB_DAYS: repo.upsert_job_days,
+    ImportKind.OUTCOMES: repo.upsert_outcomes,
+}
+
+
+class ImportReport(BaseModel):
+    """What an import did: counts, and every problem with its line and fix."""
+
+    file: str
+    kind: ImportKind
+    total_rows: int
+    valid_rows: int
+    stored: bool
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    file_errors: list[str] = []
+    row_errors: list[str] = []
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was wrong with the file."""
+        return not self.file_errors and not self.row_errors
+
+
+def resolve_skill_id(token: str) -> str | None:
+    """Taxonomy-backed resolver for skill tokens (ROME code, ESCO URI, French label)."""
+    resolution = load_taxonomy().resolve_skill(token)
+    return resolution.skill.id if resolution.skill else None
+
+
+def _reference_errors(session: Session, kind: ImportKind, valid: list[tuple[int, Contract]]) -> list[RowError]:
+    errors: list[RowError] = []
+    tenants = repo.known_cpas(session)
+    if kind in (ImportKind.BENEFICIARIES, ImportKind.OUTCOMES):
+        for line, c in valid:
+            cpas_id = getattr(c, "cpas_id", None)
+            if cpas_id not in tenants:
+                errors.append(RowError(line, "cpas_id", "CPAS inconnu : créez-le avec « tremplin cpas add » / unknown CPAS", cpas_id))
+    if kind is ImportKind.OUTCOMES:
+        people = set(session.execute(select(BeneficiaryRow.cpas_id, BeneficiaryRow.external_id)).tuples())
+        offers = set(session.scalars(select(OpportunityRow.external_id)))
+        for line, c in valid:
+            assert isinstance(c, OutcomeEvent)
+            if (c.cpas_id, c.beneficiary_id) not in people:
+                errors.append(RowError(line, "beneficiary_id", "bénéficiaire inconnu dans ce CPAS / unknown beneficiary", c.beneficiary_id))
+            if c.opportunity_id not in offers:
+                errors.append(RowError(line, "opportunity_id", "opportunité inconnue / unknown opportunity", c.opportunity_id))
+    if kind is ImportKind.OPPORTUNITIES:
+        for line, c in valid:
+            assert isinstance(c, Opportunity)
+            if c.reserved_for_cpas and c.reserved_for_cpas not in tenants:
+                errors.append(RowError(line, "reserved_for_cpas", "CPAS inconnu / unknown CPAS", c.reserved_for_cpas))
+    return errors
+
+
+def import_file(path: Path, kind: ImportKind, factory: sessionmaker[Session], skip_invalid: bool = False) -> ImportReport:
+    """Validate and store a CSV / JSON Lines / Parquet file of ``kind`` (see module doc)."""
+    raw = read_table(path)
+    validation = validate_table(raw.rows, raw.lines, MODELS[kind], resolve_skill=resolve_skill_id)
+    errors = [RowError(line, "(ligne)", message) for line, message in raw.unreadable] + validation.errors
+    report = ImportReport(file=str(path), kind=kind, total_rows=len(raw.lines) + len(raw.unreadable),
+                          valid_rows=0, stored=False, file_errors=validation.file_errors)
+    if validation.file_errors:
+        report.row_errors = [e.render() for e in errors]
+        return report
+    with transaction(factory) as session:
+        ref_errors = _reference_errors(session, kind, validation.valid)
+        bad_lines = {e.line for e in ref_errors}
+        errors = sorted(errors + ref_errors, key=lambda e: e.line)
+        good = [c for line, c in validation.valid if line not in bad_lines]
+        report.valid_rows = len(good)
+        report.row_errors = [e.render() for e in errors]
+        if errors and not skip_invalid:
+            return report
+        counts = UPSERTS[kind](session, good)
+    report.stored = True
+    report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged
+    return report

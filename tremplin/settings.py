@@ -1,0 +1,41 @@
+"""Settings in one place (pydantic-settings, ``TREMPLIN_`` environment variables, ``.env``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every value can come from ``TREMPLIN_<NAME>`` or ``.env``."""
+
+    model_config = SettingsConfigDict(env_prefix="TREMPLIN_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Local state: database, models, index, MLflow.")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite at <data_dir>/tremplin.db."
+    )
+    model_name: str = Field(
+        default="multilingual-e5-small", description="Sentence encoder used by the matching engine."
+    )
+    mlflow_tracking_uri: str = Field(
+        default="", description="MLflow tracking store; empty means SQLite at <data_dir>/mlflow.db."
+    )
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _defaults_under_data_dir(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'tremplin.db'}"
+        if not self.mlflow_tracking_uri:
+            self.mlflow_tracking_uri = f"sqlite:///{self.data_dir / 'mlflow.db'}"
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()

@@ -1,0 +1,5 @@
+"""Storage: SQLAlchemy models, Alembic migrations and repository functions."""
+
+from tremplin.store.db import make_engine, session_factory, transaction, upgrade
+
+__all__ = ["make_engine", "session_factory", "transaction", "upgrade"]

@@ -1,0 +1,150 @@
+"""SQLAlchemy 2 storage models.
+
+Each contract is stored as its validated JSON document (``payload``) plus the columns
+that queries filter on. Every beneficiary row belongs to one CPAS (tenant), and its
+external id is unique only within that CPAS. Fairness-monitoring attributes live in a
+table of their own so that matching never reads them (purpose limitation).
+Integer primary keys of opportunities are stable and double as vector-index ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    false,
+    func,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a stable constraint naming convention (for Alembic)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Timestamps:
+    """Creation and update times."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class CpasRow(Base, Timestamps):
+    """A CPAS: the tenant that owns beneficiaries."""
+
+    __tablename__ = "cpas"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[int | None] = mapped_column(Integer)
+
+
+class EmployerRow(Base, Timestamps):
+    """An employer or training provider."""
+
+    __tablename__ = "employer"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    postcode: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class OpportunityRow(Base, Timestamps):
+    """A job offer, internship place or training module."""
+
+    __tablename__ = "opportunity"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    rome_code: Mapped[str | None] = mapped_column(String(5), index=True)
+    contract_type: Mapped[str] = mapped_column(String(32))
+    postcode: Mapped[int] = mapped_column(Integer, index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    valid_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    reserved_for_cpas: Mapped[str | None] = mapped_column(ForeignKey("cpas.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    content_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class BeneficiaryRow(Base, Timestamps):
+    """A beneficiary's pseudonymous profile, owned by one CPAS."""
+
+    __tablename__ = "beneficiary"
+    __table_args__ = (UniqueConstraint("cpas_id", "external_id", name="uq_beneficiary_tenant_external_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    trajectory_phase: Mapped[str] = mapped_column(String(16))
+    home_postcode: Mapped[int] = mapped_column(Integer)
+    in_employer_pool: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    content_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    monitoring: Mapped[BeneficiaryMonitoringRow | None] = relationship(
+        back_populates="beneficiary", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class BeneficiaryMonitoringRow(Base):
+    """Fairness-monitoring attributes, kept apart from the matching payload."""
+
+    __tablename__ = "beneficiary_monitoring"
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True)
+    gender: Mapped[str] = mapped_column(String(16))
+    age_band: Mapped[str | None] = mapped_column(String(8))
+    origin: Mapped[str] = mapped_column(String(16))
+    beneficiary: Mapped[BeneficiaryRow] = relationship(back_populates="monitoring")
+
+
+class JobDayRow(Base, Timestamps):
+    """A job day organised by a Maison de l'emploi."""
+
+    __tablename__ = "job_day"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class OutcomeEventRow(Base):
+    """An outcome event; beneficiary and opportunity are referenced by internal ids."""
+
+    __tablename__ = "outcome_event"
+    __table_args__ = (Index("ix_outcome_event_beneficiary_time", "beneficiary_id", "occurred_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"))
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunity.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(24), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,294 @@
+"""Reads and idempotent writes of contracts (upsert by stable external id).
+
+Writes never commit: callers run them inside ``tremplin.store.db.transaction`` so that a
+batch is stored whole or not at all. Beneficiary reads always take the tenant (CPAS).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from data_contracts.models import BeneficiaryProfile, Employer, JobDay, Opportunity, OutcomeEvent
+from tremplin.store.models import (
+    BeneficiaryMonitoringRow,
+    BeneficiaryRow,
+    CpasRow,
+    EmployerRow,
+    JobDayRow,
+    OpportunityRow,
+    OutcomeEventRow,
+)
+
+CHUNK = 2_000
+
+
+class UnknownReferenceError(LookupError):
+    """A row refers to something that is not stored (a CPAS, a beneficiary, an opportunity)."""
+
+
+@dataclass
+class UpsertCounts:
+    """How many rows an upsert inserted, updated, or found unchanged."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """SHA-256 of a payload's canonical JSON (detects unchanged re-imports)."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def ensure_cpas(session: Session, cpas_id: str, name: str, postcode: int | None = None) -> None:
+    """Create the CPAS (tenant) if it does not exist yet."""
+    if session.get(CpasRow, cpas_id) is None:
+        session.add(CpasRow(id=cpas_id, name=name, postcode=postcode))
+        session.flush()
+
+
+def known_cpas(session: Session) -> set[str]:
+    """Identifiers of every CPAS (tenant)."""
+    return set(session.scalars(select(CpasRow.id)))
+
+
+def _opportunity_row(o: Opportunity) -> dict[str, Any]:
+    payload = o.model_dump(mode="json")
+    return {
+        "external_id": o.id,
+        "kind": o.kind.value,
+        "title": o.title,
+        "rome_code": o.occupation.rome_code,
+        "contract_type": o.contract_type.value,
+        "postcode": o.location.postcode,
+        "source": o.source.value,
+        "valid_until": o.valid_until,
+        "reserved_for_cpas": o.reserved_for_cpas,
+        "active": True,
+        "content_hash": content_hash(payload),
+        "payload": payload,
+    }
+
+
+def upsert_opportunities(session: Session, items: Sequence[Opportunity]) -> UpsertCounts:
+    """Insert new opportunities and update changed ones, matched by external id."""
+    counts = UpsertCounts()
+    for chunk in _chunks(items):
+        rows = [_opportunity_row(o) for o in chunk]
+        existing = {
+            ext: (pk, digest)
+            for ext, pk, digest in session.execute(
+                select(OpportunityRow.external_id, OpportunityRow.id, OpportunityRow.content_hash).where(
+                    OpportunityRow.external_id.in_([r["external_id"] for r in rows])
+                )
+            )
+        }
+        new = [r for r in rows if r["external_id"] not in existing]
+        changed = [
+            {**r, "id": existing[r["external_id"]][0]}
+            for r in rows
+            if r["external_id"] in existing and existing[r["external_id"]][1] != r["content_hash"]
+        ]
+        if new:
+            session.execute(OpportunityRow.__table__.insert(), new)
+        if changed:
+            session.execute(update(OpportunityRow), changed)
+        counts += UpsertCounts(len(new), len(changed), len(rows) - len(new) - len(changed))
+    return counts
+
+
+def _beneficiary_row(b: BeneficiaryProfile) -> dict[str, Any]:
+    payload = b.model_dump(mode="json", exclude={"monitoring"})
+    return {
+        "cpas_id": b.cpas_id,
+        "external_id": b.id,
+        "trajectory_phase": b.trajectory_phase.value,
+        "home_postcode": b.constraints.home_postcode,
+        "in_employer_pool": b.consent.employer_pool,
+        "content_hash": content_hash(b.model_dump(mode="json")),
+        "payload": payload,
+    }
+
+
+def upsert_beneficiaries(session: Session, items: Sequence[BeneficiaryProfile]) -> UpsertCounts:
+    """Insert or update beneficiaries, matched by (CPAS, external id); monitoring kept apart."""
+    tenants = known_cpas(session)
+    missing = sorted({b.cpas_id for b in items} - tenants)
+    if missing:
+        raise UnknownReferenceError(f"CPAS inconnu(s) : {', '.join(missing)} / unknown CPAS")
+    counts = UpsertCounts()
+    for chunk in _chunks(items):
+        keys = [(b.cpas_id, b.id) for b in chunk]
+        existing = {
+            (row.cpas_id, row.external_id): row
+            for row in session.scalars(
+                select(BeneficiaryRow).where(BeneficiaryRow.external_id.in_([k[1] for k in keys]))
+            )
+        }
+        for b in chunk:
+            values = _beneficiary_row(b)
+            m = b.monitoring
+            row = existing.get((b.cpas_id, b.id))
+            if row is None:
+                row = BeneficiaryRow(**values)
+                row.monitoring = BeneficiaryMonitoringRow(
+                    gender=m.gender.value, age_band=m.age_band.value if m.age_band else None, origin=m.origin.value
+                )
+                session.add(row)
+                counts.inserted += 1
+            elif row.content_hash != values["content_hash"]:
+                for key, value in values.items():
+                    setattr(row, key, value)
+                if row.monitoring is None:
+                    row.monitoring = BeneficiaryMonitoringRow(gender="", age_band=None, origin="")
+                row.monitoring.gender = m.gender.value
+                row.monitoring.age_band = m.age_band.value if m.age_band else None
+                row.monitoring.origin = m.origin.value
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+        session.flush()
+    return counts
+
+
+def upsert_employers(session: Session, items: Sequence[Employer]) -> UpsertCounts:
+    """Insert or update employers by external id."""
+    counts = UpsertCounts()
+    existing = {row.external_id: row for row in session.scalars(select(EmployerRow))}
+    for e in items:
+        values = {
+            "external_id": e.id,
+            "name": e.name,
+            "kind": e.kind.value,
+            "postcode": e.location.postcode,
+            "payload": e.model_dump(mode="json"),
+        }
+        row = existing.get(e.id)
+        if row is None:
+            session.add(EmployerRow(**values))
+            counts.inserted += 1
+        elif row.payload != values["payload"]:
+            for key, value in values.items():
+                setattr(row, key, value)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    session.flush()
+    return counts
+
+
+def upsert_job_days(session: Session, items: Sequence[JobDay]) -> UpsertCounts:
+    """Insert or update job days by external id."""
+    counts = UpsertCounts()
+    for j in items:
+        row = session.scalar(select(JobDayRow).where(JobDayRow.external_id == j.id))
+        payload = j.model_dump(mode="json")
+        if row is None:
+            session.add(JobDayRow(external_id=j.id, date=j.date, payload=payload))
+            counts.inserted += 1
+        elif row.payload != payload:
+            row.date, row.payload = j.date, payload
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    session.flush()
+    return counts
+
+
+def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCounts:
+    """Insert outcome events (append-only: an existing id is left unchanged)."""
+    counts = UpsertCounts()
+    beneficiaries = {
+        (c, e): pk for pk, c, e in session.execute(select(BeneficiaryRow.id, BeneficiaryRow.cpas_id, BeneficiaryRow.external_id))
+    }
+    opportunities = {ext: pk for ext, pk in session.execute(select(OpportunityRow.external_id, OpportunityRow.id))}
+    for chunk in _chunks(items):
+        existing = set(
+            session.scalars(
+                select(OutcomeEventRow.external_id).where(OutcomeEventRow.external_id.in_([e.id for e in chunk]))
+            )
+        )
+        new = []
+        for e in chunk:
+            if e.id in existing:
+                counts.unchanged += 1
+                continue
+            b = beneficiaries.get((e.cpas_id, e.beneficiary_id))
+            o = opportunities.get(e.opportunity_id)
+            if b is None or o is None:
+                what = "bénéficiaire" if b is None else "opportunité"
+                raise UnknownReferenceError(f"événement {e.id} : {what} inconnu(e) / unknown reference")
+            new.append(
+                {
+                    "external_id": e.id,
+                    "cpas_id": e.cpas_id,
+                    "beneficiary_id": b,
+                    "opportunity_id": o,
+                    "type": e.type.value,
+                    "occurred_at": e.occurred_at,
+                    "payload": e.model_dump(mode="json"),
+                }
+            )
+        if new:
+            session.execute(OutcomeEventRow.__table__.insert(), new)
+        counts.inserted += len(new)
+    return counts
+
+
+def get_beneficiary(session: Session, cpas_id: str, external_id: str) -> BeneficiaryProfile | None:
+    """A beneficiary of one CPAS, or None (another CPAS's beneficiary is never returned)."""
+    row = session.scalar(
+        select(BeneficiaryRow).where(BeneficiaryRow.cpas_id == cpas_id, BeneficiaryRow.external_id == external_id)
+    )
+    return BeneficiaryProfile.model_validate(row.payload) if row else None
+
+
+def list_beneficiaries(session: Session, cpas_id: str, limit: int = 100, offset: int = 0) -> list[BeneficiaryProfile]:
+    """Beneficiaries of one CPAS, by external id."""
+    rows = session.scalars(
+        select(BeneficiaryRow)
+        .where(BeneficiaryRow.cpas_id == cpas_id)
+        .order_by(BeneficiaryRow.external_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [BeneficiaryProfile.model_validate(r.payload) for r in rows]
+
+
+def active_opportunities(session: Session) -> list[tuple[int, Opportunity]]:
+    """Every active opportunity with its stable integer id."""
+    rows = session.execute(select(OpportunityRow.id, OpportunityRow.payload).where(OpportunityRow.active.is_(True)))
+    return [(pk, Opportunity.model_validate(payload)) for pk, payload in rows]
+
+
+def count_rows(session: Session) -> dict[str, int]:
+    """Row counts per table (for status displays and tests)."""
+    from sqlalchemy import func
+
+    tables = {
+        "cpas": CpasRow,
+        "employer": EmployerRow,
+        "opportunity": OpportunityRow,
+        "beneficiary": BeneficiaryRow,
+        "job_day": JobDayRow,
+        "outcome_event": OutcomeEventRow,
+    }
+    return {name: int(session.scalar(select(func.count()).select_from(model)) or 0) for name, model in tables.items()}

@@ -1,0 +1,264 @@
+"""In-memory ROME 4.0 + ESCO taxonomy with fast lookups.
+
+ROME (France Travail, Licence Ouverte 2.0) is the skill backbone: métiers, their
+appellations (real French job titles) and the métier → skill links, where the items
+marked "Principale" are the core of the trade. ESCO (© European Union) provides the
+occupation and skill identifiers that other systems exchange; the ROME ↔ ESCO occupation
+crosswalk is built by ``tools/build_crosswalk.py`` (see docs/taxonomy.md).
+
+Skill identifiers are strings: ``rome:<code_ogr>`` for ROME compétences and savoirs,
+the ESCO concept URI for ESCO skills that have no ROME equivalent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from tremplin.taxonomy.files import DATA_DIR, read_rows
+from tremplin.text import gender_variants, normalize
+
+ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
+ESCO_OCCUPATION_PREFIX = "http://data.europa.eu/esco/occupation/"
+ROME_SKILL_PREFIX = "rome:"
+ROME_CODE = re.compile(r"^[A-N]\d{4}$")
+
+SkillKind = Literal["competence", "macro_competence", "savoir", "esco"]
+
+
+@dataclass(frozen=True, slots=True)
+class Metier:
+    """A ROME métier (occupation family), e.g. K2204 "Agent / Agente de nettoyage industriel"."""
+
+    code: str
+    label: str
+    parent: str
+
+
+@dataclass(frozen=True, slots=True)
+class Appellation:
+    """A ROME appellation: a real job title attached to one métier."""
+
+    code_ogr: str
+    label: str
+    short_label: str
+    code_rome: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    """A skill or knowledge item (ROME compétence/savoir, or ESCO skill)."""
+
+    id: str
+    label: str
+    kind: SkillKind
+    category: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetierSkill:
+    """A skill linked to a métier; ``core`` marks ROME's "Principale" items."""
+
+    skill_id: str
+    core: bool
+    emerging: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EscoOccupation:
+    """An ESCO occupation with its ISCO-08 unit group and French labels."""
+
+    uri: str
+    label: str
+    isco: str
+    alt_labels: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class SkillResolution:
+    """The result of resolving a user-given skill token (code, URI or label)."""
+
+    given: str
+    skill: Skill | None
+    how: Literal["rome_code", "esco_uri", "label", "unknown"]
+
+
+class Taxonomy:
+    """Lookups over ROME and ESCO; build it once with :func:`load_taxonomy`."""
+
+    def __init__(self) -> None:
+        self.metiers: dict[str, Metier] = {}
+        self.appellations: dict[str, Appellation] = {}
+        self.skills: dict[str, Skill] = {}
+        self.esco_occupations: dict[str, EscoOccupation] = {}
+        self._metier_skills: dict[str, list[MetierSkill]] = defaultdict(list)
+        self._definitions: dict[str, list[str]] = defaultdict(list)
+        self._mobilities: dict[str, list[str]] = defaultdict(list)
+        self._appellations_by_metier: dict[str, list[str]] = defaultdict(list)
+        self._title_index: dict[str, set[str]] = defaultdict(set)
+        self._skill_label_index: dict[str, str] = {}
+        self._esco_skill_label_index: dict[str, str] = {}
+        self._rome_to_esco: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        self._esco_to_rome: dict[str, list[tuple[str, float]]] = defaultdict(list)
+
+    # --- ROME -----------------------------------------------------------------------
+    def metier(self, code: str) -> Metier:
+        """Return the métier ``code`` or raise KeyError."""
+        return self.metiers[code]
+
+    def metier_skills(self, code: str) -> list[MetierSkill]:
+        """Skills of a métier, core ("Principale") ones first."""
+        return self._metier_skills.get(code, [])
+
+    def core_skills(self, code: str) -> list[str]:
+        """Identifiers of a métier's core skills."""
+        return [ms.skill_id for ms in self.metier_skills(code) if ms.core]
+
+    def definition(self, code: str) -> str:
+        """The métier's French definition text (ROME 'definition' sentences)."""
+        return " ".join(self._definitions.get(code, []))
+
+    def definition_sentences(self, code: str) -> list[str]:
+        """The métier's definition, one sentence per item."""
+        return list(self._definitions.get(code, []))
+
+    def mobilities(self, code: str) -> list[str]:
+        """Métiers that ROME lists as professional mobility targets from ``code``."""
+        return list(self._mobilities.get(code, []))
+
+    def appellations_of(self, code: str) -> list[Appellation]:
+        """All job titles (appellations) attached to a métier."""
+        return [self.appellations[o] for o in self._appellations_by_metier.get(code, [])]
+
+    def metiers_for_title(self, title: str) -> set[str]:
+        """Métier codes whose label or appellation equals ``title`` once normalised."""
+        return set(self._title_index.get(normalize(title), set()))
+
+    # --- skills -----------------------------------------------------------------------
+    def skill(self, skill_id: str) -> Skill:
+        """Return a skill by identifier or raise KeyError."""
+        return self.skills[skill_id]
+
+    def skill_label(self, skill_id: str) -> str:
+        """The French label of a skill, or the identifier itself when unknown."""
+        s = self.skills.get(skill_id)
+        return s.label if s else skill_id
+
+    def resolve_skill(self, token: str) -> SkillResolution:
+        """Resolve a ROME skill code, an ESCO skill URI or a French label to a skill.
+
+        ESCO skills whose label equals a ROME skill's resolve to the ROME skill, so that
+        overlap is computed on one identifier space.
+        """
+        given = token
+        token = token.strip()
+        code = token.removeprefix(ROME_SKILL_PREFIX)
+        if code.isdigit():
+            s = self.skills.get(ROME_SKILL_PREFIX + code)
+            return SkillResolution(given, s, "rome_code" if s else "unknown")
+        if token.startswith(ESCO_SKILL_PREFIX):
+            esco = self.skills.get(token)
+            if esco is None:
+                return SkillResolution(given, None, "unknown")
+            rome_id = self._skill_label_index.get(normalize(esco.label))
+            return SkillResolution(given, self.skills[rome_id] if rome_id else esco, "esco_uri")
+        key = normalize(token)
+        skill_id = self._skill_label_index.get(key) or self._esco_skill_label_index.get(key)
+        if skill_id:
+            return SkillResolution(given, self.skills[skill_id], "label")
+        return SkillResolution(given, None, "unknown")
+
+    # --- ESCO and crosswalk -----------------------------------------------------------
+    def esco_for_metier(self, code: str) -> list[tuple[str, float]]:
+        """ESCO occupation URIs linked to a ROME métier, best first, with link scores."""
+        return list(self._rome_to_esco.get(code, []))
+
+    def metiers_for_esco(self, uri: str) -> list[tuple[str, float]]:
+        """ROME métiers linked to an ESCO occupation, best first."""
+        return list(self._esco_to_rome.get(uri, []))
+
+
+def _load_rome(tax: Taxonomy) -> None:
+    for r in read_rows("rome_metiers.csv.gz"):
+        m = Metier(r["code_rome"], r["libelle_rome"], r["code_rome_parent"] or r["code_rome"])
+        tax.metiers[m.code] = m
+        for variant in gender_variants(m.label):
+            tax._title_index[normalize(variant)].add(m.code)
+    for r in read_rows("rome_appellations.csv.gz"):
+        a = Appellation(
+            r["code_ogr"], r["libelle_appellation_long"], r["libelle_appellation_court"], r["code_rome"]
+        )
+        tax.appellations[a.code_ogr] = a
+        tax._appellations_by_metier[a.code_rome].append(a.code_ogr)
+        for variant in {*gender_variants(a.label), a.short_label}:
+            tax._title_index[normalize(variant)].add(a.code_rome)
+    for r in read_rows("rome_competences.csv.gz"):
+        kind: SkillKind = "macro_competence" if r["nature"] == "Macro-compétence" else "competence"
+        s = Skill(ROME_SKILL_PREFIX + r["code_ogr"], r["libelle_competence"], kind, r["cat_comp"])
+        tax.skills[s.id] = s
+    for r in read_rows("rome_savoirs.csv.gz"):
+        s = Skill(ROME_SKILL_PREFIX + r["code_ogr_savoir"], r["libelle_savoir"], "savoir", r["categorie_savoir"])
+        tax.skills[s.id] = s
+    for s in list(tax.skills.values()):
+        tax._skill_label_index.setdefault(normalize(s.label), s.id)
+    coherence = {
+        (r["code_rome"], r["code_ogr"]): r["coeur_metier"] for r in read_rows("rome_coherence_items.csv.gz")
+    }
+    for r in read_rows("rome_liens.csv.gz"):
+        if r["code_compo_bloc"] != "5":
+            continue
+        sid = ROME_SKILL_PREFIX + r["code_ogr"]
+        if sid not in tax.skills:
+            continue
+        mark = coherence.get((r["code_rome"], r["code_ogr"]), "")
+        tax._metier_skills[r["code_rome"]].append(
+            MetierSkill(sid, core=mark == "Principale", emerging=mark == "Émergente")
+        )
+    for code, items in tax._metier_skills.items():
+        items.sort(key=lambda ms: not ms.core)
+        tax._metier_skills[code] = items
+    for r in read_rows("rome_textes.csv.gz"):
+        if r["libelle_type_texte"] == "definition":
+            tax._definitions[r["code_rome"]].append(r["libelle_texte"].replace("''", "'"))
+    for r in read_rows("rome_mobilites.csv.gz"):
+        tax._mobilities[r["code_rome"]].append(r["code_rome_cible"])
+
+
+def _load_esco(tax: Taxonomy) -> None:
+    for r in read_rows("esco_occupations_fr.csv.gz"):
+        alts = tuple(a.strip() for a in r["altLabels"].split("\n") if a.strip())
+        tax.esco_occupations[r["conceptUri"]] = EscoOccupation(
+            r["conceptUri"], r["preferredLabel"], r["iscoGroup"], alts
+        )
+    for r in read_rows("esco_skills_fr.csv.gz"):
+        s = Skill(r["conceptUri"], r["preferredLabel"], "esco", r["skillType"])
+        tax.skills[s.id] = s
+        labels = [s.label, *(a for a in r["altLabels"].split("\n") if a.strip())]
+        for label in labels:
+            tax._esco_skill_label_index.setdefault(normalize(label), s.id)
+
+
+def _load_crosswalk(tax: Taxonomy) -> None:
+    if not (DATA_DIR / "crosswalk_rome_esco.csv.gz").exists():
+        return
+    for r in read_rows("crosswalk_rome_esco.csv.gz"):
+        score = float(r["score"])
+        tax._rome_to_esco[r["code_rome"]].append((r["esco_uri"], score))
+        tax._esco_to_rome[r["esco_uri"]].append((r["code_rome"], score))
+    for table in (tax._rome_to_esco, tax._esco_to_rome):
+        for key, links in table.items():
+            links.sort(key=lambda t: -t[1])
+            table[key] = links
+
+
+@lru_cache(maxsize=1)
+def load_taxonomy() -> Taxonomy:
+    """Load (once per process) the vendored ROME + ESCO taxonomy."""
+    tax = Taxonomy()
+    _load_rome(tax)
+    _load_esco(tax)
+    _load_crosswalk(tax)
+    return tax
