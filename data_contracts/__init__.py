@@ -11,7 +11,13 @@ from data_contracts.models import (
     OutcomeEvent,
 )
 from data_contracts.readers import FileFormatError, read_table
-from data_contracts.tabular import RowError, TableValidation, flat_columns, pandera_schema, validate_table
+from data_contracts.tabular import (
+    RowError,
+    TableValidation,
+    flat_columns,
+    pandera_schema,
+    validate_table,
+)
 
 __all__ = [
     "CONTRACTS",

@@ -119,7 +119,9 @@ class Opportunity(Contract):
     required_skills: list[SkillRef] = Field(default_factory=list, max_length=60)
     optional_skills: list[SkillRef] = Field(default_factory=list, max_length=60)
     taught_skills: list[SkillRef] = Field(
-        default_factory=list, max_length=60, description="Skills a training module or internship teaches."
+        default_factory=list,
+        max_length=60,
+        description="Skills a training module or internship teaches.",
     )
     employer_id: ExternalId | None = None
     provider: str | None = Field(default=None, max_length=200)
@@ -153,14 +155,19 @@ class Opportunity(Contract):
                 f"contract_type {self.contract_type.value} incompatible avec kind {self.kind.value} "
                 f"(attendu / expected: {allowed})"
             )
-        if self.contract_type is ContractType.ARTICLE_60 and not self.prerequisites.article_60_eligibility:
+        if (
+            self.contract_type is ContractType.ARTICLE_60
+            and not self.prerequisites.article_60_eligibility
+        ):
             raise ValueError(
                 "un poste article 60 exige prerequisites.article_60_eligibility=true / "
                 "an article 60 post requires prerequisites.article_60_eligibility=true"
             )
         required = {s.id for s in self.required_skills}
         if required & {s.id for s in self.optional_skills}:
-            raise ValueError("une compétence est à la fois requise et optionnelle / skill both required and optional")
+            raise ValueError(
+                "une compétence est à la fois requise et optionnelle / skill both required and optional"
+            )
         return self
 
 
@@ -194,7 +201,9 @@ class Constraints(Contract):
     home_postcode: Postcode
     max_distance_km: float = Field(default=25.0, gt=0, le=200)
     max_travel_minutes: int | None = Field(default=None, gt=0, le=240)
-    transport_modes: list[TransportMode] = Field(default_factory=lambda: [TransportMode.PUBLIC_TRANSPORT])
+    transport_modes: list[TransportMode] = Field(
+        default_factory=lambda: [TransportMode.PUBLIC_TRANSPORT]
+    )
     driving_licences: list[LicenceCategory] = Field(default_factory=list)
     available_shifts: list[Shift] = Field(default_factory=lambda: [Shift.DAY])
     max_hours_per_week: Hours = 38.0
@@ -251,7 +260,9 @@ class BeneficiaryProfile(Contract):
         seen: set[str] = set()
         for lang in self.languages:
             if lang.language in seen:
-                raise ValueError(f"langue {lang.language} en double / duplicate language {lang.language}")
+                raise ValueError(
+                    f"langue {lang.language} en double / duplicate language {lang.language}"
+                )
             seen.add(lang.language)
         return self
 

@@ -52,7 +52,9 @@ def _read_csv(path: Path) -> RawTable:
         raise FileFormatError(f"{path.name} est vide / file is empty") from None
     header = [h.strip() for h in header]
     if len(set(header)) != len(header):
-        raise FileFormatError(f"{path.name} : colonnes en double dans l'en-tête / duplicate header columns")
+        raise FileFormatError(
+            f"{path.name} : colonnes en double dans l'en-tête / duplicate header columns"
+        )
     records: list[list[str]] = []
     lines: list[int] = []
     unreadable: list[tuple[int, str]] = []
@@ -63,7 +65,9 @@ def _read_csv(path: Path) -> RawTable:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            unreadable.append((start, f"{len(row)} cellules au lieu de {len(header)} / wrong number of cells"))
+            unreadable.append(
+                (start, f"{len(row)} cellules au lieu de {len(header)} / wrong number of cells")
+            )
             continue
         records.append(row)
         lines.append(start)
@@ -101,22 +105,33 @@ def _read_jsonl(path: Path) -> RawTable:
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
-            unreadable.append((number, f"JSON invalide : {exc.msg} (colonne {exc.colno}) / invalid JSON"))
+            unreadable.append(
+                (number, f"JSON invalide : {exc.msg} (colonne {exc.colno}) / invalid JSON")
+            )
             continue
         if not isinstance(obj, dict):
-            unreadable.append((number, "un objet JSON par ligne est attendu / one JSON object per line"))
+            unreadable.append(
+                (number, "un objet JSON par ligne est attendu / one JSON object per line")
+            )
             continue
         records.append({k: _cell(v) for k, v in _flatten(obj).items()})
         lines.append(number)
-    return RawTable(pd.DataFrame.from_records(records, coerce_float=False).astype(object), lines, unreadable)
+    return RawTable(
+        pd.DataFrame.from_records(records, coerce_float=False).astype(object), lines, unreadable
+    )
 
 
 def _read_parquet(path: Path) -> RawTable:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise FileFormatError(f"{path.name} n'est pas un fichier Parquet lisible : {exc} / unreadable Parquet") from exc
-    records = [{k: _cell(v) for k, v in _flatten(r).items()} for r in frame.to_dict("records")]
+        raise FileFormatError(
+            f"{path.name} n'est pas un fichier Parquet lisible : {exc} / unreadable Parquet"
+        ) from exc
+    records = [
+        {k: _cell(v) for k, v in _flatten({str(c): v for c, v in r.items()}).items()}
+        for r in frame.to_dict("records")
+    ]
     table = pd.DataFrame.from_records(records, columns=None).astype(object)
     table = table.where(table.notna(), None)
     return RawTable(table, list(range(1, len(records) + 1)), [])

@@ -17,7 +17,9 @@ def render_schemas() -> dict[str, str]:
         schema = model.model_json_schema()
         schema["$id"] = f"https://tremplin.be/schemas/{SCHEMA_VERSION}/{name}.json"
         schema["x-schema-version"] = SCHEMA_VERSION
-        out[f"{name}.schema.json"] = json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        out[f"{name}.schema.json"] = (
+            json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        )
     return out
 
 

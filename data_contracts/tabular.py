@@ -28,6 +28,7 @@ from data_contracts.models import Contract, SkillRef
 
 ColumnKind = Literal["scalar", "list", "skills", "json"]
 LIST_SEPARATOR = re.compile(r"\s*[;|]\s*")
+BLANKS = " \t\r\n"  # what makes a cell empty (the models strip the rest themselves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +79,12 @@ def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
             return annotation, metadata, optional
 
 
-def _scalar_spec(name: str, required: bool, core: Any, metadata: list[Any], kind: ColumnKind) -> ColumnSpec:
-    enum_values = tuple(m.value for m in core) if isinstance(core, type) and issubclass(core, Enum) else None
+def _scalar_spec(
+    name: str, required: bool, core: Any, metadata: list[Any], kind: ColumnKind
+) -> ColumnSpec:
+    enum_values = (
+        tuple(m.value for m in core) if isinstance(core, type) and issubclass(core, Enum) else None
+    )
     number: Literal["int", "float"] | None = None
     if any(isinstance(m, BeforeValidator) for m in metadata):
         pass  # the field normalises its input itself (e.g. "B-4000"): pydantic checks it
@@ -104,7 +109,9 @@ def _scalar_spec(name: str, required: bool, core: Any, metadata: list[Any], kind
     return ColumnSpec(name, required, kind, enum_values, number, lower, upper, pattern)
 
 
-def flat_columns(model: type[BaseModel], prefix: str = "", parent_required: bool = True) -> list[ColumnSpec]:
+def flat_columns(
+    model: type[BaseModel], prefix: str = "", parent_required: bool = True
+) -> list[ColumnSpec]:
     """The flat columns of ``model``'s tabular form, in field order."""
     specs: list[ColumnSpec] = []
     for field_name, info in model.model_fields.items():
@@ -164,14 +171,24 @@ def _element_check(spec: ColumnSpec) -> tuple[Callable[[Any], bool], str] | None
     if spec.enum_values is not None:
         allowed = set(spec.enum_values)
         hint = ", ".join(spec.enum_values)
-        return (lambda v: str(v).strip() in allowed), f"valeur non permise ; valeurs permises : {hint}"
+        return (
+            lambda v: str(v).strip() in allowed
+        ), f"valeur non permise ; valeurs permises : {hint}"
     if spec.number is not None:
-        bounds = f"entre {spec.lower:g} et {spec.upper:g}" if spec.lower is not None and spec.upper is not None else ""
+        bounds = (
+            f"entre {spec.lower:g} et {spec.upper:g}"
+            if spec.lower is not None and spec.upper is not None
+            else ""
+        )
         kind = "entier" if spec.number == "int" else "nombre"
-        return (lambda v: _is_number(v, spec)), f"{kind} attendu {bounds} / {spec.number} expected".replace("  ", " ")
+        return (
+            lambda v: _is_number(v, spec)
+        ), f"{kind} attendu {bounds} / {spec.number} expected".replace("  ", " ")
     if spec.pattern is not None:
         regex = re.compile(spec.pattern)
-        return (lambda v: bool(regex.match(str(v).strip()))), f"format invalide (attendu : {spec.pattern})"
+        return (
+            lambda v: bool(regex.match(str(v).strip()))
+        ), f"format invalide (attendu : {spec.pattern})"
     return None
 
 
@@ -205,22 +222,20 @@ def _present(value: Any) -> bool:
         return False
     if isinstance(value, float) and pd.isna(value):
         return False
-    return not (isinstance(value, str) and value.strip() == "")
+    return not (isinstance(value, str) and value.strip(BLANKS) == "")
 
 
 def unflatten(row: Mapping[str, Any], specs: Iterable[ColumnSpec]) -> dict[str, Any]:
     """Dotted flat row → nested dict for the pydantic model (empty cells are omitted)."""
     nested: dict[str, Any] = {}
     for spec in specs:
-        if spec.name not in row or not _present(row[spec.name]) and spec.kind == "scalar":
+        if spec.name not in row or (not _present(row[spec.name]) and spec.kind == "scalar"):
             continue
         value = row[spec.name]
         if spec.kind in ("list", "skills", "json"):
             value = split_list(value)
             if not value and not spec.required:
                 continue
-        elif isinstance(value, str):
-            value = value.strip()
         target = nested
         *parents, leaf = spec.name.split(".")
         for p in parents:
@@ -249,7 +264,9 @@ class TableValidation:
     total_rows: int
 
 
-def _resolve_skills(payload: dict[str, Any], specs: list[ColumnSpec], resolve: SkillResolver, line: int) -> list[RowError]:
+def _resolve_skills(
+    payload: dict[str, Any], specs: list[ColumnSpec], resolve: SkillResolver, line: int
+) -> list[RowError]:
     errors: list[RowError] = []
     for spec in specs:
         if spec.kind != "skills":
@@ -322,13 +339,18 @@ def validate_table(
             pos = int(idx)
             bad_rows.add(pos)
             value = case["failure_case"]
-            errors.append(RowError(lines[pos], str(case["column"]), message, None if pd.isna(value) else str(value)))
+            errors.append(
+                RowError(
+                    lines[pos], str(case["column"]), message, None if pd.isna(value) else str(value)
+                )
+            )
     if file_errors:
         return TableValidation([], errors, file_errors, len(rows))
 
     valid: list[tuple[int, Contract]] = []
     first_line_of_id: dict[str, int] = {}
-    for pos, record in enumerate(rows.to_dict("records")):
+    for pos, raw_record in enumerate(rows.to_dict("records")):
+        record = {str(k): v for k, v in raw_record.items()}
         if pos in bad_rows:
             continue
         line = lines[pos]
@@ -350,10 +372,45 @@ def validate_table(
         key = str(getattr(contract, "id", pos))
         if key in first_line_of_id:
             errors.append(
-                RowError(line, "id", f"identifiant en double (déjà ligne {first_line_of_id[key]}) / duplicate id", key)
+                RowError(
+                    line,
+                    "id",
+                    f"identifiant en double (déjà ligne {first_line_of_id[key]}) / duplicate id",
+                    key,
+                )
             )
             continue
         first_line_of_id[key] = line
         valid.append((line, contract))
     errors.sort(key=lambda e: e.line)
     return TableValidation(valid, errors, file_errors, len(rows))
+
+
+def to_flat_row(contract: Contract) -> dict[str, str]:
+    """A contract as one flat tabular row (the inverse of :func:`unflatten`).
+
+    Lists of plain values are ``;``-joined; lists of objects (skills included) are JSON
+    arrays so that no detail is lost; absent values are left out.
+    """
+    row: dict[str, str] = {}
+    data = contract.model_dump(mode="json", exclude_none=True)
+    for spec in flat_columns(type(contract)):
+        value: Any = data
+        for part in spec.name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        if isinstance(value, list):
+            if not value:
+                continue
+            plain = all(isinstance(v, str | int | float) for v in value)
+            row[spec.name] = (
+                ";".join(str(v) for v in value)
+                if plain and spec.kind == "list"
+                else json.dumps(value, ensure_ascii=False)
+            )
+        elif isinstance(value, bool):
+            row[spec.name] = "true" if value else "false"
+        else:
+            row[spec.name] = str(value)
+    return row

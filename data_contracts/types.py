@@ -11,15 +11,25 @@ from tremplin.geo import is_known_postcode
 
 ExternalId = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$"),
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$",
+    ),
 ]
 """A stable identifier given by the source system (letters, digits, _ . : -)."""
 
-RomeCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-N]\d{4}$")]
+RomeCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Na-n]\d{4}$")
+]
 """A ROME métier code such as K2204."""
 
 EscoOccupationUri = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^http://data\.europa\.eu/esco/occupation/[0-9a-f\-]{36}$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, pattern=r"^http://data\.europa\.eu/esco/occupation/[0-9a-f\-]{36}$"
+    ),
 ]
 IscoCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{4}$")]
 
@@ -27,13 +37,17 @@ SKILL_ID_PATTERN = re.compile(r"^(rome:\d+|http://data\.europa\.eu/esco/skill/[0
 SkillId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SKILL_ID_PATTERN.pattern)]
 """``rome:<code_ogr>`` or an ESCO skill URI."""
 
-LanguageCode = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")]
+LanguageCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2,3}$")
+]
 """ISO 639-1/639-3 language code (fr, nl, ar, ...)."""
 
 
 def _check_postcode(value: int) -> int:
     if not 1000 <= value <= 9992:
-        raise ValueError("un code postal belge a 4 chiffres entre 1000 et 9992 / a Belgian postcode is 1000-9992")
+        raise ValueError(
+            "un code postal belge a 4 chiffres entre 1000 et 9992 / a Belgian postcode is 1000-9992"
+        )
     if not is_known_postcode(value):
         raise ValueError(f"code postal {value} inconnu de bpost / unknown Belgian postcode {value}")
     return value

@@ -11,10 +11,20 @@ from tremplin.geo import distance_km
 
 # A licence also entitles its holder to the categories listed (Belgian rules, simplified).
 LICENCE_IMPLIES: dict[LicenceCategory, set[LicenceCategory]] = {
-    LicenceCategory.CE: {LicenceCategory.C, LicenceCategory.C1, LicenceCategory.C1E, LicenceCategory.BE},
+    LicenceCategory.CE: {
+        LicenceCategory.C,
+        LicenceCategory.C1,
+        LicenceCategory.C1E,
+        LicenceCategory.BE,
+    },
     LicenceCategory.C: {LicenceCategory.C1},
     LicenceCategory.C1E: {LicenceCategory.C1, LicenceCategory.BE},
-    LicenceCategory.DE: {LicenceCategory.D, LicenceCategory.D1, LicenceCategory.D1E, LicenceCategory.BE},
+    LicenceCategory.DE: {
+        LicenceCategory.D,
+        LicenceCategory.D1,
+        LicenceCategory.D1E,
+        LicenceCategory.BE,
+    },
     LicenceCategory.D: {LicenceCategory.D1},
     LicenceCategory.A: {LicenceCategory.A2, LicenceCategory.A1, LicenceCategory.AM},
     LicenceCategory.A2: {LicenceCategory.A1, LicenceCategory.AM},
@@ -56,7 +66,9 @@ def violations(
     out: list[str] = []
     if o.kind not in kinds:
         out.append("kind")
-    if (o.valid_until and o.valid_until < today) or (o.valid_from and o.valid_from > today + dt.timedelta(days=90)):
+    if (o.valid_until and o.valid_until < today) or (
+        o.valid_from and o.valid_from > today + dt.timedelta(days=90)
+    ):
         out.append("expired")
     if c.available_from and o.end_date and o.end_date < c.available_from:
         out.append("dates")
@@ -73,7 +85,9 @@ def violations(
         out.append("hours")
     if o.shifts and not set(o.shifts) & set(c.available_shifts):
         out.append("shifts")
-    if p.article_60_eligibility and (not b.article_60_eligible or (o.reserved_for_cpas not in (None, b.cpas_id))):
+    if p.article_60_eligibility and (
+        not b.article_60_eligible or (o.reserved_for_cpas not in (None, b.cpas_id))
+    ):
         out.append("article_60")
     if o.places_available == 0:
         out.append("places")

@@ -14,6 +14,7 @@ from collections import Counter
 
 import numpy as np
 from pydantic import BaseModel, Field
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from data_contracts.enums import OpportunityKind
@@ -64,15 +65,22 @@ class OpportunityCatalogue:
     def __init__(self, opportunities: list[Opportunity], taxonomy: Taxonomy | None = None) -> None:
         self.opportunities = opportunities
         self.taxonomy = taxonomy or load_taxonomy()
-        self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-        texts = [normalize(f"{o.title} {o.title} {o.description[:300]}") for o in opportunities] or [""]
-        self._matrix = self._vectorizer.fit_transform(texts)
+        self._vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True
+        )
+        texts = [normalize(f"{o.title} {o.title} {o.description[:300]}") for o in opportunities]
+        try:
+            self._matrix: csr_matrix | None = self._vectorizer.fit_transform(texts)
+        except ValueError:  # no text at all (empty catalogue, titles of punctuation only)
+            self._matrix = None
 
     def lexical(self, text: str) -> np.ndarray:
         """Cosine similarity of ``text`` to every opportunity."""
-        if not text.strip() or not self.opportunities:
+        if self._matrix is None or not text.strip():
             return np.zeros(len(self.opportunities))
-        return np.asarray((self._matrix @ self._vectorizer.transform([normalize(text)]).T).toarray()).ravel()
+        return np.asarray(
+            (self._matrix @ self._vectorizer.transform([normalize(text)]).T).toarray()
+        ).ravel()
 
 
 def _aspiration(b: BeneficiaryProfile, o: Opportunity, tax: Taxonomy) -> tuple[float, str | None]:
@@ -81,7 +89,12 @@ def _aspiration(b: BeneficiaryProfile, o: Opportunity, tax: Taxonomy) -> tuple[f
         return 0.0, None
     for target in b.aspirations.target_rome_codes:
         if code == target:
-            return 1.0, f"correspond au projet : {tax.metiers[target].label}" if target in tax.metiers else None
+            return (
+                1.0,
+                f"correspond au projet : {tax.metiers[target].label}"
+                if target in tax.metiers
+                else None,
+            )
         if code in tax.mobilities(target) or code[:3] == target[:3]:
             label = tax.metiers[target].label if target in tax.metiers else target
             return 0.6, f"métier proche du projet ({label})"
@@ -124,24 +137,50 @@ def shortlist(
             missing: list[str] = []
         else:
             denominator = 2 * len(required) + len(optional)
-            skill_score = (2 * len(have.intersection(required)) + len(have.intersection(optional))) / denominator if denominator else 0.3
+            skill_score = (
+                (2 * len(have.intersection(required)) + len(have.intersection(optional)))
+                / denominator
+                if denominator
+                else 0.3
+            )
             matched = [tax.skill_label(s) for s in required + optional if s in have]
-            missing = [tax.skill_label(s) for s in required if s not in have and (s in core or not core)]
+            missing = [
+                tax.skill_label(s) for s in required if s not in have and (s in core or not core)
+            ]
         wish, wish_reason = _aspiration(profile, o, tax)
         km_penalty = (km or 0.0) / profile.constraints.max_distance_km
-        score = w.skills * skill_score + w.aspiration * wish + w.lexical * float(lexical[i]) - w.distance * km_penalty
+        score = (
+            w.skills * skill_score
+            + w.aspiration * wish
+            + w.lexical * float(lexical[i])
+            - w.distance * km_penalty
+        )
         reasons = [r for r in [wish_reason] if r]
         if matched:
             verb = "apprend" if o.kind is OpportunityKind.TRAINING else "maîtrise"
-            reasons.append(f"{verb} {len(matched)} compétence(s) utile(s) : {', '.join(matched[:3])}")
+            reasons.append(
+                f"{verb} {len(matched)} compétence(s) utile(s) : {', '.join(matched[:3])}"
+            )
         if missing:
             reasons.append(f"à acquérir : {', '.join(missing[:3])}")
         if km is not None:
             reasons.append(f"à {km:.0f} km du domicile")
-        scored.append(ShortlistItem(opportunity_id=o.id, kind=o.kind, title=o.title, score=round(score, 4),
-                                    distance_km=round(km, 1) if km is not None else None, matched_skills=matched,
-                                    missing_core_skills=missing, reasons=reasons))
+        scored.append(
+            ShortlistItem(
+                opportunity_id=o.id,
+                kind=o.kind,
+                title=o.title,
+                score=round(score, 4),
+                distance_km=round(km, 1) if km is not None else None,
+                matched_skills=matched,
+                missing_core_skills=missing,
+                reasons=reasons,
+            )
+        )
     scored.sort(key=lambda item: (-item.score, item.opportunity_id))
-    return Shortlist(beneficiary_id=profile.id, candidates=len(catalogue.opportunities),
-                     removed_by_constraint={CONSTRAINT_LABELS[k]: v for k, v in sorted(removed.items())},
-                     items=scored[:top])
+    return Shortlist(
+        beneficiary_id=profile.id,
+        candidates=len(catalogue.opportunities),
+        removed_by_constraint={CONSTRAINT_LABELS[k]: v for k, v in sorted(removed.items())},
+        items=scored[:top],
+    )

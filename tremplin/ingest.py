@@ -16,7 +16,14 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from data_contracts.models import BeneficiaryProfile, Contract, Employer, JobDay, Opportunity, OutcomeEvent
+from data_contracts.models import (
+    BeneficiaryProfile,
+    Contract,
+    Employer,
+    JobDay,
+    Opportunity,
+    OutcomeEvent,
+)
 from data_contracts.readers import read_table
 from data_contracts.tabular import RowError, validate_table
 from tremplin.store import repository as repo
@@ -78,38 +85,80 @@ def resolve_skill_id(token: str) -> str | None:
     return resolution.skill.id if resolution.skill else None
 
 
-def _reference_errors(session: Session, kind: ImportKind, valid: list[tuple[int, Contract]]) -> list[RowError]:
+def _reference_errors(
+    session: Session, kind: ImportKind, valid: list[tuple[int, Contract]]
+) -> list[RowError]:
     errors: list[RowError] = []
     tenants = repo.known_cpas(session)
     if kind in (ImportKind.BENEFICIARIES, ImportKind.OUTCOMES):
         for line, c in valid:
             cpas_id = getattr(c, "cpas_id", None)
             if cpas_id not in tenants:
-                errors.append(RowError(line, "cpas_id", "CPAS inconnu : créez-le avec « tremplin cpas add » / unknown CPAS", cpas_id))
+                errors.append(
+                    RowError(
+                        line,
+                        "cpas_id",
+                        "CPAS inconnu : créez-le avec « tremplin cpas add » / unknown CPAS",
+                        cpas_id,
+                    )
+                )
     if kind is ImportKind.OUTCOMES:
-        people = set(session.execute(select(BeneficiaryRow.cpas_id, BeneficiaryRow.external_id)).tuples())
+        people = set(
+            session.execute(select(BeneficiaryRow.cpas_id, BeneficiaryRow.external_id)).tuples()
+        )
         offers = set(session.scalars(select(OpportunityRow.external_id)))
         for line, c in valid:
             assert isinstance(c, OutcomeEvent)
             if (c.cpas_id, c.beneficiary_id) not in people:
-                errors.append(RowError(line, "beneficiary_id", "bénéficiaire inconnu dans ce CPAS / unknown beneficiary", c.beneficiary_id))
+                errors.append(
+                    RowError(
+                        line,
+                        "beneficiary_id",
+                        "bénéficiaire inconnu dans ce CPAS / unknown beneficiary",
+                        c.beneficiary_id,
+                    )
+                )
             if c.opportunity_id not in offers:
-                errors.append(RowError(line, "opportunity_id", "opportunité inconnue / unknown opportunity", c.opportunity_id))
+                errors.append(
+                    RowError(
+                        line,
+                        "opportunity_id",
+                        "opportunité inconnue / unknown opportunity",
+                        c.opportunity_id,
+                    )
+                )
     if kind is ImportKind.OPPORTUNITIES:
         for line, c in valid:
             assert isinstance(c, Opportunity)
             if c.reserved_for_cpas and c.reserved_for_cpas not in tenants:
-                errors.append(RowError(line, "reserved_for_cpas", "CPAS inconnu / unknown CPAS", c.reserved_for_cpas))
+                errors.append(
+                    RowError(
+                        line,
+                        "reserved_for_cpas",
+                        "CPAS inconnu / unknown CPAS",
+                        c.reserved_for_cpas,
+                    )
+                )
     return errors
 
 
-def import_file(path: Path, kind: ImportKind, factory: sessionmaker[Session], skip_invalid: bool = False) -> ImportReport:
+def import_file(
+    path: Path, kind: ImportKind, factory: sessionmaker[Session], skip_invalid: bool = False
+) -> ImportReport:
     """Validate and store a CSV / JSON Lines / Parquet file of ``kind`` (see module doc)."""
     raw = read_table(path)
     validation = validate_table(raw.rows, raw.lines, MODELS[kind], resolve_skill=resolve_skill_id)
-    errors = [RowError(line, "(ligne)", message) for line, message in raw.unreadable] + validation.errors
-    report = ImportReport(file=str(path), kind=kind, total_rows=len(raw.lines) + len(raw.unreadable),
-                          valid_rows=0, stored=False, file_errors=validation.file_errors)
+    errors = [
+        RowError(line, "(ligne)", message) for line, message in raw.unreadable
+    ] + validation.errors
+    report = ImportReport(
+        file=str(path),
+        kind=kind,
+        total_rows=len(raw.lines) + len(raw.unreadable),
+        valid_rows=0,
+        stored=False,
+        file_errors=validation.file_errors,
+    )
     if validation.file_errors:
         report.row_errors = [e.render() for e in errors]
         return report
@@ -124,5 +173,9 @@ def import_file(path: Path, kind: ImportKind, factory: sessionmaker[Session], sk
             return report
         counts = UPSERTS[kind](session, good)
     report.stored = True
-    report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged
+    report.inserted, report.updated, report.unchanged = (
+        counts.inserted,
+        counts.updated,
+        counts.unchanged,
+    )
     return report

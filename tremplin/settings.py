@@ -14,7 +14,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TREMPLIN_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=Path("var"), description="Local state: database, models, index, MLflow.")
+    data_dir: Path = Field(
+        default=Path("var"), description="Local state: database, models, index, MLflow."
+    )
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means SQLite at <data_dir>/tremplin.db."
     )

@@ -16,7 +16,9 @@ _GENDER_TAGS = re.compile(
     re.IGNORECASE,
 )
 # "technicien(ne)", "employé(e)s", "ouvrier(ère)", "employé·e", "agent.e"
-_INFIX_FEMININE = re.compile(r"(\w)\((?:e|ne|ère|ere|se|euse|rice|trice|ve|le|te|es|ne?s)\)", re.IGNORECASE)
+_INFIX_FEMININE = re.compile(
+    r"(\w)\((?:e|ne|ère|ere|se|euse|rice|trice|ve|le|te|es|ne?s)\)", re.IGNORECASE
+)
 _MIDDOT_FEMININE = re.compile(r"(\w)[·.](?:e|ne|ère|se|euse|rice|trice|ve)s?\b", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _APOSTROPHE = re.compile(r"[’'`´]")

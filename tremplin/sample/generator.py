@@ -115,7 +115,16 @@ def _sector_of(code: str) -> Sector:
 
 # --- titles and texts --------------------------------------------------------------------
 
-_TITLE_DECORATIONS = ("{t}", "{t} (h/f/x)", "{t} H/F", "{t} (H/F)", "{T}", "{t} - {c}", "{t} h/f", "{t} à {p}")
+_TITLE_DECORATIONS = (
+    "{t}",
+    "{t} (h/f/x)",
+    "{t} H/F",
+    "{t} (H/F)",
+    "{T}",
+    "{t} - {c}",
+    "{t} h/f",
+    "{t} à {p}",
+)
 
 
 def _title(d: _Draw, tax: Taxonomy, code: str, commune: str, contract: ContractType) -> str:
@@ -123,35 +132,73 @@ def _title(d: _Draw, tax: Taxonomy, code: str, commune: str, contract: ContractT
     label = d.one(appellations).label if appellations and d.chance(0.8) else tax.metiers[code].label
     forms = gender_variants(label)
     base = d.one([forms[0], label, *forms]) if len(forms) > 1 else forms[0]
-    contract_words = {ContractType.ARTICLE_60: "article 60", ContractType.CDD: "CDD", ContractType.CDI: "CDI",
-                      ContractType.INTERIM: "intérim", ContractType.TITRES_SERVICES: "titres-services"}
+    contract_words = {
+        ContractType.ARTICLE_60: "article 60",
+        ContractType.CDD: "CDD",
+        ContractType.CDI: "CDI",
+        ContractType.INTERIM: "intérim",
+        ContractType.TITRES_SERVICES: "titres-services",
+    }
     pattern = d.one(_TITLE_DECORATIONS)
-    title = pattern.format(t=base, T=base.upper(), c=contract_words.get(contract, "temps partiel"), p=commune)
+    title = pattern.format(
+        t=base, T=base.upper(), c=contract_words.get(contract, "temps partiel"), p=commune
+    )
     return title[:200]
 
 
 def _kind_title(d: _Draw, kind: OpportunityKind, job_title: str) -> str:
     if kind is OpportunityKind.TRAINING:
-        pattern = d.one(("Formation {t}", "Formation qualifiante : {t}", "Module de formation - {t}", "Préformation {t}"))
+        pattern = d.one(
+            (
+                "Formation {t}",
+                "Formation qualifiante : {t}",
+                "Module de formation - {t}",
+                "Préformation {t}",
+            )
+        )
     elif kind is OpportunityKind.INTERNSHIP:
-        pattern = d.one(("Stage : {t}", "Stage en entreprise - {t}", "Stage d'immersion {t}", "{t} (stage)"))
+        pattern = d.one(
+            ("Stage : {t}", "Stage en entreprise - {t}", "Stage d'immersion {t}", "{t} (stage)")
+        )
     else:
         return job_title
     return pattern.format(t=job_title)[:200]
 
 
-def _description(d: _Draw, tax: Taxonomy, code: str, kind: OpportunityKind, skills: list[str], employer: str) -> str:
+def _description(
+    d: _Draw, tax: Taxonomy, code: str, kind: OpportunityKind, skills: list[str], employer: str
+) -> str:
     sentences = tax.definition_sentences(code)
     body = " ".join(d.some(sentences, 2)) if sentences else ""
     skills_text = ", ".join(tax.skill_label(s).lower() for s in skills[:3])
     intro = {
-        OpportunityKind.JOB_OFFER: d.one([f"{employer} recrute.", f"Pour renforcer son équipe, {employer} cherche un profil motivé.",
-                                          f"Offre transmise par le Forem pour {employer}."]),
-        OpportunityKind.INTERNSHIP: d.one([f"Stage en entreprise chez {employer}.", f"{employer} accueille un(e) stagiaire."]),
-        OpportunityKind.TRAINING: d.one([f"Formation organisée par {employer}.", f"Module de formation qualifiante ({employer})."]),
+        OpportunityKind.JOB_OFFER: d.one(
+            [
+                f"{employer} recrute.",
+                f"Pour renforcer son équipe, {employer} cherche un profil motivé.",
+                f"Offre transmise par le Forem pour {employer}.",
+            ]
+        ),
+        OpportunityKind.INTERNSHIP: d.one(
+            [f"Stage en entreprise chez {employer}.", f"{employer} accueille un(e) stagiaire."]
+        ),
+        OpportunityKind.TRAINING: d.one(
+            [
+                f"Formation organisée par {employer}.",
+                f"Module de formation qualifiante ({employer}).",
+            ]
+        ),
     }[kind]
-    asks = f" Vous savez notamment : {skills_text}." if skills_text and kind is not OpportunityKind.TRAINING else ""
-    teaches = f" Vous apprendrez : {skills_text}." if skills_text and kind is OpportunityKind.TRAINING else ""
+    asks = (
+        f" Vous savez notamment : {skills_text}."
+        if skills_text and kind is not OpportunityKind.TRAINING
+        else ""
+    )
+    teaches = (
+        f" Vous apprendrez : {skills_text}."
+        if skills_text and kind is OpportunityKind.TRAINING
+        else ""
+    )
     return f"{intro} {body}{asks}{teaches}".strip()
 
 
@@ -163,15 +210,28 @@ def _employers(d: _Draw) -> list[Employer]:
     out = []
     for kind in sorted(EMPLOYER_NAMES):
         for i, name in enumerate(EMPLOYER_NAMES[kind]):
-            pc = 1080 if "Molenbeek" in name or "Bruxelles" in name or name == "STIB" else d.one(postcodes)
+            pc = (
+                1080
+                if "Molenbeek" in name or "Bruxelles" in name or name == "STIB"
+                else d.one(postcodes)
+            )
             sectors = sorted(d.one(SECTORS).rome_codes[:2])
-            out.append(Employer(id=f"emp-{kind[:4]}-{i:02d}", name=name, kind=EmployerKind(kind),
-                                location=Location(postcode=pc), sectors=sectors,
-                                partner_cpas=[c[0] for c in CPAS if (c[4] == "brussels") == (pc < 2000)]))
+            out.append(
+                Employer(
+                    id=f"emp-{kind[:4]}-{i:02d}",
+                    name=name,
+                    kind=EmployerKind(kind),
+                    location=Location(postcode=pc),
+                    sectors=sectors,
+                    partner_cpas=[c[0] for c in CPAS if (c[4] == "brussels") == (pc < 2000)],
+                )
+            )
     return out
 
 
-def _opportunity(d: _Draw, tax: Taxonomy, n: int, kind: OpportunityKind, employers: list[Employer]) -> Opportunity:
+def _opportunity(
+    d: _Draw, tax: Taxonomy, n: int, kind: OpportunityKind, employers: list[Employer]
+) -> Opportunity:
     sector = d.weighted(SECTORS, [s.weight for s in SECTORS])
     code = d.one(sector.rome_codes)
     core = tax.core_skills(code)
@@ -184,25 +244,32 @@ def _opportunity(d: _Draw, tax: Taxonomy, n: int, kind: OpportunityKind, employe
         pool = [e for e in employers if e.kind is not EmployerKind.TRAINING_PROVIDER]
     else:
         contract = d.one(sector.contracts)
-        kinds = {ContractType.ARTICLE_60: (EmployerKind.PUBLIC, EmployerKind.SOCIAL_ECONOMY),
-                 ContractType.TITRES_SERVICES: (EmployerKind.TITRES_SERVICES,),
-                 ContractType.INTERIM: (EmployerKind.INTERIM,)}.get(contract, (EmployerKind.PRIVATE, EmployerKind.SOCIAL_ECONOMY, EmployerKind.PUBLIC))
+        kinds = {
+            ContractType.ARTICLE_60: (EmployerKind.PUBLIC, EmployerKind.SOCIAL_ECONOMY),
+            ContractType.TITRES_SERVICES: (EmployerKind.TITRES_SERVICES,),
+            ContractType.INTERIM: (EmployerKind.INTERIM,),
+        }.get(contract, (EmployerKind.PRIVATE, EmployerKind.SOCIAL_ECONOMY, EmployerKind.PUBLIC))
         pool = [e for e in employers if e.kind in kinds]
     employer = d.one(pool)
     region = BRUSSELS_POSTCODES if employer.location.postcode < 2000 else LIEGE_POSTCODES
     postcode = employer.location.postcode if d.chance(0.4) else d.one(region)
-    commune = place(postcode).locality if place(postcode) else ""
+    found = place(postcode)
+    commune = found.locality if found else ""
     required: list[str] = []
     optional: list[str] = []
     taught: list[str] = []
     if kind is OpportunityKind.TRAINING:
         taught = d.some(core, d.r.randint(3, 6)) + d.some(other, 2)
     else:
-        required = d.some(core, d.r.randint(2, 5) if kind is OpportunityKind.JOB_OFFER else d.r.randint(1, 2))
+        required = d.some(
+            core, d.r.randint(2, 5) if kind is OpportunityKind.JOB_OFFER else d.r.randint(1, 2)
+        )
         optional = d.some([s for s in other if s not in required], d.r.randint(1, 4))
         if kind is OpportunityKind.INTERNSHIP:
             taught = d.some([s for s in core if s not in required], 3)
-    licence = LICENCE_BY_ROME.get(code) or (sector.licence if d.chance(sector.licence_share) else None)
+    licence = LICENCE_BY_ROME.get(code) or (
+        sector.licence if d.chance(sector.licence_share) else None
+    )
     if kind is OpportunityKind.TRAINING and licence is not LicenceCategory.C:
         licence = None
     french_levels = list(CefrLevel)
@@ -210,17 +277,37 @@ def _opportunity(d: _Draw, tax: Taxonomy, n: int, kind: OpportunityKind, employe
     if d.chance(0.25):
         french = french_levels[max(0, min(5, french.rank + d.one((-1, 1))))]
     start = REFERENCE_DATE + dt.timedelta(days=d.r.randint(-20, 90))
-    weeks = {OpportunityKind.TRAINING: d.r.randint(4, 30), OpportunityKind.INTERNSHIP: d.r.randint(2, 8)}.get(kind)
-    end = start + dt.timedelta(weeks=weeks) if weeks else (
-        start + dt.timedelta(days=d.r.choice((90, 180, 365))) if contract in (ContractType.CDD, ContractType.ARTICLE_60, ContractType.INTERIM) else None)
+    weeks = {
+        OpportunityKind.TRAINING: d.r.randint(4, 30),
+        OpportunityKind.INTERNSHIP: d.r.randint(2, 8),
+    }.get(kind)
+    end = (
+        start + dt.timedelta(weeks=weeks)
+        if weeks
+        else (
+            start + dt.timedelta(days=d.r.choice((90, 180, 365)))
+            if contract in (ContractType.CDD, ContractType.ARTICLE_60, ContractType.INTERIM)
+            else None
+        )
+    )
     valid_from = start - dt.timedelta(days=d.r.randint(20, 60))
     article_60 = contract is ContractType.ARTICLE_60
     cpas_region = [c[0] for c in CPAS if (c[4] == "brussels") == (postcode < 2000)]
-    shifts = sorted(d.some(sector.shifts, d.r.randint(1, len(sector.shifts))), key=list(Shift).index)
+    shifts = sorted(
+        d.some(sector.shifts, d.r.randint(1, len(sector.shifts))), key=list(Shift).index
+    )
     if kind is OpportunityKind.TRAINING:
         shifts = [Shift.DAY]
-    source = (OpportunitySource.CPAS if article_60 else OpportunitySource.CISP if employer.id.startswith("emp-trai") and "CISP" in employer.name
-              else d.weighted([OpportunitySource.FOREM, OpportunitySource.EMPLOYER, OpportunitySource.MAISON_EMPLOI], [0.55, 0.3, 0.15]))
+    source = (
+        OpportunitySource.CPAS
+        if article_60
+        else OpportunitySource.CISP
+        if employer.id.startswith("emp-trai") and "CISP" in employer.name
+        else d.weighted(
+            [OpportunitySource.FOREM, OpportunitySource.EMPLOYER, OpportunitySource.MAISON_EMPLOI],
+            [0.55, 0.3, 0.15],
+        )
+    )
     if postcode < 2000 and source is OpportunitySource.FOREM:
         source = OpportunitySource.ACTIRIS
     return Opportunity(
@@ -228,7 +315,10 @@ def _opportunity(d: _Draw, tax: Taxonomy, n: int, kind: OpportunityKind, employe
         kind=kind,
         title=_kind_title(d, kind, _title(d, tax, code, commune, contract)),
         description=_description(d, tax, code, kind, required or taught, employer.name),
-        occupation=Occupation(rome_code=code, esco_uri=tax.esco_for_metier(code)[0][0] if tax.esco_for_metier(code) else None),
+        occupation=Occupation(
+            rome_code=code,
+            esco_uri=tax.esco_for_metier(code)[0][0] if tax.esco_for_metier(code) else None,
+        ),
         required_skills=[SkillRef(id=s, label=tax.skill_label(s)) for s in required],
         optional_skills=[SkillRef(id=s, label=tax.skill_label(s)) for s in optional],
         taught_skills=[SkillRef(id=s, label=tax.skill_label(s)) for s in taught],
@@ -236,14 +326,23 @@ def _opportunity(d: _Draw, tax: Taxonomy, n: int, kind: OpportunityKind, employe
         provider=employer.name,
         location=Location(postcode=postcode, commune=commune),
         contract_type=contract,
-        hours_per_week=float(d.one((19, 24, 30, 38, 38, 38))) if kind is not OpportunityKind.TRAINING else float(d.one((20, 30, 36))),
+        hours_per_week=float(d.one((19, 24, 30, 38, 38, 38)))
+        if kind is not OpportunityKind.TRAINING
+        else float(d.one((20, 30, 36))),
         shifts=shifts,
         start_date=start,
         end_date=end,
-        places_available=d.r.randint(1, 12) if kind is OpportunityKind.TRAINING else d.r.randint(1, 3),
-        prerequisites=Prerequisites(driving_licence=licence, french_level=french,
-                                    education_level=EducationLevel.UPPER_SECONDARY if sector.key == "it_gaming" and d.chance(0.5) else None,
-                                    article_60_eligibility=article_60),
+        places_available=d.r.randint(1, 12)
+        if kind is OpportunityKind.TRAINING
+        else d.r.randint(1, 3),
+        prerequisites=Prerequisites(
+            driving_licence=licence,
+            french_level=french,
+            education_level=EducationLevel.UPPER_SECONDARY
+            if sector.key == "it_gaming" and d.chance(0.5)
+            else None,
+            article_60_eligibility=article_60,
+        ),
         source=source,
         valid_from=valid_from,
         valid_until=start + dt.timedelta(days=d.r.randint(0, 45)),
@@ -263,8 +362,13 @@ _ASPIRATION_TEMPLATES = (
     "J'ai déjà travaillé {phrase} et je voudrais continuer.",
     "Peu importe le métier, je veux un contrat stable {phrase}.",
 )
-_PHASE_WEIGHTS = {TrajectoryPhase.PROJECT: 0.22, TrajectoryPhase.FRENCH: 0.22, TrajectoryPhase.TRAINING: 0.25,
-                  TrajectoryPhase.EMPLOYMENT: 0.20, TrajectoryPhase.ARTICLE_60: 0.11}
+_PHASE_WEIGHTS = {
+    TrajectoryPhase.PROJECT: 0.22,
+    TrajectoryPhase.FRENCH: 0.22,
+    TrajectoryPhase.TRAINING: 0.25,
+    TrajectoryPhase.EMPLOYMENT: 0.20,
+    TrajectoryPhase.ARTICLE_60: 0.11,
+}
 _OTHER_LANGUAGES = ("ar", "tr", "ro", "pl", "es", "it", "nl", "en", "ber", "ln", "ru", "ps")
 
 
@@ -272,32 +376,57 @@ def _beneficiary(d: _Draw, tax: Taxonomy, n: int) -> BeneficiaryProfile:
     cpas = d.weighted(CPAS, [c[3] for c in CPAS])
     region = BRUSSELS_POSTCODES if cpas[4] == "brussels" else LIEGE_POSTCODES
     home = cpas[2] if d.chance(0.5) else d.one(region)
-    origin = d.weighted([Origin.BELGIAN, Origin.EU, Origin.NON_EU, Origin.UNDISCLOSED],
-                        [0.5, 0.12, 0.33, 0.05] if cpas[4] == "brussels" else [0.65, 0.1, 0.2, 0.05])
+    origin = d.weighted(
+        [Origin.BELGIAN, Origin.EU, Origin.NON_EU, Origin.UNDISCLOSED],
+        [0.5, 0.12, 0.33, 0.05] if cpas[4] == "brussels" else [0.65, 0.1, 0.2, 0.05],
+    )
     age = d.weighted(list(AgeBand), [0.34, 0.26, 0.18, 0.15, 0.07])
-    gender = d.weighted([Gender.FEMALE, Gender.MALE, Gender.X, Gender.UNDISCLOSED], [0.49, 0.47, 0.01, 0.03])
+    gender = d.weighted(
+        [Gender.FEMALE, Gender.MALE, Gender.X, Gender.UNDISCLOSED], [0.49, 0.47, 0.01, 0.03]
+    )
     if origin is Origin.NON_EU:
         french = d.weighted(list(CefrLevel), [0.15, 0.3, 0.3, 0.15, 0.07, 0.03])
     else:
         french = d.weighted(list(CefrLevel), [0.01, 0.04, 0.15, 0.3, 0.3, 0.2])
     languages = [LanguageSkill(language="fr", level=french)]
     if origin is not Origin.BELGIAN or d.chance(0.2):
-        languages.append(LanguageSkill(language=d.one(_OTHER_LANGUAGES), level=d.one((CefrLevel.B2, CefrLevel.C1, CefrLevel.C2))))
+        languages.append(
+            LanguageSkill(
+                language=d.one(_OTHER_LANGUAGES),
+                level=d.one((CefrLevel.B2, CefrLevel.C1, CefrLevel.C2)),
+            )
+        )
     past_sectors = d.some(SECTORS, d.weighted((0, 1, 2, 3), (0.2, 0.45, 0.25, 0.1)))
     experiences: list[Experience] = []
     skills: dict[str, ProfileSkill] = {}
     for sector in sorted(past_sectors, key=lambda s: s.key):
         code = d.one(sector.rome_codes)
         months = d.r.randint(2, 60 if age is not AgeBand.AGE_18_25 else 18)
-        experiences.append(Experience(title=gender_variants(tax.metiers[code].label)[0], rome_code=code, months=months,
-                                      end_year=d.r.randint(2012, 2026)))
+        experiences.append(
+            Experience(
+                title=gender_variants(tax.metiers[code].label)[0],
+                rome_code=code,
+                months=months,
+                end_year=d.r.randint(2012, 2026),
+            )
+        )
         for ms in tax.metier_skills(code):
             if d.chance(0.55 if ms.core else 0.12):
-                skills.setdefault(ms.skill_id, ProfileSkill(id=ms.skill_id, label=tax.skill_label(ms.skill_id),
-                                                            level=d.r.randint(1, 3 if months < 24 else 4),
-                                                            evidence=SkillEvidence.EXPERIENCE))
+                skills.setdefault(
+                    ms.skill_id,
+                    ProfileSkill(
+                        id=ms.skill_id,
+                        label=tax.skill_label(ms.skill_id),
+                        level=d.r.randint(1, 3 if months < 24 else 4),
+                        evidence=SkillEvidence.EXPERIENCE,
+                    ),
+                )
     # targets: mostly a trade they know, sometimes a new direction
-    target_sector = d.one(past_sectors) if past_sectors and d.chance(0.6) else d.weighted(SECTORS, [s.weight for s in SECTORS])
+    target_sector = (
+        d.one(past_sectors)
+        if past_sectors and d.chance(0.6)
+        else d.weighted(SECTORS, [s.weight for s in SECTORS])
+    )
     targets = sorted(d.some(target_sector.rome_codes, d.weighted((1, 2), (0.7, 0.3))))
     title = gender_variants(tax.metiers[targets[0]].label)[0].lower()
     text = d.one(_ASPIRATION_TEMPLATES).format(phrase=target_sector.phrase, title=title)
@@ -311,10 +440,21 @@ def _beneficiary(d: _Draw, tax: Taxonomy, n: int) -> BeneficiaryProfile:
         modes.append(TransportMode.CAR)
     if d.chance(0.1):
         modes.append(TransportMode.BIKE)
-    childcare = gender is Gender.FEMALE and age in (AgeBand.AGE_26_35, AgeBand.AGE_36_45) and d.chance(0.35)
+    childcare = (
+        gender is Gender.FEMALE and age in (AgeBand.AGE_26_35, AgeBand.AGE_36_45) and d.chance(0.35)
+    )
     shifts = [Shift.DAY]
     if not childcare:
-        shifts += [s for s, p in ((Shift.EARLY, 0.5), (Shift.EVENING, 0.4), (Shift.NIGHT, 0.1), (Shift.WEEKEND, 0.3)) if d.chance(p)]
+        shifts += [
+            s
+            for s, p in (
+                (Shift.EARLY, 0.5),
+                (Shift.EVENING, 0.4),
+                (Shift.NIGHT, 0.1),
+                (Shift.WEEKEND, 0.3),
+            )
+            if d.chance(p)
+        ]
     phase = d.weighted(list(_PHASE_WEIGHTS), list(_PHASE_WEIGHTS.values()))
     if french.rank <= 1 and d.chance(0.6):
         phase = TrajectoryPhase.FRENCH
@@ -328,13 +468,22 @@ def _beneficiary(d: _Draw, tax: Taxonomy, n: int) -> BeneficiaryProfile:
         education_level=education,
         languages=languages,
         aspirations=Aspirations(text=text, target_rome_codes=targets),
-        constraints=Constraints(home_postcode=home, max_distance_km=float(d.one((8, 10, 15, 20, 25, 30, 40))),
-                                transport_modes=modes, driving_licences=licences, available_shifts=shifts,
-                                max_hours_per_week=float(d.one((19, 24, 30, 38, 38))),
-                                available_from=REFERENCE_DATE + dt.timedelta(days=d.r.randint(-30, 60)), childcare=childcare),
+        constraints=Constraints(
+            home_postcode=home,
+            max_distance_km=float(d.one((8, 10, 15, 20, 25, 30, 40))),
+            transport_modes=modes,
+            driving_licences=licences,
+            available_shifts=shifts,
+            max_hours_per_week=float(d.one((19, 24, 30, 38, 38))),
+            available_from=REFERENCE_DATE + dt.timedelta(days=d.r.randint(-30, 60)),
+            childcare=childcare,
+        ),
         trajectory_phase=phase,
         article_60_eligible=d.chance(0.45),
-        consent=Consent(employer_pool=pool, given_at=REFERENCE_DATE - dt.timedelta(days=d.r.randint(0, 200)) if pool else None),
+        consent=Consent(
+            employer_pool=pool,
+            given_at=REFERENCE_DATE - dt.timedelta(days=d.r.randint(0, 200)) if pool else None,
+        ),
         monitoring=FairnessAttributes(gender=gender, age_band=age, origin=origin),
     )
 
@@ -342,7 +491,9 @@ def _beneficiary(d: _Draw, tax: Taxonomy, n: int) -> BeneficiaryProfile:
 # --- hidden ground truth -------------------------------------------------------------------
 
 
-def suitability(b: BeneficiaryProfile, o: Opportunity, tax: Taxonomy) -> tuple[float, RefusalReason | None]:
+def suitability(
+    b: BeneficiaryProfile, o: Opportunity, tax: Taxonomy
+) -> tuple[float, RefusalReason | None]:
     """The hidden ground-truth suitability of ``o`` for ``b`` (noise-free) and the main obstacle.
 
     Skills fit (core skills weigh most), aspirations (target métier, its sector, ROME mobility),
@@ -396,8 +547,13 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _outcomes(d: _Draw, tax: Taxonomy, beneficiaries: list[BeneficiaryProfile], opportunities: list[Opportunity],
-              biased: set[str]) -> tuple[list[OutcomeEvent], list[tuple[str, str, float]]]:
+def _outcomes(
+    d: _Draw,
+    tax: Taxonomy,
+    beneficiaries: list[BeneficiaryProfile],
+    opportunities: list[Opportunity],
+    biased: set[str],
+) -> tuple[list[OutcomeEvent], list[tuple[str, str, float]]]:
     by_sector: dict[str, list[Opportunity]] = {}
     for o in opportunities:
         by_sector.setdefault(_sector_of(o.occupation.rome_code or "").key, []).append(o)
@@ -407,17 +563,37 @@ def _outcomes(d: _Draw, tax: Taxonomy, beneficiaries: list[BeneficiaryProfile], 
     span = (dt.datetime.combine(REFERENCE_DATE, dt.time(17), tzinfo=dt.UTC) - start).total_seconds()
     counter = 0
 
-    def emit(b: BeneficiaryProfile, o: Opportunity, kind: OutcomeType, at: dt.datetime, rank: int | None,
-             reason: RefusalReason | None = None, actor: ActorRole = ActorRole.COACH) -> None:
+    def emit(
+        b: BeneficiaryProfile,
+        o: Opportunity,
+        kind: OutcomeType,
+        at: dt.datetime,
+        rank: int | None,
+        reason: RefusalReason | None = None,
+        actor: ActorRole = ActorRole.COACH,
+    ) -> None:
         nonlocal counter
         counter += 1
-        events.append(OutcomeEvent(id=f"evt-{counter:07d}", beneficiary_id=b.id, cpas_id=b.cpas_id, opportunity_id=o.id,
-                                   type=kind, occurred_at=at, actor=actor, refusal_reason=reason,
-                                   shortlist_id=None, rank=rank))
+        events.append(
+            OutcomeEvent(
+                id=f"evt-{counter:07d}",
+                beneficiary_id=b.id,
+                cpas_id=b.cpas_id,
+                opportunity_id=o.id,
+                type=kind,
+                occurred_at=at,
+                actor=actor,
+                refusal_reason=reason,
+                shortlist_id=None,
+                rank=rank,
+            )
+        )
 
     for b in beneficiaries:
-        sectors = sorted({_sector_of(t).key for t in b.aspirations.target_rome_codes} |
-                         {_sector_of(e.rome_code).key for e in b.experiences if e.rome_code})
+        sectors = sorted(
+            {_sector_of(t).key for t in b.aspirations.target_rome_codes}
+            | {_sector_of(e.rome_code).key for e in b.experiences if e.rome_code}
+        )
         near = [o for s in sectors for o in by_sector.get(s, [])]
         shown = d.some(near, 10) + d.some(opportunities, 5)
         seen: set[str] = set()
@@ -435,8 +611,15 @@ def _outcomes(d: _Draw, tax: Taxonomy, beneficiaries: list[BeneficiaryProfile], 
                 continue
             emit(b, o, OutcomeType.PROPOSED, t + dt.timedelta(days=1), rank)
             if not d.chance(_sigmoid(noisy - 1.2)):
-                emit(b, o, OutcomeType.REFUSED, t + dt.timedelta(days=3), rank,
-                     obstacle or RefusalReason.BENEFICIARY_NOT_INTERESTED, ActorRole.BENEFICIARY)
+                emit(
+                    b,
+                    o,
+                    OutcomeType.REFUSED,
+                    t + dt.timedelta(days=3),
+                    rank,
+                    obstacle or RefusalReason.BENEFICIARY_NOT_INTERESTED,
+                    ActorRole.BENEFICIARY,
+                )
                 continue
             if o.kind is OpportunityKind.TRAINING:
                 emit(b, o, OutcomeType.TRAINING_ENROLLED, t + dt.timedelta(days=7), rank)
@@ -444,78 +627,160 @@ def _outcomes(d: _Draw, tax: Taxonomy, beneficiaries: list[BeneficiaryProfile], 
                     emit(b, o, OutcomeType.TRAINING_COMPLETED, t + dt.timedelta(days=60), rank)
                 continue
             emit(b, o, OutcomeType.APPLIED, t + dt.timedelta(days=4), rank)
-            bias = BIAS_FACTOR if (o.employer_id in biased and b.monitoring.origin is BIASED_GROUP) else 1.0
+            bias = (
+                BIAS_FACTOR
+                if (o.employer_id in biased and b.monitoring.origin is BIASED_GROUP)
+                else 1.0
+            )
             if not d.chance(_sigmoid(noisy - 1.8) * bias):
-                emit(b, o, OutcomeType.REFUSED, t + dt.timedelta(days=12), rank,
-                     obstacle or RefusalReason.EMPLOYER_PROFILE_MISMATCH, ActorRole.EMPLOYER)
+                emit(
+                    b,
+                    o,
+                    OutcomeType.REFUSED,
+                    t + dt.timedelta(days=12),
+                    rank,
+                    obstacle or RefusalReason.EMPLOYER_PROFILE_MISMATCH,
+                    ActorRole.EMPLOYER,
+                )
                 continue
             emit(b, o, OutcomeType.INTERVIEW, t + dt.timedelta(days=14), rank)
             if d.chance(_sigmoid(noisy - 2.0) * bias):
-                emit(b, o, OutcomeType.HIRED, t + dt.timedelta(days=21), rank, actor=ActorRole.EMPLOYER)
+                emit(
+                    b,
+                    o,
+                    OutcomeType.HIRED,
+                    t + dt.timedelta(days=21),
+                    rank,
+                    actor=ActorRole.EMPLOYER,
+                )
             else:
-                emit(b, o, OutcomeType.REFUSED, t + dt.timedelta(days=18), rank,
-                     obstacle or RefusalReason.EMPLOYER_PROFILE_MISMATCH, ActorRole.EMPLOYER)
+                emit(
+                    b,
+                    o,
+                    OutcomeType.REFUSED,
+                    t + dt.timedelta(days=18),
+                    rank,
+                    obstacle or RefusalReason.EMPLOYER_PROFILE_MISMATCH,
+                    ActorRole.EMPLOYER,
+                )
     events.sort(key=lambda e: (e.occurred_at, e.id))
     return events, truth
 
 
 def _job_day(d: _Draw, employers: list[Employer], opportunities: list[Opportunity]) -> JobDay:
-    hiring = sorted({o.employer_id for o in opportunities if o.kind is OpportunityKind.JOB_OFFER and o.employer_id})
+    hiring = sorted(
+        {
+            o.employer_id
+            for o in opportunities
+            if o.kind is OpportunityKind.JOB_OFFER and o.employer_id
+        }
+    )
     stands = []
     for emp_id in d.some(hiring, 12):
-        offers = [o for o in opportunities if o.employer_id == emp_id and o.kind is OpportunityKind.JOB_OFFER]
-        stands.append(Stand(employer_id=emp_id, rome_codes=sorted({o.occupation.rome_code for o in offers if o.occupation.rome_code})[:5],
-                            opportunity_ids=[o.id for o in offers[:5]], interview_slots=d.r.randint(6, 16), slot_minutes=15))
-    return JobDay(id="jobday-liege-2026-12", title="Job Day de la Maison de l'emploi de Liège",
-                  date=REFERENCE_DATE + dt.timedelta(days=30), location=Location(postcode=4000, commune="Liège"),
-                  organiser="Maison de l'emploi de Liège", cpas_ids=["cpas-liege", "cpas-seraing", "cpas-herstal"],
-                  visitor_capacity=250, stands=sorted(stands, key=lambda s: s.employer_id))
+        offers = [
+            o
+            for o in opportunities
+            if o.employer_id == emp_id and o.kind is OpportunityKind.JOB_OFFER
+        ]
+        stands.append(
+            Stand(
+                employer_id=emp_id,
+                rome_codes=sorted(
+                    {o.occupation.rome_code for o in offers if o.occupation.rome_code}
+                )[:5],
+                opportunity_ids=[o.id for o in offers[:5]],
+                interview_slots=d.r.randint(6, 16),
+                slot_minutes=15,
+            )
+        )
+    return JobDay(
+        id="jobday-liege-2026-12",
+        title="Job Day de la Maison de l'emploi de Liège",
+        date=REFERENCE_DATE + dt.timedelta(days=30),
+        location=Location(postcode=4000, commune="Liège"),
+        organiser="Maison de l'emploi de Liège",
+        cpas_ids=["cpas-liege", "cpas-seraing", "cpas-herstal"],
+        visitor_capacity=250,
+        stands=sorted(stands, key=lambda s: s.employer_id),
+    )
 
 
-def generate(seed: int = 42, n_opportunities: int = 3000, n_beneficiaries: int = 800,
-             employer_bias: bool = False) -> SampleData:
+def generate(
+    seed: int = 42,
+    n_opportunities: int = 3000,
+    n_beneficiaries: int = 800,
+    employer_bias: bool = False,
+) -> SampleData:
     """Generate the whole sample deterministically from ``seed``."""
     tax = load_taxonomy()
     d = _Draw(seed)
     employers = _employers(d)
     n_jobs = round(n_opportunities * 0.70)
     n_internships = round(n_opportunities * 0.15)
-    kinds = ([OpportunityKind.JOB_OFFER] * n_jobs + [OpportunityKind.INTERNSHIP] * n_internships
-             + [OpportunityKind.TRAINING] * (n_opportunities - n_jobs - n_internships))
+    kinds = (
+        [OpportunityKind.JOB_OFFER] * n_jobs
+        + [OpportunityKind.INTERNSHIP] * n_internships
+        + [OpportunityKind.TRAINING] * (n_opportunities - n_jobs - n_internships)
+    )
     opportunities = [_opportunity(d, tax, i + 1, kind, employers) for i, kind in enumerate(kinds)]
     beneficiaries = [_beneficiary(d, tax, i + 1) for i in range(n_beneficiaries)]
     hiring = sorted({e.id for e in employers if e.kind is not EmployerKind.TRAINING_PROVIDER})
     biased = set(d.some(hiring, len(hiring) // 3)) if employer_bias else set()
     outcomes, truth = _outcomes(d, tax, beneficiaries, opportunities, biased)
     cpas = [{"id": c[0], "name": c[1], "postcode": c[2]} for c in CPAS]
-    return SampleData(cpas, employers, opportunities, beneficiaries, [_job_day(d, employers, opportunities)],
-                      outcomes, truth, sorted(biased))
+    return SampleData(
+        cpas,
+        employers,
+        opportunities,
+        beneficiaries,
+        [_job_day(d, employers, opportunities)],
+        outcomes,
+        truth,
+        sorted(biased),
+    )
 
 
 def _write_jsonl(path: Path, items: Sequence[Any]) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         for item in items:
-            data = item.model_dump(mode="json", exclude_none=True) if hasattr(item, "model_dump") else item
+            data = (
+                item.model_dump(mode="json", exclude_none=True)
+                if hasattr(item, "model_dump")
+                else item
+            )
             fh.write(json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 def write_sample(data: SampleData, out: Path, seed: int, employer_bias: bool) -> dict[str, Any]:
     """Write the sample as JSON Lines files plus a manifest with counts and checksums."""
     out.mkdir(parents=True, exist_ok=True)
-    files = {
+    files: dict[str, Sequence[Any]] = {
         "cpas.jsonl": data.cpas,
         "employers.jsonl": data.employers,
         "opportunities.jsonl": data.opportunities,
         "beneficiaries.jsonl": data.beneficiaries,
         "job_days.jsonl": data.job_days,
         "outcomes.jsonl": data.outcomes,
-        "ground_truth.jsonl": [{"beneficiary_id": b, "opportunity_id": o, "suitability": s} for b, o, s in data.ground_truth],
+        "ground_truth.jsonl": [
+            {"beneficiary_id": b, "opportunity_id": o, "suitability": s}
+            for b, o, s in data.ground_truth
+        ],
     }
-    manifest: dict[str, Any] = {"seed": seed, "employer_bias": employer_bias, "biased_employers": data.biased_employers,
-                                "reference_date": REFERENCE_DATE.isoformat(), "files": {}}
+    manifest: dict[str, Any] = {
+        "seed": seed,
+        "employer_bias": employer_bias,
+        "biased_employers": data.biased_employers,
+        "reference_date": REFERENCE_DATE.isoformat(),
+        "files": {},
+    }
     for name, items in files.items():
         path = out / name
         _write_jsonl(path, items)
-        manifest["files"][name] = {"rows": len(items), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        manifest["files"][name] = {
+            "rows": len(items),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        }
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return manifest

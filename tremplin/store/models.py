@@ -50,7 +50,9 @@ class Base(DeclarativeBase):
 class Timestamps:
     """Creation and update times."""
 
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -100,7 +102,9 @@ class BeneficiaryRow(Base, Timestamps):
     """A beneficiary's pseudonymous profile, owned by one CPAS."""
 
     __tablename__ = "beneficiary"
-    __table_args__ = (UniqueConstraint("cpas_id", "external_id", name="uq_beneficiary_tenant_external_id"),)
+    __table_args__ = (
+        UniqueConstraint("cpas_id", "external_id", name="uq_beneficiary_tenant_external_id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
     external_id: Mapped[str] = mapped_column(String(64))
@@ -118,7 +122,9 @@ class BeneficiaryMonitoringRow(Base):
     """Fairness-monitoring attributes, kept apart from the matching payload."""
 
     __tablename__ = "beneficiary_monitoring"
-    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True
+    )
     gender: Mapped[str] = mapped_column(String(16))
     age_band: Mapped[str | None] = mapped_column(String(8))
     origin: Mapped[str] = mapped_column(String(16))
@@ -144,7 +150,9 @@ class OutcomeEventRow(Base):
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
     cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"))
-    opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunity.id", ondelete="CASCADE"), index=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunity.id", ondelete="CASCADE"), index=True
+    )
     type: Mapped[str] = mapped_column(String(24), index=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

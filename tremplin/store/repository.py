@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from data_contracts.models import BeneficiaryProfile, Employer, JobDay, Opportunity, OutcomeEvent
@@ -50,7 +50,9 @@ class UpsertCounts:
 
 def content_hash(payload: dict[str, Any]) -> str:
     """SHA-256 of a payload's canonical JSON (detects unchanged re-imports)."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -96,9 +98,9 @@ def upsert_opportunities(session: Session, items: Sequence[Opportunity]) -> Upse
         existing = {
             ext: (pk, digest)
             for ext, pk, digest in session.execute(
-                select(OpportunityRow.external_id, OpportunityRow.id, OpportunityRow.content_hash).where(
-                    OpportunityRow.external_id.in_([r["external_id"] for r in rows])
-                )
+                select(
+                    OpportunityRow.external_id, OpportunityRow.id, OpportunityRow.content_hash
+                ).where(OpportunityRow.external_id.in_([r["external_id"] for r in rows]))
             )
         }
         new = [r for r in rows if r["external_id"] not in existing]
@@ -108,7 +110,7 @@ def upsert_opportunities(session: Session, items: Sequence[Opportunity]) -> Upse
             if r["external_id"] in existing and existing[r["external_id"]][1] != r["content_hash"]
         ]
         if new:
-            session.execute(OpportunityRow.__table__.insert(), new)
+            session.execute(insert(OpportunityRow), new)
         if changed:
             session.execute(update(OpportunityRow), changed)
         counts += UpsertCounts(len(new), len(changed), len(rows) - len(new) - len(changed))
@@ -150,7 +152,9 @@ def upsert_beneficiaries(session: Session, items: Sequence[BeneficiaryProfile]) 
             if row is None:
                 row = BeneficiaryRow(**values)
                 row.monitoring = BeneficiaryMonitoringRow(
-                    gender=m.gender.value, age_band=m.age_band.value if m.age_band else None, origin=m.origin.value
+                    gender=m.gender.value,
+                    age_band=m.age_band.value if m.age_band else None,
+                    origin=m.origin.value,
                 )
                 session.add(row)
                 counts.inserted += 1
@@ -217,13 +221,21 @@ def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCo
     """Insert outcome events (append-only: an existing id is left unchanged)."""
     counts = UpsertCounts()
     beneficiaries = {
-        (c, e): pk for pk, c, e in session.execute(select(BeneficiaryRow.id, BeneficiaryRow.cpas_id, BeneficiaryRow.external_id))
+        (c, e): pk
+        for pk, c, e in session.execute(
+            select(BeneficiaryRow.id, BeneficiaryRow.cpas_id, BeneficiaryRow.external_id)
+        )
     }
-    opportunities = {ext: pk for ext, pk in session.execute(select(OpportunityRow.external_id, OpportunityRow.id))}
+    opportunities = {
+        ext: pk
+        for ext, pk in session.execute(select(OpportunityRow.external_id, OpportunityRow.id))
+    }
     for chunk in _chunks(items):
         existing = set(
             session.scalars(
-                select(OutcomeEventRow.external_id).where(OutcomeEventRow.external_id.in_([e.id for e in chunk]))
+                select(OutcomeEventRow.external_id).where(
+                    OutcomeEventRow.external_id.in_([e.id for e in chunk])
+                )
             )
         )
         new = []
@@ -235,7 +247,9 @@ def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCo
             o = opportunities.get(e.opportunity_id)
             if b is None or o is None:
                 what = "bénéficiaire" if b is None else "opportunité"
-                raise UnknownReferenceError(f"événement {e.id} : {what} inconnu(e) / unknown reference")
+                raise UnknownReferenceError(
+                    f"événement {e.id} : {what} inconnu(e) / unknown reference"
+                )
             new.append(
                 {
                     "external_id": e.id,
@@ -248,7 +262,7 @@ def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCo
                 }
             )
         if new:
-            session.execute(OutcomeEventRow.__table__.insert(), new)
+            session.execute(insert(OutcomeEventRow), new)
         counts.inserted += len(new)
     return counts
 
@@ -256,12 +270,16 @@ def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCo
 def get_beneficiary(session: Session, cpas_id: str, external_id: str) -> BeneficiaryProfile | None:
     """A beneficiary of one CPAS, or None (another CPAS's beneficiary is never returned)."""
     row = session.scalar(
-        select(BeneficiaryRow).where(BeneficiaryRow.cpas_id == cpas_id, BeneficiaryRow.external_id == external_id)
+        select(BeneficiaryRow).where(
+            BeneficiaryRow.cpas_id == cpas_id, BeneficiaryRow.external_id == external_id
+        )
     )
     return BeneficiaryProfile.model_validate(row.payload) if row else None
 
 
-def list_beneficiaries(session: Session, cpas_id: str, limit: int = 100, offset: int = 0) -> list[BeneficiaryProfile]:
+def list_beneficiaries(
+    session: Session, cpas_id: str, limit: int = 100, offset: int = 0
+) -> list[BeneficiaryProfile]:
     """Beneficiaries of one CPAS, by external id."""
     rows = session.scalars(
         select(BeneficiaryRow)
@@ -275,7 +293,9 @@ def list_beneficiaries(session: Session, cpas_id: str, limit: int = 100, offset:
 
 def active_opportunities(session: Session) -> list[tuple[int, Opportunity]]:
     """Every active opportunity with its stable integer id."""
-    rows = session.execute(select(OpportunityRow.id, OpportunityRow.payload).where(OpportunityRow.active.is_(True)))
+    rows = session.execute(
+        select(OpportunityRow.id, OpportunityRow.payload).where(OpportunityRow.active.is_(True))
+    )
     return [(pk, Opportunity.model_validate(payload)) for pk, payload in rows]
 
 
@@ -291,4 +311,7 @@ def count_rows(session: Session) -> dict[str, int]:
         "job_day": JobDayRow,
         "outcome_event": OutcomeEventRow,
     }
-    return {name: int(session.scalar(select(func.count()).select_from(model)) or 0) for name, model in tables.items()}
+    return {
+        name: int(session.scalar(select(func.count()).select_from(model)) or 0)
+        for name, model in tables.items()
+    }

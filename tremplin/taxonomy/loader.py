@@ -189,7 +189,10 @@ def _load_rome(tax: Taxonomy) -> None:
             tax._title_index[normalize(variant)].add(m.code)
     for r in read_rows("rome_appellations.csv.gz"):
         a = Appellation(
-            r["code_ogr"], r["libelle_appellation_long"], r["libelle_appellation_court"], r["code_rome"]
+            r["code_ogr"],
+            r["libelle_appellation_long"],
+            r["libelle_appellation_court"],
+            r["code_rome"],
         )
         tax.appellations[a.code_ogr] = a
         tax._appellations_by_metier[a.code_rome].append(a.code_ogr)
@@ -200,12 +203,18 @@ def _load_rome(tax: Taxonomy) -> None:
         s = Skill(ROME_SKILL_PREFIX + r["code_ogr"], r["libelle_competence"], kind, r["cat_comp"])
         tax.skills[s.id] = s
     for r in read_rows("rome_savoirs.csv.gz"):
-        s = Skill(ROME_SKILL_PREFIX + r["code_ogr_savoir"], r["libelle_savoir"], "savoir", r["categorie_savoir"])
+        s = Skill(
+            ROME_SKILL_PREFIX + r["code_ogr_savoir"],
+            r["libelle_savoir"],
+            "savoir",
+            r["categorie_savoir"],
+        )
         tax.skills[s.id] = s
     for s in list(tax.skills.values()):
         tax._skill_label_index.setdefault(normalize(s.label), s.id)
     coherence = {
-        (r["code_rome"], r["code_ogr"]): r["coeur_metier"] for r in read_rows("rome_coherence_items.csv.gz")
+        (r["code_rome"], r["code_ogr"]): r["coeur_metier"]
+        for r in read_rows("rome_coherence_items.csv.gz")
     }
     for r in read_rows("rome_liens.csv.gz"):
         if r["code_compo_bloc"] != "5":

@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install lint typecheck serve clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 est requis ($(PYTHON) introuvable)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tremplin demo
+
+test: $(STAMP)
+	$(BIN)/ruff check data_contracts matching training serving tremplin tests tools
+	$(BIN)/ruff format --check data_contracts matching training serving tremplin tests tools
+	$(BIN)/mypy data_contracts matching training serving tremplin
+	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy data_contracts matching training serving tremplin
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
