@@ -173,21 +173,20 @@ def upsert_beneficiaries(session: Session, items: Sequence[BeneficiaryProfile]) 
     return counts
 
 
-def upsert_employers(session: Session, items: Sequence[Employer]) -> UpsertCounts:
-    """Insert or update employers by external id."""
+def _upsert_documents(
+    session: Session, row_type: type[EmployerRow] | type[JobDayRow], rows: list[dict[str, Any]]
+) -> UpsertCounts:
+    """Insert or update rows keyed by ``external_id``, comparing their JSON payloads."""
     counts = UpsertCounts()
-    existing = {row.external_id: row for row in session.scalars(select(EmployerRow))}
-    for e in items:
-        values = {
-            "external_id": e.id,
-            "name": e.name,
-            "kind": e.kind.value,
-            "postcode": e.location.postcode,
-            "payload": e.model_dump(mode="json"),
-        }
-        row = existing.get(e.id)
+    ids = [r["external_id"] for r in rows]
+    existing: dict[str, Any] = {
+        row.external_id: row
+        for row in session.scalars(select(row_type).where(row_type.external_id.in_(ids)))
+    }
+    for values in rows:
+        row = existing.get(values["external_id"])
         if row is None:
-            session.add(EmployerRow(**values))
+            session.add(row_type(**values))
             counts.inserted += 1
         elif row.payload != values["payload"]:
             for key, value in values.items():
@@ -199,22 +198,27 @@ def upsert_employers(session: Session, items: Sequence[Employer]) -> UpsertCount
     return counts
 
 
+def upsert_employers(session: Session, items: Sequence[Employer]) -> UpsertCounts:
+    """Insert or update employers by external id."""
+    rows = [
+        {
+            "external_id": e.id,
+            "name": e.name,
+            "kind": e.kind.value,
+            "postcode": e.location.postcode,
+            "payload": e.model_dump(mode="json"),
+        }
+        for e in items
+    ]
+    return _upsert_documents(session, EmployerRow, rows)
+
+
 def upsert_job_days(session: Session, items: Sequence[JobDay]) -> UpsertCounts:
     """Insert or update job days by external id."""
-    counts = UpsertCounts()
-    for j in items:
-        row = session.scalar(select(JobDayRow).where(JobDayRow.external_id == j.id))
-        payload = j.model_dump(mode="json")
-        if row is None:
-            session.add(JobDayRow(external_id=j.id, date=j.date, payload=payload))
-            counts.inserted += 1
-        elif row.payload != payload:
-            row.date, row.payload = j.date, payload
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
-    session.flush()
-    return counts
+    rows = [
+        {"external_id": j.id, "date": j.date, "payload": j.model_dump(mode="json")} for j in items
+    ]
+    return _upsert_documents(session, JobDayRow, rows)
 
 
 def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCounts:
