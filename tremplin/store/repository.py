@@ -179,10 +179,8 @@ def _upsert_documents(
     """Insert or update rows keyed by ``external_id``, comparing their JSON payloads."""
     counts = UpsertCounts()
     ids = [r["external_id"] for r in rows]
-    existing: dict[str, Any] = {
-        row.external_id: row
-        for row in session.scalars(select(row_type).where(row_type.external_id.in_(ids)))
-    }
+    found: list[Any] = list(session.scalars(select(row_type).where(row_type.external_id.in_(ids))))
+    existing = {row.external_id: row for row in found}
     for values in rows:
         row = existing.get(values["external_id"])
         if row is None:
