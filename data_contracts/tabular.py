@@ -60,10 +60,9 @@ class RowError:
         return f"ligne {self.line}, {self.field} : {self.message}{shown}"
 
 
-def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
-    """Strip Optional and Annotated; return (core type, metadata, optional)."""
+def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
+    """Strip Optional and Annotated; return (core type, Annotated metadata)."""
     metadata: list[Any] = []
-    optional = False
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
@@ -71,12 +70,11 @@ def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
             metadata.extend(extra)
         elif origin in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            optional = optional or len(args) < len(typing.get_args(annotation))
-            annotation = args[0] if len(args) == 1 else annotation
             if len(args) != 1:
-                return annotation, metadata, optional
+                return annotation, metadata
+            annotation = args[0]
         else:
-            return annotation, metadata, optional
+            return annotation, metadata
 
 
 def _scalar_spec(
@@ -86,26 +84,23 @@ def _scalar_spec(
         tuple(m.value for m in core) if isinstance(core, type) and issubclass(core, Enum) else None
     )
     number: Literal["int", "float"] | None = None
-    if any(isinstance(m, BeforeValidator) for m in metadata):
-        pass  # the field normalises its input itself (e.g. "B-4000"): pydantic checks it
-    elif core is int:
-        number = "int"
-    elif core is float:
-        number = "float"
+    # A field that normalises its own input (e.g. "B-4000") is left to pydantic to check.
+    if not any(isinstance(m, BeforeValidator) for m in metadata):
+        if core is int:
+            number = "int"
+        elif core is float:
+            number = "float"
     lower = upper = None
     pattern = None
-    for m in metadata:
-        if isinstance(m, annotated_types.Ge | annotated_types.Gt):
-            lower = float(getattr(m, "ge", getattr(m, "gt", 0)))
-        elif isinstance(m, annotated_types.Le | annotated_types.Lt):
-            upper = float(getattr(m, "le", getattr(m, "lt", 0)))
-        elif getattr(m, "pattern", None):
-            pattern = str(m.pattern)
-        for sub in getattr(m, "metadata", []) or []:
-            if isinstance(sub, annotated_types.Ge | annotated_types.Gt):
-                lower = float(getattr(sub, "ge", getattr(sub, "gt", 0)))
-            elif isinstance(sub, annotated_types.Le | annotated_types.Lt):
-                upper = float(getattr(sub, "le", getattr(sub, "lt", 0)))
+    # StringConstraints / FieldInfo carry their own constraints in a nested ``metadata``.
+    constraints = [c for m in metadata for c in (m, *(getattr(m, "metadata", None) or []))]
+    for c in constraints:
+        if isinstance(c, annotated_types.Ge | annotated_types.Gt):
+            lower = float(getattr(c, "ge", getattr(c, "gt", 0)))
+        elif isinstance(c, annotated_types.Le | annotated_types.Lt):
+            upper = float(getattr(c, "le", getattr(c, "lt", 0)))
+        elif getattr(c, "pattern", None):
+            pattern = str(c.pattern)
     return ColumnSpec(name, required, kind, enum_values, number, lower, upper, pattern)
 
 
@@ -117,13 +112,13 @@ def flat_columns(
     for field_name, info in model.model_fields.items():
         name = f"{prefix}{field_name}"
         required = parent_required and info.is_required()
-        core, metadata, _ = _unwrap(info.annotation)
+        core, metadata = _unwrap(info.annotation)
         metadata = [*metadata, *info.metadata]
         if isinstance(core, type) and issubclass(core, BaseModel):
             specs.extend(flat_columns(core, f"{name}.", required))
             continue
         if typing.get_origin(core) is list:
-            item, item_meta, _ = _unwrap(typing.get_args(core)[0])
+            item, item_meta = _unwrap(typing.get_args(core)[0])
             if isinstance(item, type) and issubclass(item, SkillRef):
                 specs.append(ColumnSpec(name, required, "skills"))
             elif isinstance(item, type) and issubclass(item, BaseModel):
