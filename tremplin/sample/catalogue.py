@@ -201,6 +201,22 @@ CPAS = (
     ("cpas-herstal", "CPAS de Herstal", 4040, 0.10, "liege"),
 )
 
+
+def region_of(postcode: int) -> str:
+    """The sample's region of a postcode: "brussels" below 2000, "liege" otherwise."""
+    return "brussels" if postcode < 2000 else "liege"
+
+
+def region_postcodes(region: str) -> tuple[int, ...]:
+    """The postcodes where the sample places people and offers of ``region``."""
+    return BRUSSELS_POSTCODES if region == "brussels" else LIEGE_POSTCODES
+
+
+def region_cpas(region: str) -> list[str]:
+    """Identifiers of the sample's CPAS in ``region``."""
+    return [c[0] for c in CPAS if c[4] == region]
+
+
 EMPLOYER_NAMES = {
     "public": [
         "Ville de Liège - Propreté publique",

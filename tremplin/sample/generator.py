@@ -66,6 +66,9 @@ from tremplin.sample.catalogue import (
     LIEGE_POSTCODES,
     SECTORS,
     Sector,
+    region_cpas,
+    region_of,
+    region_postcodes,
 )
 from tremplin.taxonomy import Taxonomy, load_taxonomy
 from tremplin.text import gender_variants
@@ -223,10 +226,14 @@ def _employers(d: _Draw) -> list[Employer]:
                     kind=EmployerKind(kind),
                     location=Location(postcode=pc),
                     sectors=sectors,
-                    partner_cpas=[c[0] for c in CPAS if (c[4] == "brussels") == (pc < 2000)],
+                    partner_cpas=region_cpas(region_of(pc)),
                 )
             )
     return out
+
+
+def _skill_refs(tax: Taxonomy, skill_ids: list[str]) -> list[SkillRef]:
+    return [SkillRef(id=s, label=tax.skill_label(s)) for s in skill_ids]
 
 
 def _opportunity(
@@ -251,8 +258,11 @@ def _opportunity(
         }.get(contract, (EmployerKind.PRIVATE, EmployerKind.SOCIAL_ECONOMY, EmployerKind.PUBLIC))
         pool = [e for e in employers if e.kind in kinds]
     employer = d.one(pool)
-    region = BRUSSELS_POSTCODES if employer.location.postcode < 2000 else LIEGE_POSTCODES
-    postcode = employer.location.postcode if d.chance(0.4) else d.one(region)
+    postcode = (
+        employer.location.postcode
+        if d.chance(0.4)
+        else d.one(region_postcodes(region_of(employer.location.postcode)))
+    )
     found = place(postcode)
     commune = found.locality if found else ""
     required: list[str] = []
@@ -292,7 +302,7 @@ def _opportunity(
     )
     valid_from = start - dt.timedelta(days=d.r.randint(20, 60))
     article_60 = contract is ContractType.ARTICLE_60
-    cpas_region = [c[0] for c in CPAS if (c[4] == "brussels") == (postcode < 2000)]
+    cpas_region = region_cpas(region_of(postcode))
     shifts = sorted(
         d.some(sector.shifts, d.r.randint(1, len(sector.shifts))), key=list(Shift).index
     )
@@ -308,7 +318,7 @@ def _opportunity(
             [0.55, 0.3, 0.15],
         )
     )
-    if postcode < 2000 and source is OpportunitySource.FOREM:
+    if region_of(postcode) == "brussels" and source is OpportunitySource.FOREM:
         source = OpportunitySource.ACTIRIS
     return Opportunity(
         id=f"opp-{n:06d}",
@@ -317,11 +327,11 @@ def _opportunity(
         description=_description(d, tax, code, kind, required or taught, employer.name),
         occupation=Occupation(
             rome_code=code,
-            esco_uri=tax.esco_for_metier(code)[0][0] if tax.esco_for_metier(code) else None,
+            esco_uri=next((uri for uri, _ in tax.esco_for_metier(code)), None),
         ),
-        required_skills=[SkillRef(id=s, label=tax.skill_label(s)) for s in required],
-        optional_skills=[SkillRef(id=s, label=tax.skill_label(s)) for s in optional],
-        taught_skills=[SkillRef(id=s, label=tax.skill_label(s)) for s in taught],
+        required_skills=_skill_refs(tax, required),
+        optional_skills=_skill_refs(tax, optional),
+        taught_skills=_skill_refs(tax, taught),
         employer_id=employer.id,
         provider=employer.name,
         location=Location(postcode=postcode, commune=commune),
@@ -374,8 +384,7 @@ _OTHER_LANGUAGES = ("ar", "tr", "ro", "pl", "es", "it", "nl", "en", "ber", "ln",
 
 def _beneficiary(d: _Draw, tax: Taxonomy, n: int) -> BeneficiaryProfile:
     cpas = d.weighted(CPAS, [c[3] for c in CPAS])
-    region = BRUSSELS_POSTCODES if cpas[4] == "brussels" else LIEGE_POSTCODES
-    home = cpas[2] if d.chance(0.5) else d.one(region)
+    home = cpas[2] if d.chance(0.5) else d.one(region_postcodes(cpas[4]))
     origin = d.weighted(
         [Origin.BELGIAN, Origin.EU, Origin.NON_EU, Origin.UNDISCLOSED],
         [0.5, 0.12, 0.33, 0.05] if cpas[4] == "brussels" else [0.65, 0.1, 0.2, 0.05],
