@@ -71,3 +71,21 @@ def test_monitoring_attributes_are_stored_apart(factory: sessionmaker[Session]) 
     assert (
         stored is not None and stored.monitoring.gender.value == "undisclosed"
     )  # not in the matching payload
+
+
+def test_updating_a_beneficiary_updates_its_monitoring_row(factory: sessionmaker[Session]) -> None:
+    from sqlalchemy import select
+
+    from tremplin.store.models import BeneficiaryMonitoringRow
+
+    with transaction(factory) as s:
+        ensure_cpas(s, "cpas-liege", "CPAS de Liège")
+        upsert_beneficiaries(s, [beneficiary(monitoring={"gender": "female", "origin": "eu"})])
+    with transaction(factory) as s:
+        counts = upsert_beneficiaries(
+            s, [beneficiary(monitoring={"gender": "x", "origin": "non_eu", "age_band": "18-25"})]
+        )
+    with transaction(factory) as s:
+        rows = list(s.scalars(select(BeneficiaryMonitoringRow)))
+    assert counts.updated == 1
+    assert [(r.gender, r.origin, r.age_band) for r in rows] == [("x", "non_eu", "18-25")]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from data_contracts.models import BeneficiaryProfile, Employer, JobDay, Opportunity, OutcomeEvent
@@ -130,6 +130,15 @@ def _beneficiary_row(b: BeneficiaryProfile) -> dict[str, Any]:
     }
 
 
+def _monitoring_values(b: BeneficiaryProfile) -> dict[str, Any]:
+    m = b.monitoring
+    return {
+        "gender": m.gender.value,
+        "age_band": m.age_band.value if m.age_band else None,
+        "origin": m.origin.value,
+    }
+
+
 def upsert_beneficiaries(session: Session, items: Sequence[BeneficiaryProfile]) -> UpsertCounts:
     """Insert or update beneficiaries, matched by (CPAS, external id); monitoring kept apart."""
     tenants = known_cpas(session)
@@ -138,34 +147,29 @@ def upsert_beneficiaries(session: Session, items: Sequence[BeneficiaryProfile]) 
         raise UnknownReferenceError(f"CPAS inconnu(s) : {', '.join(missing)} / unknown CPAS")
     counts = UpsertCounts()
     for chunk in _chunks(items):
-        keys = [(b.cpas_id, b.id) for b in chunk]
         existing = {
             (row.cpas_id, row.external_id): row
             for row in session.scalars(
-                select(BeneficiaryRow).where(BeneficiaryRow.external_id.in_([k[1] for k in keys]))
+                select(BeneficiaryRow).where(BeneficiaryRow.external_id.in_([b.id for b in chunk]))
             )
         }
         for b in chunk:
             values = _beneficiary_row(b)
-            m = b.monitoring
+            monitoring = _monitoring_values(b)
             row = existing.get((b.cpas_id, b.id))
             if row is None:
                 row = BeneficiaryRow(**values)
-                row.monitoring = BeneficiaryMonitoringRow(
-                    gender=m.gender.value,
-                    age_band=m.age_band.value if m.age_band else None,
-                    origin=m.origin.value,
-                )
+                row.monitoring = BeneficiaryMonitoringRow(**monitoring)
                 session.add(row)
                 counts.inserted += 1
             elif row.content_hash != values["content_hash"]:
                 for key, value in values.items():
                     setattr(row, key, value)
                 if row.monitoring is None:
-                    row.monitoring = BeneficiaryMonitoringRow(gender="", age_band=None, origin="")
-                row.monitoring.gender = m.gender.value
-                row.monitoring.age_band = m.age_band.value if m.age_band else None
-                row.monitoring.origin = m.origin.value
+                    row.monitoring = BeneficiaryMonitoringRow(**monitoring)
+                else:
+                    for key, value in monitoring.items():
+                        setattr(row.monitoring, key, value)
                 counts.updated += 1
             else:
                 counts.unchanged += 1
@@ -303,8 +307,6 @@ def active_opportunities(session: Session) -> list[tuple[int, Opportunity]]:
 
 def count_rows(session: Session) -> dict[str, int]:
     """Row counts per table (for status displays and tests)."""
-    from sqlalchemy import func
-
     tables = {
         "cpas": CpasRow,
         "employer": EmployerRow,
