@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,11 @@ from rich.table import Table
 from data_contracts.enums import OpportunityKind
 from data_contracts.readers import FileFormatError
 from tremplin.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # imported lazily at run time so that `--help` starts fast
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from matching import Shortlist
 
 app = typer.Typer(
     help="Tremplin : recommandations d'emploi, de stages et de formations pour les CPAS.",
@@ -57,7 +62,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _factory(settings: Settings):  # type: ignore[no-untyped-def]
+def _factory(settings: Settings) -> sessionmaker[Session]:
+    """A session factory on the configured database, migrated to the latest schema."""
     from tremplin.store.db import make_engine, session_factory, upgrade
 
     engine = make_engine(settings.database_url)
@@ -257,10 +263,7 @@ def taxonomy_skill(token: str) -> None:
     console.print(f"{resolution.skill.id}\t{resolution.skill.label}\t({resolution.how})")
 
 
-def _print_shortlist(result: object) -> None:
-    from matching import Shortlist
-
-    assert isinstance(result, Shortlist)
+def _print_shortlist(result: Shortlist) -> None:
     table = Table(title=f"Shortlist pour {result.beneficiary_id} ({result.engine_version})")
     for col in ("#", "type", "intitulé", "score", "km", "raisons"):
         table.add_column(col)
