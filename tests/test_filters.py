@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import BeneficiaryProfile, Opportunity
-from matching.filters import violations
+from matching.filters import CONSTRAINT_LABELS, violations
 from matching.shortlist import OpportunityCatalogue, shortlist
 from tests.factories import beneficiaries, beneficiary, opportunities, opportunity
 
@@ -29,7 +30,11 @@ def test_no_shortlist_item_violates_a_hard_constraint(
     by_id = {o.id: o for o in items}
     for item in result.items:
         assert violations(b, by_id[item.opportunity_id], TODAY, ALL) == []
-    assert len(result.items) <= len(items)
+    # nothing disappears silently: each constraint's count is exactly what it removed
+    broken = {o.id: violations(b, o, TODAY, ALL) for o in items}
+    expected = Counter(key for keys in broken.values() for key in keys)
+    assert result.removed_by_constraint == {CONSTRAINT_LABELS[k]: n for k, n in expected.items()}
+    assert {i.opportunity_id for i in result.items} == {o for o, keys in broken.items() if not keys}
 
 
 @PROPS
