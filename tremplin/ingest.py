@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from data_contracts.models import (
@@ -28,7 +27,6 @@ from data_contracts.readers import read_table
 from data_contracts.tabular import RowError, validate_table
 from tremplin.store import repository as repo
 from tremplin.store.db import transaction
-from tremplin.store.models import BeneficiaryRow, OpportunityRow
 from tremplin.taxonomy import load_taxonomy
 
 
@@ -103,10 +101,7 @@ def _reference_errors(
                     )
                 )
     if kind is ImportKind.OUTCOMES:
-        people = set(
-            session.execute(select(BeneficiaryRow.cpas_id, BeneficiaryRow.external_id)).tuples()
-        )
-        offers = set(session.scalars(select(OpportunityRow.external_id)))
+        people, offers = repo.outcome_reference_ids(session)
         for line, c in valid:
             assert isinstance(c, OutcomeEvent)
             if (c.cpas_id, c.beneficiary_id) not in people:

@@ -223,12 +223,13 @@ def upsert_job_days(session: Session, items: Sequence[JobDay]) -> UpsertCounts:
     return _upsert_documents(session, JobDayRow, rows)
 
 
-def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCounts:
-    """Insert outcome events (append-only: an existing id is left unchanged)."""
-    counts = UpsertCounts()
+def outcome_reference_ids(
+    session: Session,
+) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+    """Internal ids of beneficiaries by (CPAS, external id) and of opportunities by external id."""
     beneficiaries = {
-        (c, e): pk
-        for pk, c, e in session.execute(
+        (cpas, ext): pk
+        for pk, cpas, ext in session.execute(
             select(BeneficiaryRow.id, BeneficiaryRow.cpas_id, BeneficiaryRow.external_id)
         )
     }
@@ -236,6 +237,13 @@ def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCo
         ext: pk
         for ext, pk in session.execute(select(OpportunityRow.external_id, OpportunityRow.id))
     }
+    return beneficiaries, opportunities
+
+
+def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCounts:
+    """Insert outcome events (append-only: an existing id is left unchanged)."""
+    counts = UpsertCounts()
+    beneficiaries, opportunities = outcome_reference_ids(session)
     for chunk in _chunks(items):
         existing = set(
             session.scalars(
