@@ -65,6 +65,13 @@ class OpportunityCatalogue:
     def __init__(self, opportunities: list[Opportunity], taxonomy: Taxonomy | None = None) -> None:
         self.opportunities = opportunities
         self.taxonomy = taxonomy or load_taxonomy()
+        # the métier's core skills per opportunity: fixed for the catalogue, read on every query
+        self.core_skills = [
+            frozenset(self.taxonomy.core_skills(o.occupation.rome_code))
+            if o.occupation.rome_code
+            else frozenset()
+            for o in opportunities
+        ]
         self._vectorizer = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True
         )
@@ -126,7 +133,7 @@ def shortlist(
         if broken:
             removed.update(b for b in broken if b != "kind")
             continue
-        core = set(tax.core_skills(o.occupation.rome_code)) if o.occupation.rome_code else set()
+        core = catalogue.core_skills[i]
         required = [s.id for s in o.required_skills]
         optional = [s.id for s in o.optional_skills]
         if o.kind is OpportunityKind.TRAINING:
