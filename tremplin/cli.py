@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.readers import FileFormatError
-from tremplin.settings import Settings, get_settings
+from tremplin.cli_common import console, err
+from tremplin.cli_common import factory as _factory
+from tremplin.cli_common import fail as _fail
+from tremplin.settings import get_settings
 
 if TYPE_CHECKING:  # imported lazily at run time so that `--help` starts fast
-    from sqlalchemy.orm import Session, sessionmaker
-
     from matching import Shortlist
 
 app = typer.Typer(
@@ -46,8 +46,6 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 
-console = Console()
-err = Console(stderr=True)
 
 SkipInvalid = Annotated[
     bool, typer.Option("--skip-invalid", help="Stocker les lignes valides et ignorer les autres.")
@@ -55,20 +53,6 @@ SkipInvalid = Annotated[
 ReportOpt = Annotated[
     Path | None, typer.Option("--report", help="Écrire le rapport complet en JSON.")
 ]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]Erreur :[/] {message}")
-    return typer.Exit(code)
-
-
-def _factory(settings: Settings) -> sessionmaker[Session]:
-    """A session factory on the configured database, migrated to the latest schema."""
-    from tremplin.store.db import make_engine, session_factory, upgrade
-
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    return session_factory(engine)
 
 
 @db_app.command("upgrade")
@@ -277,18 +261,21 @@ def _print_shortlist(result: Shortlist) -> None:
             " · ".join(item.reasons),
         )
     console.print(table)
-    if result.removed_by_constraint:
-        console.print(
-            "Écartées par les contraintes : "
-            + ", ".join(f"{label} ({n})" for label, n in result.removed_by_constraint.items())
-        )
+    for note in result.notes:
+        console.print(note)
+    for pathway in result.pathways:
+        console.print(f"[bold]Parcours vers {pathway.target_label}[/] (bloque : {', '.join(pathway.blocking)})")
+        for n, step in enumerate(pathway.steps, start=1):
+            brings = f" — apporte : {', '.join(step.brings)}" if step.brings else ""
+            console.print(f"  {n}. {step.step} : {step.title}{brings}")
 
 
 @app.command("shortlist")
 def shortlist_command(
     beneficiary: Annotated[str | None, typer.Option(help="Identifiant du bénéficiaire.")] = None,
     cpas: Annotated[
-        str | None, typer.Option(help="CPAS du bénéficiaire (obligatoire avec --beneficiary).")
+        str | None,
+        typer.Option(help="CPAS du bénéficiaire (requis si l'identifiant existe dans plusieurs)."),
     ] = None,
     profile: Annotated[
         Path | None, typer.Option(help="Profil ad hoc (JSON BeneficiaryProfile).")
@@ -306,32 +293,51 @@ def shortlist_command(
     from pydantic import ValidationError
 
     from data_contracts.models import BeneficiaryProfile
-    from matching import OpportunityCatalogue, shortlist
+    from matching import EmptyProfileError, shortlist
+    from matching.engine import load_engine
+    from matching.vector_index import IndexFileError
     from tremplin.store.db import transaction
-    from tremplin.store.repository import active_opportunities, get_beneficiary
+    from tremplin.store.repository import cpas_of_beneficiary, get_beneficiary
 
     try:
         wanted = frozenset(OpportunityKind(k.strip()) for k in kinds.split(",") if k.strip())
         when = dt.date.fromisoformat(today) if today else None
     except ValueError as exc:
         raise _fail(f"option invalide : {exc}") from None
-    factory = _factory(get_settings())
+    if not wanted:
+        raise _fail("--kinds est vide : donnez job_offer, internship et/ou training")
+    settings = get_settings()
+    factory = _factory(settings)
     if profile is not None:
         try:
             person = BeneficiaryProfile.model_validate_json(profile.read_text(encoding="utf-8"))
-        except (OSError, ValidationError) as exc:
-            raise _fail(f"profil illisible : {exc}") from None
-    elif beneficiary and cpas:
+        except (OSError, ValidationError, UnicodeDecodeError) as exc:
+            raise _fail(f"profil illisible ({profile}) : {exc}") from None
+    elif beneficiary:
         with transaction(factory) as session:
+            if cpas is None:
+                holders = cpas_of_beneficiary(session, beneficiary)
+                if len(holders) > 1:
+                    raise _fail(
+                        f"{beneficiary} existe dans plusieurs CPAS ({', '.join(holders)}) : "
+                        "précisez --cpas"
+                    )
+                cpas = holders[0] if holders else ""
             found = get_beneficiary(session, cpas, beneficiary)
         if found is None:
-            raise _fail(f"bénéficiaire {beneficiary} inconnu dans {cpas}", 1)
+            where = f" dans {cpas}" if cpas else ""
+            raise _fail(f"bénéficiaire {beneficiary} inconnu{where}", 1)
         person = found
     else:
-        raise _fail("donnez --beneficiary ID --cpas CPAS, ou --profile FICHIER.json")
-    with transaction(factory) as session:
-        catalogue = OpportunityCatalogue([o for _, o in active_opportunities(session)])
-    result = shortlist(person, catalogue, top=top, kinds=wanted, today=when)
+        raise _fail("donnez --beneficiary ID [--cpas CPAS], ou --profile FICHIER.json")
+    try:
+        with transaction(factory) as session:
+            catalogue = load_engine(session, settings)
+        result = shortlist(person, catalogue, top=top, kinds=wanted, today=when)
+    except IndexFileError as exc:
+        raise _fail(str(exc)) from None
+    except EmptyProfileError as exc:
+        raise _fail(str(exc), 1) from None
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
@@ -348,12 +354,26 @@ def demo(seed: Annotated[int, typer.Option()] = 42) -> None:
     if not (sample_dir / "manifest.json").is_file():
         sample_generate(out=sample_dir, seed=seed)
     sample_load(sample_dir)
+    from matching.cli import index_build
+
+    index_build()
     first = json.loads(
         (sample_dir / "beneficiaries.jsonl").read_text(encoding="utf-8").splitlines()[0]
     )
     shortlist_command(
         beneficiary=first["id"], cpas=first["cpas_id"], today=REFERENCE_DATE.isoformat()
     )
+
+
+def _register_matching() -> None:
+    from matching.cli import evaluate, index_app, occupations_app
+
+    app.add_typer(index_app, name="index")
+    app.add_typer(occupations_app, name="occupations")
+    app.command("evaluate")(evaluate)
+
+
+_register_matching()
 
 
 def main() -> None:

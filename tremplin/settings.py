@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means SQLite at <data_dir>/tremplin.db."
     )
+    models_dir: Path | None = Field(
+        default=None, description="Converted and fine-tuned models; empty means <data_dir>/models."
+    )
+    embedding_cache: Path | None = Field(
+        default=None, description="Embedding cache file; empty means <data_dir>/index/embeddings.sqlite."
+    )
     model_name: str = Field(
         default="multilingual-e5-small", description="Sentence encoder used by the matching engine."
     )
@@ -32,6 +38,10 @@ class Settings(BaseSettings):
     def _defaults_under_data_dir(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'tremplin.db'}"
+        if self.embedding_cache is None:
+            self.embedding_cache = self.data_dir / "index" / "embeddings.sqlite"
+        if self.models_dir is None:
+            self.models_dir = self.data_dir / "models"
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{self.data_dir / 'mlflow.db'}"
         return self

@@ -77,3 +77,57 @@ def gender_variants(label: str) -> list[str]:
         return [f"{left} {rest}", right]
     # "Agent / Agente" alone, or "X-y / X-z de marine" already handled; fall back to both halves
     return [left, right]
+
+
+# Feminine and plural endings folded to the masculine singular (after accents are stripped):
+# "conductrice" -> "conducteur", "vendeuses" -> "vendeur", "technicienne" -> "technicien".
+_GENDER_ENDINGS = (
+    ("trices", "teur"),
+    ("trice", "teur"),
+    ("euses", "eur"),
+    ("euse", "eur"),
+    ("iennes", "ien"),
+    ("ienne", "ien"),
+    ("ennes", "en"),
+    ("enne", "en"),
+    ("onnes", "on"),
+    ("onne", "on"),
+    ("eres", "er"),
+    ("ere", "er"),
+    ("ives", "if"),
+    ("ive", "if"),
+    ("antes", "ant"),
+    ("ante", "ant"),
+    ("entes", "ent"),
+    ("ente", "ent"),
+    ("ees", "e"),
+    ("ee", "e"),
+)
+
+_IRREGULAR = {"travaux": "travail", "baux": "bail", "vitraux": "vitrail"}
+
+FRENCH_STOPWORDS = frozenset(
+    "a au aux avec ce ces d dans de des du elle en et il je l la le les leur lui ma mais me "
+    "mes mon ne nous on ou par pas pour qu que qui sa se ses son sur ta te tes ton tu un une "
+    "vos votre vous y est sont suis ai avoir etre plus tres si chez afin dont via".split()
+)
+
+
+def fold_gender(token: str) -> str:
+    """Fold a normalised token to a masculine singular stem ("vendeuses" -> "vendeur")."""
+    if token in _IRREGULAR:
+        return _IRREGULAR[token]
+    if token.endswith("eaux"):
+        return token[:-1]
+    if len(token) > 4 and token.endswith("aux"):
+        return token[:-3] + "al"
+    token = _singular(token)
+    for ending, replacement in _GENDER_ENDINGS:
+        if len(token) > len(ending) + 2 and token.endswith(ending):
+            return token[: -len(ending)] + replacement
+    return token
+
+
+def search_terms(text: str) -> list[str]:
+    """Terms for lexical search: normalised, stop words dropped, gender and plural folded."""
+    return [fold_gender(t) for t in normalize(text).split() if t not in FRENCH_STOPWORDS]

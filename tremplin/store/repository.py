@@ -291,6 +291,17 @@ def get_beneficiary(session: Session, cpas_id: str, external_id: str) -> Benefic
     return BeneficiaryProfile.model_validate(row.payload) if row else None
 
 
+def cpas_of_beneficiary(session: Session, external_id: str) -> list[str]:
+    """The CPAS that hold a beneficiary with this id (operator tools only; APIs take the CPAS)."""
+    return list(
+        session.scalars(
+            select(BeneficiaryRow.cpas_id)
+            .where(BeneficiaryRow.external_id == external_id)
+            .order_by(BeneficiaryRow.cpas_id)
+        )
+    )
+
+
 def list_beneficiaries(
     session: Session, cpas_id: str, limit: int = 100, offset: int = 0
 ) -> list[BeneficiaryProfile]:

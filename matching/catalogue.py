@@ -1,0 +1,196 @@
+"""The opportunity catalogue: every per-opportunity fact the shortlist reads, built once.
+
+It holds the hard-filter columns, the taxonomy skill matrices (required skills, core skills of
+the métier, skills taught), a BM25 index over the French text, and the dense side: an encoder
+and the FAISS :class:`~matching.vector_index.VectorIndex` whose int64 ids are the
+catalogue's ``ids`` (database keys, or positions for an ad-hoc list).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from data_contracts.enums import OpportunityKind
+from data_contracts.models import Opportunity
+from matching.embedding_cache import EmbeddingCache, text_key
+from matching.encoder import Encoder
+from matching.filters import FilterColumns
+from matching.lexical import BM25
+from matching.vector_index import VectorIndex
+from tremplin.taxonomy import Taxonomy, load_taxonomy
+
+REQUIRED_WEIGHT = 2.0
+CORE_BONUS = 1.0
+OPTIONAL_WEIGHT = 1.0
+
+
+def dense_text(o: Opportunity, taxonomy: Taxonomy) -> str:
+    """The text an opportunity is embedded from: its title and its métier's name.
+
+    Short on purpose: titles carry the meaning the encoder is good at, skills are scored on
+    the taxonomy, and the description feeds BM25. Short texts also repeat across offers, so
+    the embedding cache spares most encoding.
+    """
+    code = o.occupation.rome_code
+    label = taxonomy.metiers[code].label if code and code in taxonomy.metiers else ""
+    return f"{o.title}. {label}".strip(". ") if label else o.title
+
+
+def lexical_text(o: Opportunity, taxonomy: Taxonomy) -> str:
+    """The text BM25 reads: title (twice, it matters most), métier, skills and description."""
+    code = o.occupation.rome_code
+    label = taxonomy.metiers[code].label if code and code in taxonomy.metiers else ""
+    skills = " ".join(
+        taxonomy.skill_label(s.id) for s in [*o.required_skills, *o.taught_skills][:8]
+    )
+    return f"{o.title} {o.title} {label} {skills} {o.description[:600]}"
+
+
+class SkillSpace:
+    """Column numbers for skill ids, shared by the catalogue's sparse matrices."""
+
+    def __init__(self) -> None:
+        self.column: dict[str, int] = {}
+
+    def of(self, skill_id: str) -> int:
+        """The column of ``skill_id`` (assigned on first sight)."""
+        return self.column.setdefault(skill_id, len(self.column))
+
+    def vector(self, skill_ids: set[str] | frozenset[str]) -> np.ndarray:
+        """0/1 vector over known columns (unknown skills are dropped: nothing asks for them)."""
+        v = np.zeros(len(self.column), dtype=np.float32)
+        for s in skill_ids:
+            col = self.column.get(s)
+            if col is not None:
+                v[col] = 1.0
+        return v
+
+
+def _matrix(rows: list[dict[int, float]], width: int) -> csr_matrix:
+    indptr, indices, data = [0], [], []
+    for row in rows:
+        indices.extend(row.keys())
+        data.extend(row.values())
+        indptr.append(len(indices))
+    return csr_matrix(
+        (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), indptr),
+        shape=(len(rows), width),
+    )
+
+
+class OpportunityCatalogue:
+    """Active opportunities and their precomputed features."""
+
+    def __init__(
+        self,
+        opportunities: Sequence[Opportunity],
+        taxonomy: Taxonomy | None = None,
+        ids: Sequence[int] | np.ndarray | None = None,
+        encoder: Encoder | None = None,
+        index: VectorIndex | None = None,
+    ) -> None:
+        self.opportunities = list(opportunities)
+        self.taxonomy = taxonomy or load_taxonomy()
+        tax = self.taxonomy
+        n = len(self.opportunities)
+        self.ids = np.asarray(ids if ids is not None else np.arange(n), dtype=np.int64)
+        if len(self.ids) != n or len(set(self.ids.tolist())) != n:
+            raise ValueError("catalogue ids must be unique, one per opportunity")
+        self.position = {int(i): p for p, i in enumerate(self.ids)}
+        self.by_external_id = {o.id: p for p, o in enumerate(self.opportunities)}
+        self.columns = FilterColumns.of(self.opportunities)
+        self.kind = np.array([o.kind for o in self.opportunities], dtype=object)
+        self.rome = np.array([o.occupation.rome_code or "" for o in self.opportunities], dtype=object)
+        self.by_rome: dict[str, np.ndarray] = {}
+        groups: dict[str, list[int]] = defaultdict(list)
+        for p, code in enumerate(self.rome):
+            if code:
+                groups[code].append(p)
+        self.by_rome = {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
+        self.core_skills = [
+            frozenset(tax.core_skills(o.occupation.rome_code)) if o.occupation.rome_code else frozenset()
+            for o in self.opportunities
+        ]
+        self.skills = SkillSpace()
+        asked: list[dict[int, float]] = []
+        taught: list[dict[int, float]] = []
+        for o, core in zip(self.opportunities, self.core_skills, strict=True):
+            row: dict[int, float] = {}
+            for s in o.required_skills:
+                row[self.skills.of(s.id)] = REQUIRED_WEIGHT + (CORE_BONUS if s.id in core else 0.0)
+            for s in o.optional_skills:
+                row[self.skills.of(s.id)] = OPTIONAL_WEIGHT
+            asked.append(row)
+            taught.append({self.skills.of(s.id): 1.0 for s in o.taught_skills})
+        width = len(self.skills.column)
+        self.asked = _matrix(asked, width)
+        self.asked_total = np.asarray(self.asked.sum(axis=1), dtype=np.float32).ravel()
+        self.taught = _matrix(taught, width)
+        self.bm25 = BM25([lexical_text(o, tax) for o in self.opportunities])
+        self.encoder = encoder
+        self.index = index
+        if encoder is not None and index is None:
+            raise ValueError("a catalogue with an encoder needs its vector index")
+
+    def __len__(self) -> int:
+        return len(self.opportunities)
+
+    @property
+    def has_dense(self) -> bool:
+        """Whether the dense (embedding) channel is available."""
+        return self.encoder is not None and self.index is not None
+
+    def positions_of_kind(self, kind: OpportunityKind) -> np.ndarray:
+        """Positions of the opportunities of one kind."""
+        return np.flatnonzero(self.kind == kind)
+
+    def skill_vector(self, skill_ids: set[str] | frozenset[str]) -> np.ndarray:
+        """A person's skills as a vector over the catalogue's skill columns."""
+        return self.skills.vector(skill_ids)
+
+
+def build_vector_index(
+    opportunities: Sequence[Opportunity],
+    ids: np.ndarray,
+    encoder: Encoder,
+    cache: EmbeddingCache,
+    taxonomy: Taxonomy | None = None,
+    approximate_threshold: int = 50_000,
+    progress: bool = False,
+) -> VectorIndex:
+    """A fresh vector index over ``opportunities`` (texts found in ``cache`` are not re-encoded)."""
+    tax = taxonomy or load_taxonomy()
+    texts = [dense_text(o, tax) for o in opportunities]
+    vectors = cache.embed(encoder, texts, "passage", progress=progress)
+    keys = [text_key(t, "passage") for t in texts]
+    return VectorIndex.build(
+        encoder.version, ids, vectors, keys, approximate_threshold=approximate_threshold
+    )
+
+
+def sync_vector_index(
+    index: VectorIndex,
+    opportunities: Sequence[Opportunity],
+    ids: np.ndarray,
+    encoder: Encoder,
+    cache: EmbeddingCache,
+    taxonomy: Taxonomy | None = None,
+    progress: bool = False,
+) -> dict[str, int]:
+    """Bring ``index`` in line with ``opportunities``: add new, replace changed, drop the rest."""
+    tax = taxonomy or load_taxonomy()
+    texts = [dense_text(o, tax) for o in opportunities]
+    keys = [text_key(t, "passage") for t in texts]
+    wanted = {int(i): k for i, k in zip(ids, keys, strict=True)}
+    stale = [i for i in index.entries if i not in wanted]
+    changed = [p for p, i in enumerate(ids) if index.entries.get(int(i)) != keys[p]]
+    added = sum(1 for p in changed if int(ids[p]) not in index.entries)
+    removed = index.remove(np.asarray(stale, dtype=np.int64))
+    if changed:
+        vectors = cache.embed(encoder, [texts[p] for p in changed], "passage", progress=progress)
+        index.upsert(ids[changed], vectors, [keys[p] for p in changed])
+    return {"added": added, "replaced": len(changed) - added, "removed": removed}

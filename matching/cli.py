@@ -1,0 +1,153 @@
+"""``tremplin index``, ``tremplin occupations`` and ``tremplin evaluate`` (heavy imports lazily)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tremplin.cli_common import console, factory, fail
+from tremplin.settings import get_settings
+
+index_app = typer.Typer(help="Index vectoriel des opportunités (FAISS).", no_args_is_help=True)
+occupations_app = typer.Typer(help="Relier des intitulés libres aux métiers ESCO.", no_args_is_help=True)
+
+
+@index_app.command("build")
+def index_build(
+    progress: Annotated[bool, typer.Option(help="Barre de progression.")] = True,
+) -> None:
+    """Encoder toutes les opportunités actives et écrire un index neuf."""
+    from matching.encoder import EncoderError
+    from matching.engine import build_index
+    from tremplin.store.db import transaction
+
+    settings = get_settings()
+    try:
+        with transaction(factory(settings)) as session:
+            report = build_index(session, settings, progress=progress)
+    except EncoderError as exc:
+        raise fail(str(exc)) from None
+    console.print(
+        f"Index construit : {report.count} opportunités ({report.kind}, {report.model_version}), "
+        f"{report.encoded} texte(s) encodé(s)."
+    )
+
+
+@index_app.command("update")
+def index_update(
+    progress: Annotated[bool, typer.Option(help="Barre de progression.")] = True,
+) -> None:
+    """Ajouter, remplacer et retirer seulement ce qui a changé depuis la dernière fois."""
+    from matching.engine import update_index
+    from matching.vector_index import IndexFileError
+    from tremplin.store.db import transaction
+
+    settings = get_settings()
+    try:
+        with transaction(factory(settings)) as session:
+            report = update_index(session, settings, progress=progress)
+    except IndexFileError as exc:
+        raise fail(str(exc)) from None
+    console.print(
+        f"Index à jour : {report.count} opportunités ; {report.added} ajoutée(s), "
+        f"{report.replaced} remplacée(s), {report.removed} retirée(s)."
+    )
+
+
+@index_app.command("status")
+def index_status_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+) -> None:
+    """Afficher l'état de l'index et son écart avec la base."""
+    from matching.engine import index_status
+    from matching.vector_index import IndexFileError
+    from tremplin.store.db import transaction
+
+    settings = get_settings()
+    try:
+        with transaction(factory(settings)) as session:
+            status = index_status(session, settings)
+    except IndexFileError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(status, indent=2) + "\n")
+        return
+    for key, value in status.items():
+        console.print(f"{key}: {value}")
+
+
+@occupations_app.command("link")
+def occupations_link(
+    title: Annotated[str | None, typer.Argument(help="Un intitulé (sinon --input).")] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="Fichier UTF-8, un intitulé par ligne.")
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, max=50, help="Métiers proposés par intitulé.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Un objet JSON par ligne.")] = False,
+    lexical_only: Annotated[
+        bool, typer.Option("--lexical-only", help="Sans le modèle d'embeddings (plus rapide).")
+    ] = False,
+) -> None:
+    """Proposer les métiers ESCO les plus proches d'intitulés ou d'aspirations en français."""
+    if (title is None) == (input_file is None):
+        raise fail("donnez un intitulé OU --input FICHIER")
+    if input_file is not None:
+        try:
+            queries = input_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"fichier illisible ({input_file}) : {exc} — attendu : texte UTF-8") from None
+    else:
+        queries = [title or ""]
+    linker = _linker(lexical_only)
+    results = linker.link_many(queries, top)
+    if as_json:
+        for r in results:
+            sys.stdout.write(json.dumps(r.model_dump(), ensure_ascii=False) + "\n")
+        return
+    for r in results:
+        console.print(f"[bold]{r.query}[/]")
+        for m in r.results:
+            console.print(f"  {m.score:.3f}  {m.label}  {m.uri}")
+
+
+def _linker(lexical_only: bool):  # type: ignore[no-untyped-def]
+    from matching.embedding_cache import EmbeddingCache
+    from matching.encoder import load_encoder
+    from matching.engine import cache_path
+    from matching.occupations import OccupationLinker
+
+    settings = get_settings()
+    if lexical_only:
+        return OccupationLinker()
+    encoder = load_encoder(settings.model_name, settings.models_dir)
+    cache = EmbeddingCache(cache_path(settings))
+    try:
+        return OccupationLinker(encoder=encoder, cache=cache, progress=True)
+    finally:
+        cache.close()
+
+
+def evaluate(
+    out: Annotated[Path, typer.Option(help="Dossier des résultats (JSON et Markdown).")] = Path(
+        "var/evaluation"
+    ),
+    seed: Annotated[int, typer.Option(help="Graine de l'échantillon évalué.")] = 7,
+    beneficiaries: Annotated[int, typer.Option(min=5, max=2000)] = 150,
+    titles: Annotated[int, typer.Option(min=20, max=5000, help="Intitulés tenus à l'écart.")] = 600,
+) -> None:
+    """Mesurer Recall@10, nDCG@10, MRR et couverture contre les lignes de base lexicales."""
+    from matching.evaluation import run_evaluation
+
+    settings = get_settings()
+    report = run_evaluation(
+        settings, seed=seed, n_beneficiaries=beneficiaries, n_titles=titles, progress=True
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "evaluation.json").write_text(json.dumps(report.model_dump(mode="json"), indent=2))
+    markdown = report.markdown()
+    (out / "evaluation.md").write_text(markdown)
+    console.print(markdown)

