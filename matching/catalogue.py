@@ -71,7 +71,9 @@ class SkillSpace:
 
 
 def _matrix(rows: list[dict[int, float]], width: int) -> csr_matrix:
-    indptr, indices, data = [0], [], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[float] = []
     for row in rows:
         indices.extend(row.keys())
         data.extend(row.values())
@@ -104,7 +106,9 @@ class OpportunityCatalogue:
         self.by_external_id = {o.id: p for p, o in enumerate(self.opportunities)}
         self.columns = FilterColumns.of(self.opportunities)
         self.kind = np.array([o.kind for o in self.opportunities], dtype=object)
-        self.rome = np.array([o.occupation.rome_code or "" for o in self.opportunities], dtype=object)
+        self.rome = np.array(
+            [o.occupation.rome_code or "" for o in self.opportunities], dtype=object
+        )
         self.by_rome: dict[str, np.ndarray] = {}
         groups: dict[str, list[int]] = defaultdict(list)
         for p, code in enumerate(self.rome):
@@ -112,7 +116,9 @@ class OpportunityCatalogue:
                 groups[code].append(p)
         self.by_rome = {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
         self.core_skills = [
-            frozenset(tax.core_skills(o.occupation.rome_code)) if o.occupation.rome_code else frozenset()
+            frozenset(tax.core_skills(o.occupation.rome_code))
+            if o.occupation.rome_code
+            else frozenset()
             for o in self.opportunities
         ]
         self.skills = SkillSpace()

@@ -13,7 +13,9 @@ from tremplin.cli_common import console, factory, fail
 from tremplin.settings import get_settings
 
 index_app = typer.Typer(help="Index vectoriel des opportunités (FAISS).", no_args_is_help=True)
-occupations_app = typer.Typer(help="Relier des intitulés libres aux métiers ESCO.", no_args_is_help=True)
+occupations_app = typer.Typer(
+    help="Relier des intitulés libres aux métiers ESCO.", no_args_is_help=True
+)
 
 
 @index_app.command("build")
@@ -99,7 +101,9 @@ def occupations_link(
         try:
             queries = input_file.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
-            raise fail(f"fichier illisible ({input_file}) : {exc} — attendu : texte UTF-8") from None
+            raise fail(
+                f"fichier illisible ({input_file}) : {exc} — attendu : texte UTF-8"
+            ) from None
     else:
         queries = [title or ""]
     linker = _linker(lexical_only)

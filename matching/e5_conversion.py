@@ -20,6 +20,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -216,7 +217,7 @@ def build_tokenizer(ck: Checkpoint) -> object:
             dropped.append(cp)
         elif out == " ":
             spaces.append(cp)
-    steps = []
+    steps: list[Any] = []
     if dropped:
         steps.append(normalizers.Replace(Regex(_char_class(dropped)), ""))
     if spaces:
@@ -278,7 +279,7 @@ def convert(target: Path, source: Path | None = None) -> Path:
     missing, unexpected = bert.load_state_dict(state, strict=False)
     if unexpected or [m for m in missing if "position_ids" not in m]:
         raise CheckpointError(f"weights do not fit BERT: missing={missing} extra={unexpected}")
-    fast = PreTrainedTokenizerFast(
+    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=build_tokenizer(ck),
         bos_token="<s>",
         eos_token="</s>",

@@ -78,7 +78,9 @@ class EmbeddingCache:
         for start in range(0, len(pending), batch_size):
             chunk = pending[start : start + batch_size]
             vectors = encoder.encode([t for _, t in chunk], kind)
-            rows = [(encoder.version, k, v.tobytes()) for (k, _), v in zip(chunk, vectors, strict=True)]
+            rows = [
+                (encoder.version, k, v.tobytes()) for (k, _), v in zip(chunk, vectors, strict=True)
+            ]
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
             for (k, _), v in zip(chunk, vectors, strict=True):

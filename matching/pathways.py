@@ -124,8 +124,7 @@ def _pathway(
         blocking.append(f"{what} requis")
         steps.append(_prerequisite_step(cat, filtered, key, what))
     trainings = [
-        int(p)
-        for p in np.flatnonzero(filtered.passes & (cat.kind == OpportunityKind.TRAINING))
+        int(p) for p in np.flatnonzero(filtered.passes & (cat.kind == OpportunityKind.TRAINING))
     ]
     covered: set[str] = set()
     uncovered = set(gap)

@@ -219,13 +219,20 @@ def _rank(
     )
     order = np.lexsort((pool, -total))
     return [
-        _item(view, cat, int(pool[i]), float(total[i]), km, ChannelScores(
-            dense=round(float(dense[i]), 4) if cat.has_dense else 0.0,
-            lexical=round(float(lex[i]), 4),
-            skills=round(float(skills[pool[i]]), 4),
-            aspiration=round(float(aspiration[pool[i]]), 4),
-            distance=round(float(far[i]), 4),
-        ))  # fmt: skip
+        _item(
+            view,
+            cat,
+            int(pool[i]),
+            float(total[i]),
+            km,
+            ChannelScores(
+                dense=round(float(dense[i]), 4) if cat.has_dense else 0.0,
+                lexical=round(float(lex[i]), 4),
+                skills=round(float(skills[pool[i]]), 4),
+                aspiration=round(float(aspiration[pool[i]]), 4),
+                distance=round(float(far[i]), 4),
+            ),
+        )
         for i in order
     ]
 
@@ -256,7 +263,7 @@ def _item(
         ]
     distance = None if np.isnan(km[p]) else float(km[p])
     minutes = (
-        int(round(float(travel_minutes(distance, view.profile.constraints.transport_modes))))
+        round(float(travel_minutes(distance, view.profile.constraints.transport_modes)))
         if distance is not None
         else None
     )

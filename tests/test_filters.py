@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import BeneficiaryProfile, Opportunity
-from matching.filters import CONSTRAINT_LABELS, violations
-from matching.shortlist import OpportunityCatalogue, shortlist
+from matching.catalogue import OpportunityCatalogue
+from matching.filters import FilterColumns, apply_filters, violations
+from matching.profile import ProfileView
+from matching.shortlist import EmptyProfileError, shortlist
 from tests.factories import beneficiaries, beneficiary, opportunities, opportunity
 
 TODAY = dt.date(2026, 11, 1)
@@ -26,15 +29,44 @@ PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCh
 def test_no_shortlist_item_violates_a_hard_constraint(
     b: BeneficiaryProfile, items: list[Opportunity]
 ) -> None:
-    result = shortlist(b, OpportunityCatalogue(items), top=50, today=TODAY)
+    catalogue = OpportunityCatalogue(items)
+    if ProfileView(b, catalogue.taxonomy).is_empty:
+        with pytest.raises(EmptyProfileError):
+            shortlist(b, catalogue, today=TODAY)
+        return
+    result = shortlist(b, catalogue, top=50, today=TODAY, with_pathways=False)
     by_id = {o.id: o for o in items}
-    for item in result.items:
-        assert violations(b, by_id[item.opportunity_id], TODAY, ALL) == []
+    shown = [i.opportunity_id for i in result.items]
+    shown += [d for i in result.items for d in i.duplicates]
+    for ident in shown:
+        assert violations(b, by_id[ident], TODAY, ALL) == []
     # nothing disappears silently: each constraint's count is exactly what it removed
     broken = {o.id: violations(b, o, TODAY, ALL) for o in items}
     expected = Counter(key for keys in broken.values() for key in keys)
-    assert result.removed_by_constraint == {CONSTRAINT_LABELS[k]: n for k, n in expected.items()}
-    assert {i.opportunity_id for i in result.items} == {o for o, keys in broken.items() if not keys}
+    assert result.removed_by_constraint == dict(expected)
+    assert set(shown) == {o for o, keys in broken.items() if not keys}
+    assert result.eligible == len(set(shown))
+
+
+@PROPS
+@given(
+    beneficiaries(),
+    st.lists(opportunities(), min_size=1, max_size=15, unique_by=lambda o: o.id),
+    st.sets(st.sampled_from(list(OpportunityKind)), min_size=1),
+)
+def test_vectorised_filters_agree_with_the_reference_rules(
+    b: BeneficiaryProfile, items: list[Opportunity], kinds: set[OpportunityKind]
+) -> None:
+    wanted = frozenset(kinds)
+    result = apply_filters(b, FilterColumns.of(items), TODAY, wanted)
+    for o, ok, passes in zip(items, result.eligible, result.passes, strict=True):
+        rules = violations(b, o, TODAY, wanted)
+        assert bool(ok) == (rules == []), (o, rules)
+        assert bool(passes) == ([r for r in rules if r != "kind"] == [])
+    expected = Counter(
+        k for o in items if o.kind in wanted for k in violations(b, o, TODAY, wanted)
+    )
+    assert result.removed == dict(expected)
 
 
 @PROPS
@@ -57,7 +89,12 @@ def test_relaxing_distance_never_shrinks_the_candidate_set(
     def kept(p: BeneficiaryProfile) -> set[str]:
         return {o.id for o in items if not violations(p, o, TODAY, ALL)}
 
+    def kept_vectorised(p: BeneficiaryProfile) -> set[str]:
+        mask = apply_filters(p, FilterColumns.of(items), TODAY, ALL).eligible
+        return {o.id for o, ok in zip(items, mask, strict=True) if ok}
+
     assert kept(b) <= kept(relaxed)
+    assert kept_vectorised(b) <= kept_vectorised(relaxed)
 
 
 def test_each_filter_removes_what_it_should() -> None:
@@ -67,6 +104,7 @@ def test_each_filter_removes_what_it_should() -> None:
             "max_distance_km": 20,
             "available_shifts": ["day"],
             "max_hours_per_week": 24,
+            "available_from": "2026-12-01",
         },
         languages=[{"language": "fr", "level": "A2"}],
     )
@@ -81,6 +119,7 @@ def test_each_filter_removes_what_it_should() -> None:
         ),
         "places": opportunity(places_available=0),
         "expired": opportunity(valid_until="2026-10-01"),
+        "dates": opportunity(end_date="2026-11-15"),
     }
     for key, o in cases.items():
         assert violations(person, o, TODAY, ALL) == [key], key
@@ -98,5 +137,15 @@ def test_shortlist_explains_matches_and_reports_removals() -> None:
     items = [opportunity(id="near"), opportunity(id="far", location={"postcode": 1080})]
     result = shortlist(person, OpportunityCatalogue(items), today=TODAY)
     assert [i.opportunity_id for i in result.items] == ["near"]
-    assert result.removed_by_constraint == {"trop loin du domicile": 1}
+    assert result.removed_by_constraint == {"distance": 1}
+    assert result.notes == ["1 opportunité(s) écartée(s) : trop loin du domicile"]
     assert any("projet" in r for r in result.items[0].reasons) and result.items[0].matched_skills
+
+
+def test_travel_time_limit_uses_the_fastest_mode() -> None:
+    base = {"home_postcode": 4000, "max_distance_km": 100, "max_travel_minutes": 45}
+    walker = beneficiary(constraints={**base, "transport_modes": ["walk"]})
+    bus = beneficiary(constraints={**base, "transport_modes": ["walk", "public_transport"]})
+    seraing = opportunity(location={"postcode": 4100})  # about 8 km from Liège
+    assert violations(walker, seraing, TODAY, ALL) == ["travel_time"]
+    assert violations(bus, seraing, TODAY, ALL) == []

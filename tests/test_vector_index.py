@@ -58,7 +58,9 @@ def test_incremental_update_is_equivalent_to_a_rebuild() -> None:
     for i, v in zip([*changed, *added], fresh, strict=True):
         new_vectors[int(i)] = v
     index.remove(expired)
-    index.upsert(np.concatenate([changed, added]), fresh, keys(np.concatenate([changed, added]), "v2"))
+    index.upsert(
+        np.concatenate([changed, added]), fresh, keys(np.concatenate([changed, added]), "v2")
+    )
     final_ids = np.array(sorted(new_vectors), dtype=np.int64)
     rebuilt = VectorIndex.build(
         "m@1", final_ids, np.stack([new_vectors[int(i)] for i in final_ids]), keys(final_ids)
@@ -85,7 +87,10 @@ def test_approximate_index_above_threshold_with_measured_recall() -> None:
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
     recall = np.mean(
-        [len(set(index.search(q, 10)[0].tolist()) & set(e.tolist())) / 10 for q, e in zip(queries, exact, strict=True)]
+        [
+            len(set(index.search(q, 10)[0].tolist()) & set(e.tolist())) / 10
+            for q, e in zip(queries, exact, strict=True)
+        ]
     )
     assert recall >= 0.9
     index.remove(ids[:10])

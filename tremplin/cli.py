@@ -264,7 +264,9 @@ def _print_shortlist(result: Shortlist) -> None:
     for note in result.notes:
         console.print(note)
     for pathway in result.pathways:
-        console.print(f"[bold]Parcours vers {pathway.target_label}[/] (bloque : {', '.join(pathway.blocking)})")
+        console.print(
+            f"[bold]Parcours vers {pathway.target_label}[/] (bloque : {', '.join(pathway.blocking)})"
+        )
         for n, step in enumerate(pathway.steps, start=1):
             brings = f" — apporte : {', '.join(step.brings)}" if step.brings else ""
             console.print(f"  {n}. {step.step} : {step.title}{brings}")

@@ -24,7 +24,8 @@ class Settings(BaseSettings):
         default=None, description="Converted and fine-tuned models; empty means <data_dir>/models."
     )
     embedding_cache: Path | None = Field(
-        default=None, description="Embedding cache file; empty means <data_dir>/index/embeddings.sqlite."
+        default=None,
+        description="Embedding cache file; empty means <data_dir>/index/embeddings.sqlite.",
     )
     model_name: str = Field(
         default="multilingual-e5-small", description="Sentence encoder used by the matching engine."

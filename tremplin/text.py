@@ -107,9 +107,7 @@ _GENDER_ENDINGS = (
 _IRREGULAR = {"travaux": "travail", "baux": "bail", "vitraux": "vitrail"}
 
 FRENCH_STOPWORDS = frozenset(
-    "a au aux avec ce ces d dans de des du elle en et il je l la le les leur lui ma mais me "
-    "mes mon ne nous on ou par pas pour qu que qui sa se ses son sur ta te tes ton tu un une "
-    "vos votre vous y est sont suis ai avoir etre plus tres si chez afin dont via".split()
+    ["a", "au", "aux", "avec", "ce", "ces", "d", "dans", "de", "des", "du", "elle", "en", "et", "il", "je", "l", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "mes", "mon", "ne", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "ton", "tu", "un", "une", "vos", "votre", "vous", "y", "est", "sont", "suis", "ai", "avoir", "etre", "plus", "tres", "si", "chez", "afin", "dont", "via"]
 )
 
 

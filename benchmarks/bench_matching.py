@@ -1,0 +1,166 @@
+"""Shortlist latency, index build throughput and memory, with the bare encode+FAISS floor.
+
+Run: ``.venv/bin/python benchmarks/bench_matching.py [--sizes 10000 100000] [--queries 60]``.
+Prints a table and writes ``benchmarks/results/matching-<date>.json``.
+
+Catalogues above the sample's 3,000 opportunities are the sample repeated with new ids and
+shifted postcodes; their vectors are the encoded sample vectors plus small noise, because
+encoding 100,000 distinct texts takes about 15 minutes on 2 cores: the encoder's throughput
+is measured on its own (distinct, uncached texts), and the index build throughput reported
+is encoding-bound for new texts and FAISS-bound for texts already in the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from data_contracts.enums import OpportunityKind
+from matching.catalogue import OpportunityCatalogue, dense_text
+from matching.embedding_cache import EmbeddingCache
+from matching.encoder import load_encoder
+from matching.profile import ProfileView
+from matching.shortlist import CHANNEL_DEPTH, shortlist
+from matching.vector_index import VectorIndex
+from tremplin.sample.generator import REFERENCE_DATE, generate
+from tremplin.settings import get_settings
+from tremplin.taxonomy import load_taxonomy
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (MB)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "p50_ms": round(1000 * statistics.median(ordered), 2),
+        "p95_ms": round(1000 * ordered[int(0.95 * (len(ordered) - 1))], 2),
+        "mean_ms": round(1000 * statistics.fmean(ordered), 2),
+    }
+
+
+def machine() -> dict[str, object]:
+    import torch
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch_threads": torch.get_num_threads(),
+        "faiss": faiss.__version__,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args()
+    settings = get_settings()
+    tax = load_taxonomy()
+    encoder = load_encoder(settings.model_name, settings.models_dir)
+    cache = EmbeddingCache(settings.embedding_cache or settings.data_dir / "index" / "emb.sqlite")
+    base = generate(42, n_opportunities=3000, n_beneficiaries=args.queries)
+    texts = [dense_text(o, tax) for o in base.opportunities]
+    base_vectors = cache.embed(encoder, texts, "passage", progress=True)
+    # encoder throughput on distinct texts never seen (no cache)
+    fresh = [f"{t} ({i})" for i, t in enumerate(texts[:512])]
+    t0 = time.perf_counter()
+    encoder.encode_passages(fresh)
+    encode_per_s = len(fresh) / (time.perf_counter() - t0)
+    profiles = [b for b in base.beneficiaries if not ProfileView(b, tax).is_empty]
+    codes = sorted({o.location.postcode for o in base.opportunities})
+    rng = np.random.default_rng(0)
+    report: dict[str, object] = {
+        "date": dt.date.today().isoformat(),
+        "machine": machine(),
+        "encoder": encoder.version,
+        "encode_passages_per_s_uncached": round(encode_per_s, 1),
+        "sizes": {},
+    }
+    for n in args.sizes:
+        reps = -(-n // len(base.opportunities))
+        items, vectors = [], []
+        for r in range(reps):
+            for o, v in zip(base.opportunities, base_vectors, strict=True):
+                if len(items) == n:
+                    break
+                loc = (
+                    o.location
+                    if r == 0
+                    else {"postcode": codes[(o.location.postcode + r * 37) % len(codes)]}
+                )
+                items.append(
+                    o
+                    if r == 0
+                    else o.model_copy(
+                        update={
+                            "id": f"{o.id}-r{r}",
+                            "location": type(o.location).model_validate(loc),
+                        }
+                    )
+                )
+                noisy = v + (rng.normal(scale=0.02, size=v.shape) if r else 0)
+                vectors.append(noisy / np.linalg.norm(noisy))
+        vectors_arr = np.asarray(vectors, dtype=np.float32)
+        ids = np.arange(1, n + 1, dtype=np.int64)
+        before = rss_mb()
+        t0 = time.perf_counter()
+        index = VectorIndex.build(encoder.version, ids, vectors_arr, [str(i) for i in ids])
+        faiss_build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cat = OpportunityCatalogue(items, tax, ids=ids, encoder=encoder, index=index)
+        catalogue_s = time.perf_counter() - t0
+        memory = rss_mb() - before
+        kinds = frozenset(OpportunityKind)
+        for p in profiles[:3]:  # warm-up
+            shortlist(p, cat, today=REFERENCE_DATE, kinds=kinds)
+        full, floor = [], []
+        for p in profiles:
+            view = ProfileView(p, tax)
+            t0 = time.perf_counter()
+            q = encoder.encode_queries([view.query_text])[0]
+            index.search(q, CHANNEL_DEPTH)
+            floor.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            shortlist(p, cat, today=REFERENCE_DATE, kinds=kinds)
+            full.append(time.perf_counter() - t0)
+        sl, fl = percentiles(full), percentiles(floor)
+        report["sizes"][str(n)] = {  # type: ignore[index]
+            "index_kind": index.kind,
+            "nprobe": index.nprobe,
+            "recall_at_10_vs_exact": index.recall_at_10,
+            "shortlist": sl,
+            "floor_encode_plus_faiss": fl,
+            "shortlist_over_floor_p95": round(sl["p95_ms"] / fl["p95_ms"], 2),
+            "faiss_add_per_s": round(n / faiss_build_s, 1),
+            "catalogue_build_s": round(catalogue_s, 2),
+            "index_build_per_s_new_texts": round(1 / (1 / encode_per_s + faiss_build_s / n), 1),
+            "memory_mb": round(memory, 1),
+            "memory_kb_per_opportunity": round(1024 * memory / n, 2),
+            "queries": len(profiles),
+        }
+        print(f"n={n}: {json.dumps(report['sizes'][str(n)])}", flush=True)  # type: ignore[index]
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"matching-{report['date']}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
