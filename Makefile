@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/tremplin demo
 
 test: $(STAMP)
-	$(BIN)/ruff check data_contracts matching training serving tremplin tests tools
-	$(BIN)/ruff format --check data_contracts matching training serving tremplin tests tools
+	$(BIN)/ruff check data_contracts matching training serving tremplin tests tools benchmarks
+	$(BIN)/ruff format --check data_contracts matching training serving tremplin tests tools benchmarks
 	$(BIN)/mypy data_contracts matching training serving tremplin
 	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 -q
 

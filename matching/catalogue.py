@@ -109,6 +109,11 @@ class OpportunityCatalogue:
         self.rome = np.array(
             [o.occupation.rome_code or "" for o in self.opportunities], dtype=object
         )
+        # distinct ROME codes and, per opportunity, the number of its code (per-query scoring
+        # then works on a few hundred codes, not on every opportunity)
+        unique, inverse = np.unique(self.rome.astype(str), return_inverse=True)
+        self.rome_codes: list[str] = [str(c) for c in unique]
+        self.rome_inverse = np.asarray(inverse, dtype=np.int64)
         self.by_rome: dict[str, np.ndarray] = {}
         groups: dict[str, list[int]] = defaultdict(list)
         for p, code in enumerate(self.rome):

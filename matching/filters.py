@@ -116,6 +116,7 @@ def violations(
 _NO_DATE = np.iinfo(np.int32).max
 _LICENCES = list(LicenceCategory)
 _SHIFTS = list(Shift)
+_KINDS = list(OpportunityKind)
 
 
 def _ordinal(day: dt.date | None, missing: int) -> int:
@@ -130,7 +131,7 @@ def _shift_mask(shifts: Iterable[Shift]) -> int:
 class FilterColumns:
     """The facts the hard filters read, one NumPy column per fact, one row per opportunity."""
 
-    kind: np.ndarray  # object: OpportunityKind
+    kind: np.ndarray  # int64: index in OpportunityKind
     valid_from: np.ndarray  # int64 ordinals, 0 when open
     valid_until: np.ndarray  # int64 ordinals, max when open
     end_date: np.ndarray  # int64 ordinals, max when open
@@ -142,15 +143,20 @@ class FilterColumns:
     hours: np.ndarray  # float64, NaN when not given
     shifts: np.ndarray  # int64 bit mask, 0 when not given
     article_60: np.ndarray  # bool
-    reserved_for: np.ndarray  # object: CPAS id or None
+    reserved_for: np.ndarray  # int64: index in ``cpas_codes``, -1 when open to every CPAS
     no_places: np.ndarray  # bool
+    cpas_codes: dict[str, int]
 
     @classmethod
     def of(cls, items: Sequence[Opportunity]) -> FilterColumns:
         """Columns for ``items`` (in order)."""
         places = [place(o.location.postcode) for o in items]
+        cpas_codes: dict[str, int] = {}
+        for o in items:
+            if o.reserved_for_cpas:
+                cpas_codes.setdefault(o.reserved_for_cpas, len(cpas_codes))
         return cls(
-            kind=np.array([o.kind for o in items], dtype=object),
+            kind=np.array([_KINDS.index(o.kind) for o in items], dtype=np.int64),
             valid_from=np.array([_ordinal(o.valid_from, 0) for o in items], dtype=np.int64),
             valid_until=np.array(
                 [_ordinal(o.valid_until, _NO_DATE) for o in items], dtype=np.int64
@@ -186,8 +192,12 @@ class FilterColumns:
             article_60=np.array(
                 [o.prerequisites.article_60_eligibility for o in items], dtype=bool
             ),
-            reserved_for=np.array([o.reserved_for_cpas for o in items], dtype=object),
+            reserved_for=np.array(
+                [cpas_codes[o.reserved_for_cpas] if o.reserved_for_cpas else -1 for o in items],
+                dtype=np.int64,
+            ),
             no_places=np.array([o.places_available == 0 for o in items], dtype=bool),
+            cpas_codes=cpas_codes,
         )
 
 
@@ -245,12 +255,13 @@ def apply_filters(
     broken["hours"] = np.nan_to_num(cols.hours, nan=0.0) > c.max_hours_per_week
     person_shifts = _shift_mask(c.available_shifts)
     broken["shifts"] = (cols.shifts != 0) & ((cols.shifts & person_shifts) == 0)
-    other_cpas = np.array([r is not None and r != b.cpas_id for r in cols.reserved_for], dtype=bool)
+    own = cols.cpas_codes.get(b.cpas_id, -2)
+    other_cpas = (cols.reserved_for >= 0) & (cols.reserved_for != own)
     broken["article_60"] = cols.article_60 & (
         np.ones(len(km), dtype=bool) if not b.article_60_eligible else other_cpas
     )
     broken["places"] = cols.no_places
-    wanted = np.isin(cols.kind, list(kinds))
+    wanted = np.isin(cols.kind, [_KINDS.index(k) for k in kinds])
     any_broken = np.zeros(len(km), dtype=bool)
     for mask in broken.values():
         any_broken |= mask

@@ -104,11 +104,10 @@ class ProfileView:
             return NEIGHBOUR
         return 0.0
 
-    def aspiration_scores(self, codes: np.ndarray) -> np.ndarray:
-        """:meth:`aspiration_score` for every entry of an array of ROME codes."""
-        unique, inverse = np.unique(codes.astype(str), return_inverse=True)
-        values = np.array([self.aspiration_score(c) for c in unique], dtype=np.float32)
-        return values[inverse] if len(values) else np.zeros(len(codes), dtype=np.float32)
+    def aspiration_scores(self, codes: list[str], inverse: np.ndarray) -> np.ndarray:
+        """:meth:`aspiration_score` per opportunity, from distinct ``codes`` and each one's number."""
+        values = np.array([self.aspiration_score(c) for c in codes], dtype=np.float32)
+        return values[inverse] if len(values) else np.zeros(len(inverse), dtype=np.float32)
 
     def aspiration_reason(self, code: str | None) -> str | None:
         """A French sentence saying how a métier relates to the project, if it does."""

@@ -188,7 +188,7 @@ def _rank(
     if gap.any():
         cover = np.asarray(cat.taught @ gap, dtype=np.float32) / float(gap.sum())
         skills[training] = cover[training]
-    aspiration = view.aspiration_scores(cat.rome)
+    aspiration = view.aspiration_scores(cat.rome_codes, cat.rome_inverse)
     lexical = cat.bm25.scores(view.lexical_query)
     channels = [
         _top(skills, eligible, CHANNEL_DEPTH),
