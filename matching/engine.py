@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel
@@ -84,10 +84,19 @@ def build_index(
     )
 
 
-def update_index(
-    session: Session, settings: Settings, encoder: Encoder | None = None, progress: bool = False
-) -> IndexReport:
-    """Apply the changes since the last build or update to the saved index."""
+class _SyncedIndex(NamedTuple):
+    encoder: Encoder
+    vector_index: VectorIndex
+    ids: np.ndarray
+    items: list[Any]
+    changes: dict[str, int]
+    encoded: int
+
+
+def _load_and_sync(
+    session: Session, settings: Settings, encoder: Encoder | None, progress: bool = False
+) -> _SyncedIndex:
+    """The saved index, brought in step with the active opportunities in memory."""
     enc = encoder or load_encoder(settings.model_name, settings.models_dir)
     index = VectorIndex.load(index_path(settings), enc.version)
     ids, items = _active(session)
@@ -96,13 +105,21 @@ def update_index(
         changes = sync_vector_index(index, items, ids, enc, cache, progress=progress)
     finally:
         cache.close()
+    return _SyncedIndex(enc, index, ids, items, changes, cache.misses)
+
+
+def update_index(
+    session: Session, settings: Settings, encoder: Encoder | None = None, progress: bool = False
+) -> IndexReport:
+    """Apply the changes since the last build or update to the saved index."""
+    enc, index, _, _, changes, encoded = _load_and_sync(session, settings, encoder, progress)
     if any(changes.values()):
         index.save(index_path(settings))
     return IndexReport(
         model_version=enc.version,
         kind=index.kind,
         count=len(index),
-        encoded=cache.misses,
+        encoded=encoded,
         recall_at_10=index.recall_at_10,
         **changes,
     )
@@ -132,14 +149,7 @@ def load_engine(
     session: Session, settings: Settings, encoder: Encoder | None = None
 ) -> OpportunityCatalogue:
     """A catalogue of the active opportunities with the saved index (kept in step in memory)."""
-    enc = encoder or load_encoder(settings.model_name, settings.models_dir)
-    index = VectorIndex.load(index_path(settings), enc.version)
-    ids, items = _active(session)
-    cache = EmbeddingCache(cache_path(settings))
-    try:
-        changes = sync_vector_index(index, items, ids, enc, cache)
-    finally:
-        cache.close()
+    enc, index, ids, items, changes, _ = _load_and_sync(session, settings, encoder)
     if any(changes.values()):
         log.warning(
             "index behind the database (%s): run `tremplin index update` to save the changes",

@@ -36,10 +36,13 @@ PREREQUISITES = ("licence", "french")
 _PREPARES = {"licence": {"permis", "conduite"}, "french": {"francais", "fle", "alphabetisation"}}
 
 
+StepKind = Literal["prerequisite", "training", "internship", "job"]
+
+
 class PathwayStep(BaseModel):
     """One step of a pathway and what it brings."""
 
-    step: Literal["prerequisite", "training", "internship", "job"]
+    step: StepKind
     opportunity_id: str | None = None
     title: str
     brings: list[str] = Field(default_factory=list)
@@ -148,29 +151,19 @@ def _pathway(
         trainings.remove(best)
         covered |= gain
         uncovered -= gain
-        t = cat.opportunities[best]
         steps.append(
-            PathwayStep(
-                step="training",
-                opportunity_id=t.id,
-                title=t.title,
-                brings=[tax.skill_label(s) for s in sorted(gain)],
-                start_date=t.start_date,
-                distance_km=_km(filtered, best),
-            )
+            _step("training", cat, filtered, best, [tax.skill_label(s) for s in sorted(gain)])
         )
     known = have | covered
     internship = _internship(cat, filtered, code, known)
     if internship is not None:
-        i = cat.opportunities[internship]
         steps.append(
-            PathwayStep(
-                step="internship",
-                opportunity_id=i.id,
-                title=i.title,
-                brings=["une première expérience dans le métier", "un contact avec un employeur"],
-                start_date=i.start_date,
-                distance_km=_km(filtered, internship),
+            _step(
+                "internship",
+                cat,
+                filtered,
+                internship,
+                ["une première expérience dans le métier", "un contact avec un employeur"],
             )
         )
     reachable = sorted(
@@ -178,17 +171,7 @@ def _pathway(
         key=lambda p: _km(filtered, p) or 0.0,
     )[:MAX_JOBS]
     for p in reachable:
-        j = cat.opportunities[p]
-        steps.append(
-            PathwayStep(
-                step="job",
-                opportunity_id=j.id,
-                title=j.title,
-                brings=["un emploi dans le métier visé"],
-                start_date=j.start_date,
-                distance_km=_km(filtered, p),
-            )
-        )
+        steps.append(_step("job", cat, filtered, p, ["un emploi dans le métier visé"]))
     return Pathway(
         target_rome_code=code,
         target_label=tax.metiers[code].label,
@@ -200,6 +183,21 @@ def _pathway(
     )
 
 
+def _step(
+    kind: StepKind, cat: OpportunityCatalogue, filtered: FilterResult, p: int, brings: list[str]
+) -> PathwayStep:
+    """A step that takes opportunity ``p``."""
+    o = cat.opportunities[p]
+    return PathwayStep(
+        step=kind,
+        opportunity_id=o.id,
+        title=o.title,
+        brings=brings,
+        start_date=o.start_date,
+        distance_km=_km(filtered, p),
+    )
+
+
 def _prerequisite_step(
     cat: OpportunityCatalogue, filtered: FilterResult, key: str, what: str
 ) -> PathwayStep:
@@ -207,14 +205,7 @@ def _prerequisite_step(
     for p in np.flatnonzero(filtered.passes & (cat.kind == OpportunityKind.TRAINING)):
         o = cat.opportunities[int(p)]
         if words & set(search_terms(o.title)):
-            return PathwayStep(
-                step="prerequisite",
-                opportunity_id=o.id,
-                title=o.title,
-                brings=[what],
-                start_date=o.start_date,
-                distance_km=_km(filtered, int(p)),
-            )
+            return _step("prerequisite", cat, filtered, int(p), [what])
     return PathwayStep(step="prerequisite", title=f"Obtenir : {what}", brings=[what])
 
 

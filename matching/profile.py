@@ -82,6 +82,7 @@ class ProfileView:
             self._vector = encoder.encode_queries([self.query_text])[0]
         return self._vector
 
+    @cached_property
     def _neighbours(self) -> dict[str, float]:
         scores: dict[str, float] = {}
         for target in self.targets:
@@ -97,7 +98,7 @@ class ProfileView:
         """How well a ROME métier matches the person's project (0 to 1)."""
         if not code:
             return 0.0
-        explicit = self._neighbours().get(code)
+        explicit = self._neighbours.get(code)
         if explicit is not None:
             return explicit
         if any(code[:3] == t[:3] for t in self.targets):
