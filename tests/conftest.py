@@ -87,6 +87,10 @@ def _shared_models(shared_dir: Path) -> Iterator[None]:
     """Convert the encoder once per run and share the embedding cache between tests."""
     from tremplin.settings import get_settings
 
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)  # two workers on two cores: no oversubscription
     os.environ["TREMPLIN_MODELS_DIR"] = str(shared_dir / "models")
     os.environ["TREMPLIN_EMBEDDING_CACHE"] = str(shared_dir / "embeddings.sqlite")
     get_settings.cache_clear()
