@@ -22,10 +22,13 @@ from matching.filters import FilterColumns
 from matching.lexical import BM25
 from matching.vector_index import VectorIndex
 from tremplin.taxonomy import Taxonomy, load_taxonomy
+from tremplin.text import search_terms
 
 REQUIRED_WEIGHT = 2.0
 CORE_BONUS = 1.0
 OPTIONAL_WEIGHT = 1.0
+# title words of a training module that prepares a prerequisite (folded by search_terms)
+PREPARES = {"licence": {"permis", "conduite"}, "french": {"francais", "fle", "alphabetisation"}}
 
 
 def dense_text(o: Opportunity, taxonomy: Taxonomy) -> str:
@@ -103,23 +106,33 @@ class OpportunityCatalogue:
         if len(self.ids) != n or len(set(self.ids.tolist())) != n:
             raise ValueError("catalogue ids must be unique, one per opportunity")
         self.position = {int(i): p for p, i in enumerate(self.ids)}
+        self._by_id = np.argsort(self.ids, kind="stable")
         self.by_external_id = {o.id: p for p, o in enumerate(self.opportunities)}
         self.columns = FilterColumns.of(self.opportunities)
-        self.kind = np.array([o.kind for o in self.opportunities], dtype=object)
-        self.rome = np.array(
-            [o.occupation.rome_code or "" for o in self.opportunities], dtype=object
-        )
+        self.kind_mask = {
+            k: self.columns.kind == i for i, k in enumerate(OpportunityKind)
+        }  # bool per opportunity, one mask per kind
+        rome = [o.occupation.rome_code or "" for o in self.opportunities]
         # distinct ROME codes and, per opportunity, the number of its code (per-query scoring
         # then works on a few hundred codes, not on every opportunity)
-        unique, inverse = np.unique(self.rome.astype(str), return_inverse=True)
+        unique, inverse = np.unique(np.asarray(rome, dtype=str), return_inverse=True)
         self.rome_codes: list[str] = [str(c) for c in unique]
-        self.rome_inverse = np.asarray(inverse, dtype=np.int64)
-        self.by_rome: dict[str, np.ndarray] = {}
+        self.rome_inverse = np.asarray(inverse, dtype=np.int64).reshape(-1)
         groups: dict[str, list[int]] = defaultdict(list)
-        for p, code in enumerate(self.rome):
+        for p, code in enumerate(rome):
             if code:
                 groups[code].append(p)
         self.by_rome = {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
+        self.start = np.array(
+            [o.start_date.toordinal() if o.start_date else 0 for o in self.opportunities],
+            dtype=np.int64,
+        )
+        self.duplicate_group = _duplicate_groups(self.opportunities)
+        self.prepares = {
+            key: np.array([bool(words & set(search_terms(o.title))) for o in self.opportunities])
+            & self.kind_mask[OpportunityKind.TRAINING]
+            for key, words in PREPARES.items()
+        }  # training modules that prepare a prerequisite (licence, French)
         self.core_skills = [
             frozenset(tax.core_skills(o.occupation.rome_code))
             if o.occupation.rome_code
@@ -128,18 +141,22 @@ class OpportunityCatalogue:
         ]
         self.skills = SkillSpace()
         asked: list[dict[int, float]] = []
+        required: list[dict[int, float]] = []
         taught: list[dict[int, float]] = []
         for o, core in zip(self.opportunities, self.core_skills, strict=True):
             row: dict[int, float] = {}
             for s in o.required_skills:
                 row[self.skills.of(s.id)] = REQUIRED_WEIGHT + (CORE_BONUS if s.id in core else 0.0)
+            required.append(dict.fromkeys(row, 1.0))
             for s in o.optional_skills:
-                row[self.skills.of(s.id)] = OPTIONAL_WEIGHT
+                row.setdefault(self.skills.of(s.id), OPTIONAL_WEIGHT)
             asked.append(row)
             taught.append({self.skills.of(s.id): 1.0 for s in o.taught_skills})
         width = len(self.skills.column)
         self.asked = _matrix(asked, width)
         self.asked_total = np.asarray(self.asked.sum(axis=1), dtype=np.float32).ravel()
+        self.required = _matrix(required, width)
+        self.required_total = np.asarray(self.required.sum(axis=1), dtype=np.float32).ravel()
         self.taught = _matrix(taught, width)
         self.bm25 = BM25([lexical_text(o, tax) for o in self.opportunities])
         self.encoder = encoder
@@ -155,13 +172,46 @@ class OpportunityCatalogue:
         """Whether the dense (embedding) channel is available."""
         return self.encoder is not None and self.index is not None
 
-    def positions_of_kind(self, kind: OpportunityKind) -> np.ndarray:
-        """Positions of the opportunities of one kind."""
-        return np.flatnonzero(self.kind == kind)
-
     def skill_vector(self, skill_ids: set[str] | frozenset[str]) -> np.ndarray:
         """A person's skills as a vector over the catalogue's skill columns."""
         return self.skills.vector(skill_ids)
+
+    def positions_of(self, ids: np.ndarray) -> np.ndarray:
+        """Catalogue positions of ``ids`` (all must be catalogue ids), in the same order."""
+        found = np.searchsorted(self.ids, ids, sorter=self._by_id)
+        return np.asarray(self._by_id[found], dtype=np.int64)
+
+    def missing_required(self, skill_ids: set[str] | frozenset[str]) -> np.ndarray:
+        """How many required skills each opportunity asks that ``skill_ids`` lacks."""
+        have = self.skill_vector(skill_ids)
+        held = np.asarray(self.required @ have, dtype=np.float32)
+        return np.asarray(np.rint(self.required_total - held), dtype=np.int64)
+
+    def family_mask(self, code: str) -> tuple[np.ndarray, np.ndarray]:
+        """Opportunities of ROME métier ``code``, and of its family (same first 3 characters)."""
+        same = np.array([c == code for c in self.rome_codes], dtype=bool)
+        family = np.array([bool(c) and c[:3] == code[:3] for c in self.rome_codes], dtype=bool)
+        return same[self.rome_inverse], family[self.rome_inverse]
+
+
+def duplicate_key(o: Opportunity) -> tuple[str, ...]:
+    """Offers with the same key are the same job posted twice."""
+    return (
+        o.kind.value,
+        o.employer_id or o.provider or "",
+        " ".join(sorted(set(search_terms(o.title)))),
+        str(o.location.postcode),
+        o.contract_type.value,
+    )
+
+
+def _duplicate_groups(opportunities: Sequence[Opportunity]) -> np.ndarray:
+    """Per opportunity, the number of its :func:`duplicate_key` (equal numbers: duplicates)."""
+    numbers: dict[tuple[str, ...], int] = {}
+    return np.array(
+        [numbers.setdefault(duplicate_key(o), len(numbers)) for o in opportunities],
+        dtype=np.int64,
+    )
 
 
 def build_vector_index(

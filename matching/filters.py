@@ -136,7 +136,8 @@ class FilterColumns:
     valid_until: np.ndarray  # int64 ordinals, max when open
     end_date: np.ndarray  # int64 ordinals, max when open
     postcode: np.ndarray  # int64
-    lat: np.ndarray  # float64, NaN when unknown
+    place: np.ndarray  # int64: number of the opportunity's postcode in ``lat``/``lng``
+    lat: np.ndarray  # float64 per distinct postcode, NaN when unknown
     lng: np.ndarray
     licence: np.ndarray  # int64 index in LicenceCategory, -1 when none
     french_rank: np.ndarray  # int64: CEFR rank + 1 (A1 = 1), 0 when not required
@@ -150,7 +151,9 @@ class FilterColumns:
     @classmethod
     def of(cls, items: Sequence[Opportunity]) -> FilterColumns:
         """Columns for ``items`` (in order)."""
-        places = [place(o.location.postcode) for o in items]
+        postcodes = np.array([o.location.postcode for o in items], dtype=np.int64)
+        distinct, number = np.unique(postcodes, return_inverse=True)
+        places = [place(int(code)) for code in distinct]
         cpas_codes: dict[str, int] = {}
         for o in items:
             if o.reserved_for_cpas:
@@ -162,7 +165,8 @@ class FilterColumns:
                 [_ordinal(o.valid_until, _NO_DATE) for o in items], dtype=np.int64
             ),
             end_date=np.array([_ordinal(o.end_date, _NO_DATE) for o in items], dtype=np.int64),
-            postcode=np.array([o.location.postcode for o in items], dtype=np.int64),
+            postcode=postcodes,
+            place=np.asarray(number, dtype=np.int64).reshape(-1),
             lat=np.array(
                 [p.lat if p and p.lat is not None else np.nan for p in places], dtype=float
             ),
@@ -214,14 +218,18 @@ class FilterResult:
 
 
 def distances_km(home_postcode: int, cols: FilterColumns) -> np.ndarray:
-    """Great-circle km from a postcode to every opportunity (NaN when unknown)."""
+    """Great-circle km from a postcode to every opportunity (NaN when unknown).
+
+    Computed once per distinct postcode (a few hundred), then spread to the opportunities.
+    """
     home = place(home_postcode)
     if home is None or home.lat is None or home.lng is None:
-        return np.full(len(cols.lat), np.nan)
+        return np.full(len(cols.place), np.nan)
     p1, p2 = np.radians(home.lat), np.radians(cols.lat)
     dp, dl = p2 - p1, np.radians(cols.lng - home.lng)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * 6371.0088 * np.arcsin(np.sqrt(a)))
+    per_place = 2 * 6371.0088 * np.arcsin(np.sqrt(a))
+    return np.asarray(per_place[cols.place], dtype=np.float64)
 
 
 def apply_filters(

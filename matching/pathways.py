@@ -24,7 +24,6 @@ from pydantic import BaseModel, Field
 
 from data_contracts.enums import OpportunityKind
 from matching.filters import FilterResult
-from tremplin.text import search_terms
 
 if TYPE_CHECKING:
     from matching.catalogue import OpportunityCatalogue
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 MAX_MODULES = 3
 MAX_JOBS = 3
 PREREQUISITES = ("licence", "french")
-_PREPARES = {"licence": {"permis", "conduite"}, "french": {"francais", "fle", "alphabetisation"}}
 
 
 StepKind = Literal["prerequisite", "training", "internship", "job"]
@@ -74,17 +72,14 @@ def build_pathways(
     return out
 
 
-def _missing(cat: OpportunityCatalogue, p: int, have: frozenset[str]) -> set[str]:
-    return {s.id for s in cat.opportunities[p].required_skills} - have
-
-
 def _km(filtered: FilterResult, p: int) -> float | None:
     return None if np.isnan(filtered.km[p]) else round(float(filtered.km[p]), 1)
 
 
-def _soonest(cat: OpportunityCatalogue, p: int) -> int:
-    start = cat.opportunities[p].start_date
-    return start.toordinal() if start else 0
+def _best(candidates: np.ndarray, *keys: np.ndarray) -> int:
+    """The candidate that sorts first on ``keys`` (primary key first), ties to the lowest."""
+    order = np.lexsort((candidates, *[k[candidates] for k in reversed(keys)]))
+    return int(candidates[order[0]])
 
 
 def _pathway(
@@ -92,32 +87,28 @@ def _pathway(
 ) -> Pathway | None:
     tax = cat.taxonomy
     have = view.skills
-    jobs = [
-        int(p)
-        for p in cat.by_rome.get(code, np.zeros(0, dtype=np.int64))
-        if cat.kind[p] is OpportunityKind.JOB_OFFER
-    ]
-    if not jobs:
+    same, family = cat.family_mask(code)
+    jobs = same & cat.kind_mask[OpportunityKind.JOB_OFFER]
+    if not jobs.any():
         return None
     # blockers other than the prerequisites a pathway can address make an offer out of reach
     other = np.zeros(len(cat), dtype=bool)
     for key, mask in filtered.broken.items():
         if key not in PREREQUISITES:
             other |= mask
-    in_reach = [p for p in jobs if not other[p]]
-    if not in_reach:
+    in_reach = jobs & ~other
+    if not in_reach.any():
         return None
-    if any(filtered.passes[p] and not _missing(cat, p, have) for p in in_reach):
+    missing = cat.missing_required(have)
+    if (in_reach & filtered.passes & (missing == 0)).any():
         return None  # the métier is open today: its offers are in the shortlist
-    prereqs = {p: [k for k in PREREQUISITES if filtered.broken[k][p]] for p in in_reach}
-    easiest = min(
-        in_reach,
-        key=lambda p: (len(_missing(cat, p, have)) + 2 * len(prereqs[p]), _km(filtered, p) or 0.0),
-    )
-    gap = _missing(cat, easiest, have)
+    prereq_count = sum(filtered.broken[k].astype(np.int64) for k in PREREQUISITES)
+    km = np.nan_to_num(filtered.km, nan=0.0)
+    easiest = _best(np.flatnonzero(in_reach), missing + 2 * prereq_count, km)
+    gap = {s.id for s in cat.opportunities[easiest].required_skills} - have
     steps: list[PathwayStep] = []
     blocking = [tax.skill_label(s) for s in sorted(gap)]
-    needed = prereqs[easiest]
+    needed = [k for k in PREREQUISITES if filtered.broken[k][easiest]]
     o = cat.opportunities[easiest]
     for key in needed:
         if key == "licence":
@@ -126,37 +117,30 @@ def _pathway(
             what = f"français niveau {o.prerequisites.french_level}"
         blocking.append(f"{what} requis")
         steps.append(_prerequisite_step(cat, filtered, key, what))
-    trainings = [
-        int(p) for p in np.flatnonzero(filtered.passes & (cat.kind == OpportunityKind.TRAINING))
-    ]
+    trainings = filtered.passes & cat.kind_mask[OpportunityKind.TRAINING]
     covered: set[str] = set()
     uncovered = set(gap)
     for _ in range(MAX_MODULES):
-        if not uncovered:
+        if not uncovered or not trainings.any():
             break
-        best = max(
-            trainings,
-            key=lambda p: (
-                len(uncovered & {s.id for s in cat.opportunities[p].taught_skills}),
-                -(_km(filtered, p) or 0.0),
-                -_soonest(cat, p),
-            ),
-            default=None,
-        )
-        if best is None:
-            break
+        gains = np.asarray(cat.taught @ cat.skill_vector(uncovered)).ravel()
+        best = _best(np.flatnonzero(trainings), -gains, km, cat.start)
         gain = uncovered & {s.id for s in cat.opportunities[best].taught_skills}
         if not gain:
             break
-        trainings.remove(best)
+        trainings[best] = False
         covered |= gain
         uncovered -= gain
         steps.append(
             _step("training", cat, filtered, best, [tax.skill_label(s) for s in sorted(gain)])
         )
     known = have | covered
-    internship = _internship(cat, filtered, code, known)
-    if internship is not None:
+    still_missing = cat.missing_required(known)
+    internships = np.flatnonzero(
+        filtered.passes & cat.kind_mask[OpportunityKind.INTERNSHIP] & family
+    )
+    if len(internships):
+        internship = _best(internships, ~same, still_missing, km)
         steps.append(
             _step(
                 "internship",
@@ -166,10 +150,12 @@ def _pathway(
                 ["une première expérience dans le métier", "un contact avec un employeur"],
             )
         )
-    reachable = sorted(
-        (p for p in in_reach if not _missing(cat, p, known) and set(prereqs[p]) <= set(needed)),
-        key=lambda p: _km(filtered, p) or 0.0,
-    )[:MAX_JOBS]
+    unmet = np.zeros(len(cat), dtype=bool)  # a prerequisite the pathway does not prepare
+    for key in PREREQUISITES:
+        if key not in needed:
+            unmet |= filtered.broken[key]
+    open_after = np.flatnonzero(in_reach & (still_missing == 0) & ~unmet)
+    reachable = [int(p) for p in open_after[np.lexsort((open_after, km[open_after]))][:MAX_JOBS]]
     for p in reachable:
         steps.append(_step("job", cat, filtered, p, ["un emploi dans le métier visé"]))
     return Pathway(
@@ -201,29 +187,8 @@ def _step(
 def _prerequisite_step(
     cat: OpportunityCatalogue, filtered: FilterResult, key: str, what: str
 ) -> PathwayStep:
-    words = _PREPARES[key]
-    for p in np.flatnonzero(filtered.passes & (cat.kind == OpportunityKind.TRAINING)):
-        o = cat.opportunities[int(p)]
-        if words & set(search_terms(o.title)):
-            return _step("prerequisite", cat, filtered, int(p), [what])
+    """The first module in reach that prepares ``key``, else the prerequisite alone."""
+    found = np.flatnonzero(filtered.passes & cat.prepares[key])
+    if len(found):
+        return _step("prerequisite", cat, filtered, int(found[0]), [what])
     return PathwayStep(step="prerequisite", title=f"Obtenir : {what}", brings=[what])
-
-
-def _internship(
-    cat: OpportunityCatalogue, filtered: FilterResult, code: str, known: frozenset[str]
-) -> int | None:
-    options = [
-        int(p)
-        for p in np.flatnonzero(filtered.passes & (cat.kind == OpportunityKind.INTERNSHIP))
-        if cat.rome[p] == code or (cat.rome[p] and cat.rome[p][:3] == code[:3])
-    ]
-    if not options:
-        return None
-    return min(
-        options,
-        key=lambda p: (
-            cat.rome[p] != code,
-            len(_missing(cat, p, known)),
-            _km(filtered, p) or 0.0,
-        ),
-    )

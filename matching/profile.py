@@ -22,7 +22,6 @@ class ProfileView:
     def __init__(self, profile: BeneficiaryProfile, taxonomy: Taxonomy) -> None:
         self.profile = profile
         self.taxonomy = taxonomy
-        self._vector: np.ndarray | None = None
 
     @cached_property
     def skills(self) -> frozenset[str]:
@@ -77,10 +76,8 @@ class ProfileView:
         return f"{self.query_text} {skills}"
 
     def query_vector(self, encoder: Encoder) -> np.ndarray:
-        """The profile's embedding (computed once per view)."""
-        if self._vector is None:
-            self._vector = encoder.encode_queries([self.query_text])[0]
-        return self._vector
+        """The profile's embedding (cached by the encoder for repeated queries)."""
+        return encoder.encode_query(self.query_text)
 
     @cached_property
     def _neighbours(self) -> dict[str, float]:

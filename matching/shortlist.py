@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -24,7 +24,6 @@ from matching.filters import CONSTRAINT_LABELS, apply_filters
 from matching.pathways import Pathway, build_pathways
 from matching.profile import ProfileView
 from matching.travel import travel_minutes
-from tremplin.text import search_terms
 
 ENGINE_VERSION = "hybrid-v1"
 CHANNEL_DEPTH = 300  # candidates taken from each channel before fusion
@@ -106,19 +105,15 @@ def _minmax(values: np.ndarray) -> np.ndarray:
     return ((values - lo) / (hi - lo)).astype(np.float32)
 
 
-def _dense_scores(
-    view: ProfileView, cat: OpportunityCatalogue, eligible: np.ndarray
-) -> tuple[np.ndarray, dict[int, float]]:
-    """Dense top positions among ``eligible`` and the cosine of each."""
+def _dense_top(view: ProfileView, cat: OpportunityCatalogue, eligible: np.ndarray) -> np.ndarray:
+    """The positions among ``eligible`` nearest to the profile's embedding."""
     assert cat.index is not None and cat.encoder is not None
     q = view.query_vector(cat.encoder)
     if len(eligible) <= EXACT_DENSE_LIMIT:
         sims = cat.index.vectors(cat.ids[eligible]) @ q
-        order = eligible[np.argsort(-sims)[:CHANNEL_DEPTH]]
-        return order, {int(p): float(s) for p, s in zip(eligible, sims, strict=True)}
-    found, sims = cat.index.search(q, CHANNEL_DEPTH, allowed=cat.ids[eligible])
-    positions = np.asarray([cat.position[int(i)] for i in found], dtype=np.int64)
-    return positions, {int(p): float(s) for p, s in zip(positions, sims, strict=True)}
+        return np.asarray(eligible[np.argsort(-sims)[:CHANNEL_DEPTH]])
+    found, _ = cat.index.search(q, CHANNEL_DEPTH, allowed=cat.ids[eligible])
+    return cat.positions_of(found)
 
 
 def shortlist(
@@ -156,12 +151,7 @@ def shortlist(
     )
     if len(eligible):
         ranked = _rank(view, cat, eligible, filtered.km, w)
-        items = _collapse_duplicates(ranked, cat)
-        limit = max(top, 0)
-        result.items = items[:limit]
-        result.by_kind = {
-            k: [i for i in items if i.kind is k][:limit] for k in OpportunityKind if k in kinds
-        }
+        result.items, result.by_kind = _present(view, cat, ranked, filtered.km, max(top, 0), kinds)
     elif filtered.wanted.any():
         result.notes.append(
             "aucune opportunité ne respecte toutes les contraintes : voir les filtres ci-dessus"
@@ -171,20 +161,44 @@ def shortlist(
     return result
 
 
+@dataclass
+class _Ranked:
+    """Fused candidates, best first, with each channel's value (arrays aligned with ``pool``)."""
+
+    pool: np.ndarray
+    total: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+    skills: np.ndarray
+    aspiration: np.ndarray
+    distance: np.ndarray
+    has_dense: bool
+
+    def channels(self, i: int) -> ChannelScores:
+        """The channel scores of the ``i``-th candidate."""
+        return ChannelScores(
+            dense=round(float(self.dense[i]), 4) if self.has_dense else 0.0,
+            lexical=round(float(self.lexical[i]), 4),
+            skills=round(float(self.skills[i]), 4),
+            aspiration=round(float(self.aspiration[i]), 4),
+            distance=round(float(self.distance[i]), 4),
+        )
+
+
 def _rank(
     view: ProfileView,
     cat: OpportunityCatalogue,
     eligible: np.ndarray,
     km: np.ndarray,
     w: FusionWeights,
-) -> list[ShortlistItem]:
+) -> _Ranked:
     have = cat.skill_vector(view.skills)
     skills = np.full(len(cat), NEUTRAL_SKILL_SCORE, dtype=np.float32)
     asked = np.asarray(cat.asked @ have, dtype=np.float32)
     has_ask = cat.asked_total > 0
     skills[has_ask] = asked[has_ask] / cat.asked_total[has_ask]
     gap = cat.skill_vector(view.gap)
-    training = cat.kind == OpportunityKind.TRAINING
+    training = cat.kind_mask[OpportunityKind.TRAINING]
     if gap.any():
         cover = np.asarray(cat.taught @ gap, dtype=np.float32) / float(gap.sum())
         skills[training] = cover[training]
@@ -195,19 +209,14 @@ def _rank(
         _top(aspiration, eligible, CHANNEL_DEPTH),
         _top(lexical, eligible, CHANNEL_DEPTH),
     ]
-    dense_of: dict[int, float] = {}
     if cat.has_dense:
-        dense_top, dense_of = _dense_scores(view, cat, eligible)
-        channels.append(dense_top)
+        channels.append(_dense_top(view, cat, eligible))
     pool = np.unique(np.concatenate(channels))
     if cat.has_dense:
-        missing = [int(p) for p in pool if int(p) not in dense_of]
-        if missing:
-            assert cat.index is not None
-            q = view.query_vector(cat.encoder)  # type: ignore[arg-type]
-            sims = cat.index.vectors(cat.ids[missing]) @ q
-            dense_of.update({p: float(s) for p, s in zip(missing, sims, strict=True)})
-    dense = _minmax(np.array([dense_of.get(int(p), 0.0) for p in pool], dtype=np.float32))
+        assert cat.index is not None and cat.encoder is not None
+        dense = _minmax(cat.index.vectors(cat.ids[pool]) @ view.query_vector(cat.encoder))
+    else:
+        dense = np.zeros(len(pool), dtype=np.float32)
     lex = _minmax(lexical[pool])
     far = np.nan_to_num(km[pool], nan=0.0) / view.profile.constraints.max_distance_km
     total = (
@@ -218,23 +227,52 @@ def _rank(
         - w.distance * far
     )
     order = np.lexsort((pool, -total))
-    return [
-        _item(
-            view,
-            cat,
-            int(pool[i]),
-            float(total[i]),
-            km,
-            ChannelScores(
-                dense=round(float(dense[i]), 4) if cat.has_dense else 0.0,
-                lexical=round(float(lex[i]), 4),
-                skills=round(float(skills[pool[i]]), 4),
-                aspiration=round(float(aspiration[pool[i]]), 4),
-                distance=round(float(far[i]), 4),
-            ),
-        )
-        for i in order
-    ]
+    return _Ranked(
+        pool=pool[order],
+        total=np.asarray(total[order]),
+        dense=dense[order],
+        lexical=lex[order],
+        skills=skills[pool][order],
+        aspiration=aspiration[pool][order],
+        distance=far[order],
+        has_dense=cat.has_dense,
+    )
+
+
+def _present(
+    view: ProfileView,
+    cat: OpportunityCatalogue,
+    ranked: _Ranked,
+    km: np.ndarray,
+    limit: int,
+    kinds: frozenset[OpportunityKind],
+) -> tuple[list[ShortlistItem], dict[OpportunityKind, list[ShortlistItem]]]:
+    """The blended top ``limit`` and the top ``limit`` per kind, duplicates collapsed.
+
+    Near-duplicate offers (same :func:`~matching.catalogue.duplicate_key`) collapse into the
+    best-ranked one, which lists the others' ids. Items are built only for what is shown.
+    """
+    groups = cat.duplicate_group[ranked.pool]
+    _, first = np.unique(groups, return_index=True)
+    kept = np.sort(first)  # ranks of the best of each group, best first
+    kept_kind = cat.columns.kind[ranked.pool[kept]]
+    built: dict[int, ShortlistItem] = {}
+
+    def item(rank: int) -> ShortlistItem:
+        if rank not in built:
+            p = int(ranked.pool[rank])
+            built[rank] = _item(view, cat, p, float(ranked.total[rank]), km, ranked.channels(rank))
+            same = ranked.pool[groups == groups[rank]]
+            built[rank].duplicates = [cat.opportunities[int(d)].id for d in same if d != p]
+        return built[rank]
+
+    blended = [item(int(r)) for r in kept[:limit]]
+    by_kind = {
+        k: [item(int(r)) for r in kept[kept_kind == i][:limit]]
+        for i, k in enumerate(OpportunityKind)
+        if k in kinds
+    }
+    return blended, by_kind
 
 
 def _item(
@@ -293,29 +331,3 @@ def _item(
         reasons=reasons,
         channels=channels,
     )
-
-
-def duplicate_key(cat: OpportunityCatalogue, p: int) -> tuple[str, ...]:
-    """Offers with the same key are the same job posted twice."""
-    o = cat.opportunities[p]
-    return (
-        o.kind.value,
-        o.employer_id or o.provider or "",
-        " ".join(sorted(set(search_terms(o.title)))),
-        str(o.location.postcode),
-        o.contract_type.value,
-    )
-
-
-def _collapse_duplicates(
-    items: Iterable[ShortlistItem], cat: OpportunityCatalogue
-) -> list[ShortlistItem]:
-    kept: dict[tuple[str, ...], ShortlistItem] = {}
-    for item in items:
-        key = duplicate_key(cat, cat.by_external_id[item.opportunity_id])
-        first = kept.get(key)
-        if first is None:
-            kept[key] = item
-        else:
-            first.duplicates.append(item.opportunity_id)
-    return list(kept.values())

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 _faiss: Any = faiss  # the SWIG bindings' stubs miss keyword arguments
 MAGIC = b"TFXI"
 FORMAT_VERSION = 1
+BITMAP_MAX_BITS = 1 << 24  # id filters use a bitmap while the largest allowed id is below
 
 
 class IndexFileError(RuntimeError):
@@ -183,7 +184,7 @@ class VectorIndex:
         if allowed is not None:
             if not len(allowed):
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            selector = _selector(np.asarray(allowed, dtype=np.int64))
             if self.kind == "ivf":
                 params = _faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
             else:
@@ -258,6 +259,24 @@ class VectorIndex:
                 f"index {path} is inconsistent: rebuild it with `tremplin index build`"
             )
         return out
+
+
+def _selector(allowed: np.ndarray) -> Any:
+    """A FAISS id filter: a bitmap when ids are dense enough (O(1) to build), else a hash set.
+
+    The bitmap array must outlive the search, so it is attached to the selector.
+    """
+    top = int(allowed.max())
+    if top < 0:
+        return faiss.IDSelectorBatch(allowed)
+    if top < BITMAP_MAX_BITS and allowed.min() >= 0:
+        mask = np.zeros(top + 1, dtype=bool)
+        mask[allowed] = True
+        bits = np.packbits(mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+        selector.bits_ref = bits  # type: ignore[attr-defined]  # keep the buffer alive
+        return selector
+    return faiss.IDSelectorBatch(allowed)
 
 
 def read_index_file(path: Path) -> tuple[IndexHeader, bytes]:

@@ -57,6 +57,18 @@ def test_encoder_is_versioned_and_cached_per_process(encoder: Encoder, shared_di
     assert encoder.encode_passages([]).shape == (0, encoder.dim)
 
 
+def test_single_queries_match_batched_encoding_and_are_remembered(encoder: Encoder) -> None:
+    """The low-latency path (padded single forward pass) gives the batched path's vectors."""
+    texts = [f"Magasinier cariste, équipe {i} " + "de nuit " * i for i in range(12)]
+    batched = encoder.encode_queries(texts)  # more than DIRECT_BATCH: sentence-transformers
+    for text, expected in zip(texts, batched, strict=True):
+        single = encoder.encode_queries([text])[0]
+        assert float(single @ expected) > 0.9999
+    first = encoder.encode_query(texts[3])
+    assert encoder.encode_query(texts[3]) is first  # cached, and read-only
+    assert not first.flags.writeable
+
+
 def test_semantic_neighbours_are_closer_than_strangers(encoder: Encoder) -> None:
     q = encoder.encode_queries(["je voudrais travailler dans les soins aux personnes âgées"])[0]
     p = encoder.encode_passages(["Aide-soignant en maison de repos", "Soudeur à l'arc"])

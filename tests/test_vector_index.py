@@ -165,3 +165,23 @@ def test_killing_a_save_never_leaves_a_broken_index(tmp_path: Path) -> None:
         header, _ = read_index_file(path)  # never raises: old or new, always whole
         assert header.model_version in {"m@old", "m@new"}
         assert len(VectorIndex.load(path)) in {10, 60000}
+
+
+@pytest.mark.parametrize("sparse_ids", [False, True])
+def test_allowed_ids_filter_the_same_with_bitmap_or_hash_set(sparse_ids: bool) -> None:
+    """Dense ids use a bitmap filter, huge ids a hash set: both return the same results."""
+    rng = np.random.default_rng(3)
+    ids = np.arange(1, 2001, dtype=np.int64) * (1 << 30 if sparse_ids else 1)
+    vectors = unit(rng, len(ids))
+    index = VectorIndex.build("m@1", ids, vectors, keys(ids), approximate_threshold=1000)
+    assert index.kind == "ivf"
+    exact = VectorIndex.build("m@1", ids, vectors, keys(ids))
+    for _ in range(5):
+        q = unit(rng, 1)[0]
+        allowed = ids[rng.random(len(ids)) < 0.3]
+        found, _ = exact.search(q, 20, allowed=allowed)
+        assert set(found.tolist()) <= set(allowed.tolist())
+        expected = allowed[np.argsort(-(vectors[np.isin(ids, allowed)] @ q))[:20]]
+        assert found.tolist() == expected.tolist()
+        approx, _ = index.search(q, 20, allowed=allowed)
+        assert set(approx.tolist()) <= set(allowed.tolist())
