@@ -53,7 +53,8 @@ CONSTRAINT_LABELS = {
     "french": "niveau de français insuffisant",
     "hours": "trop d'heures par semaine",
     "shifts": "horaires incompatibles",
-    "article_60": "réservé aux personnes éligibles article 60 de ce CPAS",
+    "article_60": "réservé aux personnes éligibles article 60",
+    "reserved": "réservé aux bénéficiaires d'un autre CPAS",
     "places": "plus de place disponible",
 }
 
@@ -104,10 +105,10 @@ def violations(
         out.append("hours")
     if o.shifts and not set(o.shifts) & set(c.available_shifts):
         out.append("shifts")
-    if p.article_60_eligibility and (
-        not b.article_60_eligible or (o.reserved_for_cpas not in (None, b.cpas_id))
-    ):
+    if p.article_60_eligibility and not b.article_60_eligible:
         out.append("article_60")
+    if o.reserved_for_cpas not in (None, b.cpas_id):
+        out.append("reserved")
     if o.places_available == 0:
         out.append("places")
     return out
@@ -263,11 +264,9 @@ def apply_filters(
     broken["hours"] = np.nan_to_num(cols.hours, nan=0.0) > c.max_hours_per_week
     person_shifts = _shift_mask(c.available_shifts)
     broken["shifts"] = (cols.shifts != 0) & ((cols.shifts & person_shifts) == 0)
+    broken["article_60"] = cols.article_60 & (not b.article_60_eligible)
     own = cols.cpas_codes.get(b.cpas_id, -2)
-    other_cpas = (cols.reserved_for >= 0) & (cols.reserved_for != own)
-    broken["article_60"] = cols.article_60 & (
-        np.ones(len(km), dtype=bool) if not b.article_60_eligible else other_cpas
-    )
+    broken["reserved"] = (cols.reserved_for >= 0) & (cols.reserved_for != own)
     broken["places"] = cols.no_places
     wanted = np.isin(cols.kind, [_KINDS.index(k) for k in kinds])
     any_broken = np.zeros(len(km), dtype=bool)

@@ -118,6 +118,7 @@ def test_each_filter_removes_what_it_should() -> None:
             contract_type="article_60", prerequisites={"article_60_eligibility": True}
         ),
         "places": opportunity(places_available=0),
+        "reserved": opportunity(reserved_for_cpas="cpas-autre"),
         "expired": opportunity(valid_until="2026-10-01"),
         "dates": opportunity(end_date="2026-11-15"),
     }
