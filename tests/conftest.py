@@ -18,6 +18,7 @@ from tremplin.store.db import make_engine, session_factory, upgrade
 if TYPE_CHECKING:
     from matching.embedding_cache import EmbeddingCache
     from matching.encoder import Encoder
+    from matching.occupations import OccupationLinker
 
 POSTGRES_URL = os.environ.get("TREMPLIN_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -114,3 +115,32 @@ def embedding_cache(shared_dir: Path) -> Iterator[EmbeddingCache]:
     cache = EmbeddingCache(shared_dir / "embeddings.sqlite")
     yield cache
     cache.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
+) -> Iterator[object]:
+    """A served app over the sample, with users of every role, on each backend."""
+    from api_support import world
+
+    root = tmp_path_factory.mktemp("api")
+    if request.param == "sqlite":
+        url = f"sqlite:///{root / 'tremplin.db'}"
+        with world(root, url, shared_dir) as w:
+            yield w
+    else:
+        for url in _postgres_database():
+            with world(root, url, shared_dir) as w:
+                yield w
+
+
+@pytest.fixture(scope="session")
+def linker(encoder: Encoder, embedding_cache: EmbeddingCache, shared_dir: Path) -> OccupationLinker:
+    """The dense title linker; one worker encodes the ~25k ESCO labels, others read the cache."""
+    from filelock import FileLock
+
+    from matching.occupations import OccupationLinker
+
+    with FileLock(str(shared_dir / "labels.lock")):
+        return OccupationLinker(encoder=encoder, cache=embedding_cache)

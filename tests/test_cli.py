@@ -43,9 +43,10 @@ def test_every_command_has_help() -> None:
 
 
 def test_demo_loads_sample_and_prints_a_shortlist(workdir: Path) -> None:
-    result = runner.invoke(app, ["demo"])
+    result = runner.invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "Shortlist pour ben-00001" in result.output
+    assert "coach.liege" in result.output and "maison.liege" in result.output
     again = runner.invoke(app, ["sample", "load", str(workdir / "var" / "sample")])
     assert again.exit_code == 0 and "0 ajoutés" in again.output  # idempotent
     args = ["shortlist", "--beneficiary", "ben-00002", "--top", "5", "--json"]

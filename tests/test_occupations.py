@@ -6,24 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 from typer.testing import CliRunner
 
-from matching.embedding_cache import EmbeddingCache
-from matching.encoder import Encoder
 from matching.occupations import OccupationLinker, clean_query, occupation_labels
 from tremplin.cli import app
 from tremplin.settings import get_settings
 from tremplin.taxonomy import load_taxonomy
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def linker(encoder: Encoder, embedding_cache: EmbeddingCache, shared_dir: Path) -> OccupationLinker:
-    # one worker encodes the ~25k labels; the other then reads them from the shared cache
-    with FileLock(str(shared_dir / "labels.lock")):
-        return OccupationLinker(encoder=encoder, cache=embedding_cache)
 
 
 def test_wishes_lose_their_lead_in() -> None:

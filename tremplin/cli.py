@@ -189,27 +189,14 @@ def sample_generate(
 @sample_app.command("load")
 def sample_load(directory: Annotated[Path, typer.Argument()] = Path("var/sample")) -> None:
     """Charger un dossier d'exemple dans la base (CPAS, employeurs, offres, profils, événements)."""
-    from tremplin.ingest import ImportKind, import_file
-    from tremplin.store.db import transaction
-    from tremplin.store.repository import ensure_cpas
+    from tremplin.ingest import load_sample_dir
 
     if not (directory / "manifest.json").is_file():
         raise _fail(
             f"{directory} n'est pas un dossier d'exemple : lancez « tremplin sample generate --out {directory} »"
         )
-    factory = _factory(get_settings())
-    with transaction(factory) as session:
-        for line in (directory / "cpas.jsonl").read_text(encoding="utf-8").splitlines():
-            c = json.loads(line)
-            ensure_cpas(session, c["id"], c["name"], c.get("postcode"))
-    for kind, name in (
-        (ImportKind.EMPLOYERS, "employers"),
-        (ImportKind.OPPORTUNITIES, "opportunities"),
-        (ImportKind.BENEFICIARIES, "beneficiaries"),
-        (ImportKind.JOB_DAYS, "job_days"),
-        (ImportKind.OUTCOMES, "outcomes"),
-    ):
-        report = import_file(directory / f"{name}.jsonl", kind, factory)
+    for report in load_sample_dir(directory, _factory(get_settings())):
+        name = Path(report.file).stem
         if not report.stored:
             raise _fail(f"{name}.jsonl rejeté : {(report.file_errors + report.row_errors)[:3]}", 1)
         console.print(
@@ -347,8 +334,14 @@ def shortlist_command(
 
 
 @app.command("demo")
-def demo(seed: Annotated[int, typer.Option()] = 42) -> None:
-    """Générer et charger l'exemple, puis afficher une shortlist pour un bénéficiaire."""
+def demo(
+    seed: Annotated[int, typer.Option()] = 42,
+    serve: Annotated[bool, typer.Option(help="Démarrer l'API ensuite.")] = True,
+) -> None:
+    """Charger l'exemple, construire l'index, montrer une shortlist, créer les comptes de
+    démonstration et démarrer l'API."""
+    from serving.cli import demo_accounts, print_accounts
+    from serving.cli import serve as serve_api
     from tremplin.sample.generator import REFERENCE_DATE
 
     settings = get_settings()
@@ -365,14 +358,21 @@ def demo(seed: Annotated[int, typer.Option()] = 42) -> None:
     shortlist_command(
         beneficiary=first["id"], cpas=first["cpas_id"], today=REFERENCE_DATE.isoformat()
     )
+    print_accounts(demo_accounts(settings), settings)
+    if serve:
+        serve_api()
 
 
 def _register_matching() -> None:
     from matching.cli import evaluate, index_app, occupations_app
+    from serving.cli import openapi, serve, users_app
 
     app.add_typer(index_app, name="index")
     app.add_typer(occupations_app, name="occupations")
     app.command("evaluate")(evaluate)
+    app.command("serve")(serve)
+    app.command("openapi")(openapi)
+    app.add_typer(users_app, name="users")
 
 
 _register_matching()

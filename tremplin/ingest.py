@@ -174,3 +174,32 @@ def import_file(
         counts.unchanged,
     )
     return report
+
+
+SAMPLE_FILES = (
+    (ImportKind.EMPLOYERS, "employers"),
+    (ImportKind.OPPORTUNITIES, "opportunities"),
+    (ImportKind.BENEFICIARIES, "beneficiaries"),
+    (ImportKind.JOB_DAYS, "job_days"),
+    (ImportKind.OUTCOMES, "outcomes"),
+)
+
+
+def load_sample_dir(directory: Path, factory: sessionmaker[Session]) -> list[ImportReport]:
+    """Load a sample folder (``tremplin sample generate``): CPAS first, then every file.
+
+    Stops at the first file that is refused (its report is the last one returned).
+    """
+    import json
+
+    with transaction(factory) as session:
+        for line in (directory / "cpas.jsonl").read_text(encoding="utf-8").splitlines():
+            c = json.loads(line)
+            repo.ensure_cpas(session, c["id"], c["name"], c.get("postcode"))
+    reports = []
+    for kind, name in SAMPLE_FILES:
+        report = import_file(directory / f"{name}.jsonl", kind, factory)
+        reports.append(report)
+        if not report.stored:
+            break
+    return reports

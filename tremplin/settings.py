@@ -34,6 +34,25 @@ class Settings(BaseSettings):
         default="", description="MLflow tracking store; empty means SQLite at <data_dir>/mlflow.db."
     )
     log_level: str = "INFO"
+    # --- service (serving/) ---
+    host: str = Field(default="127.0.0.1", description="Address `tremplin serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    token_ttl_minutes: int = Field(
+        default=480, ge=1, le=10_080, description="Lifetime of a bearer token."
+    )
+    max_body_bytes: int = Field(
+        default=10 * 2**20, ge=1024, description="Larger request bodies get 413."
+    )
+    max_page_size: int = Field(default=200, ge=1, le=10_000)
+    search_rate_per_minute: int = Field(
+        default=1200, ge=1, description="Searches (shortlists, links, pool) per user per minute."
+    )
+    request_timeout_s: float = Field(default=20.0, gt=0, description="Shortlist time limit.")
+    pseudonym_key: str = Field(
+        default="",
+        description="Secret for audit pseudonyms; empty means generated in <data_dir>/audit.key.",
+    )
 
     @model_validator(mode="after")
     def _defaults_under_data_dir(self) -> Settings:

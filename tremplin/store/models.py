@@ -29,6 +29,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -41,6 +42,23 @@ NAMING = {
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite drops the zone on reading)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(dt.UTC)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     """Declarative base with a stable constraint naming convention (for Alembic)."""
 
@@ -50,11 +68,9 @@ class Base(DeclarativeBase):
 class Timestamps:
     """Creation and update times."""
 
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        UtcDateTime(), server_default=func.now(), onupdate=func.now()
     )
 
 
@@ -154,5 +170,68 @@ class OutcomeEventRow(Base):
         ForeignKey("opportunity.id", ondelete="CASCADE"), index=True
     )
     type: Mapped[str] = mapped_column(String(24), index=True)
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class UserRow(Base, Timestamps):
+    """A person or feed that signs in: a role and the tenant(s) it acts for."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    cpas_id: Mapped[str | None] = mapped_column(ForeignKey("cpas.id"), index=True)
+    employer_id: Mapped[str | None] = mapped_column(String(64))
+    partner_cpas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class CredentialRow(Base):
+    """A bearer token (expiring) or an API key, stored as its SHA-256 only; revocable."""
+
+    __tablename__ = "credential"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "token" | "api_key"
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class AuditRow(Base):
+    """An append-only audit record (AI Act record-keeping): pseudonymous ids only."""
+
+    __tablename__ = "audit_record"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    request_id: Mapped[str] = mapped_column(String(36))
+    actor: Mapped[str] = mapped_column(String(64))  # username of who acted
+    role: Mapped[str] = mapped_column(String(16))
+    tenant: Mapped[str | None] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)  # pseudonym
+    engine_version: Mapped[str | None] = mapped_column(String(100))
+    model_version: Mapped[str | None] = mapped_column(String(100))
+    index_version: Mapped[str | None] = mapped_column(String(100))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    returned_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class ShortlistRow(Base):
+    """A shortlist given for a stored beneficiary (its history; erased with the person)."""
+
+    __tablename__ = "shortlist"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[str | None] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from data_contracts.models import BeneficiaryProfile, Employer, JobDay, Opportunity, OutcomeEvent
@@ -337,4 +337,54 @@ def count_rows(session: Session) -> dict[str, int]:
     return {
         name: int(session.scalar(select(func.count()).select_from(model)) or 0)
         for name, model in tables.items()
+    }
+
+
+def beneficiary_row(session: Session, cpas_id: str, external_id: str) -> BeneficiaryRow | None:
+    """The stored row of one CPAS's beneficiary, or None (never another CPAS's)."""
+    return session.scalar(
+        select(BeneficiaryRow).where(
+            BeneficiaryRow.cpas_id == cpas_id, BeneficiaryRow.external_id == external_id
+        )
+    )
+
+
+def page_beneficiaries(
+    session: Session,
+    cpas_id: str,
+    limit: int,
+    offset: int,
+    phase: str | None = None,
+    in_employer_pool: bool | None = None,
+) -> tuple[list[BeneficiaryProfile], int]:
+    """A page of one CPAS's beneficiaries (by external id) and how many match."""
+    stmt = select(BeneficiaryRow).where(BeneficiaryRow.cpas_id == cpas_id)
+    if phase is not None:
+        stmt = stmt.where(BeneficiaryRow.trajectory_phase == phase)
+    if in_employer_pool is not None:
+        stmt = stmt.where(BeneficiaryRow.in_employer_pool.is_(in_employer_pool))
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = session.scalars(stmt.order_by(BeneficiaryRow.external_id).limit(limit).offset(offset))
+    return [BeneficiaryProfile.model_validate(r.payload) for r in rows], total
+
+
+def erase_beneficiary(session: Session, cpas_id: str, external_id: str) -> dict[str, int] | None:
+    """Delete a beneficiary with their monitoring data, outcomes and shortlist history.
+
+    Returns what was removed, or None when the CPAS holds no such beneficiary.
+    """
+    from tremplin.store.models import ShortlistRow
+
+    row = beneficiary_row(session, cpas_id, external_id)
+    if row is None:
+        return None
+    shortlists = session.execute(delete(ShortlistRow).where(ShortlistRow.beneficiary_id == row.id))
+    outcomes = session.execute(
+        delete(OutcomeEventRow).where(OutcomeEventRow.beneficiary_id == row.id)
+    )
+    session.delete(row)
+    session.flush()
+    return {
+        "shortlists": int(getattr(shortlists, "rowcount", 0) or 0),
+        "outcomes": int(getattr(outcomes, "rowcount", 0) or 0),
     }

@@ -1,0 +1,188 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` wires the database (migrated to the latest schema), the matching
+engine (loaded at start; ``/readyz`` says when it is), the rate limiter, the metrics, the
+middleware (request ids, body limit, access log) and the routers under ``/api/v1``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from serving.audit import pseudonym_key
+from serving.matching_service import MatchingService
+from serving.metrics import Metrics
+from serving.middleware import ServiceMiddleware
+from serving.ratelimit import RateLimiter
+from serving.routers import (
+    admin,
+    auth,
+    beneficiaries,
+    health,
+    occupations,
+    opportunities,
+    outcomes,
+    shortlists,
+)
+from serving.state import ServiceState, request_id_var
+from tremplin import __version__
+from tremplin.settings import Settings, get_settings
+from tremplin.store.db import make_engine, session_factory, upgrade
+
+log = logging.getLogger("tremplin.api")
+
+DESCRIPTION = """
+Tremplin recommande des offres d'emploi, des stages et des modules de formation aux
+bénéficiaires des CPAS, avec les raisons et les parcours. Chaque route indique les rôles
+admis (`x-roles`). Les erreurs répondent en français et en anglais.
+"""
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the current request id to every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True
+
+
+def build_state(settings: Settings) -> ServiceState:
+    """The shared objects of one app (database migrated, engine not loaded yet)."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    return ServiceState(
+        settings=settings,
+        engine=engine,
+        factory=factory,
+        matching=MatchingService(settings, factory),
+        limiter=RateLimiter(settings.search_rate_per_minute),
+        metrics=Metrics(),
+        pseudonym_key=pseudonym_key(settings),
+    )
+
+
+def create_app(settings: Settings | None = None, load_engine: bool = True) -> FastAPI:
+    """A configured application (``load_engine=False`` for tests that need no matching)."""
+    settings = settings or get_settings()
+    state = build_state(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if load_engine:
+            try:
+                await run_in_threadpool(state.matching.reload)
+            except Exception:  # readyz reports it; the API still answers the rest
+                log.exception("the matching engine did not load")
+            v = state.matching.versions()
+            state.metrics.set_model(v.engine, v.model, v.index)
+            if state.matching.ready:
+                state.matching.prepare_linker()
+        yield
+        state.engine.dispose()
+
+    app = FastAPI(
+        title="Tremplin API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.tremplin = state
+    app.add_middleware(
+        ServiceMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes
+    )
+    _install_error_handlers(app)
+    _document_error_body(app)
+    for module in (
+        health,
+        auth,
+        beneficiaries,
+        opportunities,
+        shortlists,
+        outcomes,
+        occupations,
+        admin,
+    ):
+        app.include_router(module.router)
+    return app
+
+
+def _document_error_body(app: FastAPI) -> None:
+    """Document the 422 body the handlers really send: a list of field errors (validation)
+    or a sentence (a rule of the domain), with the request id."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schemas = doc.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = {
+                    "title": "HTTPValidationError",
+                    "type": "object",
+                    "properties": {
+                        "detail": {
+                            "anyOf": [
+                                {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/ValidationError"},
+                                },
+                                {"type": "string"},
+                            ],
+                            "title": "Detail",
+                        },
+                        "message": {"type": "string"},
+                        "request_id": {"type": "string"},
+                    },
+                    "required": ["detail"],
+                }
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _body(detail: Any) -> dict[str, Any]:
+    return {"detail": detail, "request_id": request_id_var.get()}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "ressource introuvable / not found"
+        elif exc.status_code == 405:
+            detail = "méthode non permise / method not allowed"
+        return JSONResponse(_body(detail), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        body = _body(jsonable_encoder(errors))
+        body["message"] = "requête invalide, voir detail / invalid request, see detail"
+        return JSONResponse(body, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @app.exception_handler(Exception)
+    async def crash(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+        return JSONResponse(
+            _body("erreur interne, citez request_id / internal error, quote request_id"),
+            status_code=500,
+        )

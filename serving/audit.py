@@ -1,0 +1,165 @@
+"""The audit trail (EU AI Act record-keeping): who asked what, for which tenant, with which
+model, and what was returned — with pseudonyms instead of beneficiary ids, and no free text.
+
+Records are append-only (database triggers refuse UPDATE and DELETE). A beneficiary id is
+recorded as an HMAC under a secret key: the trail can show that the same person was
+shortlisted twice, and an auditor holding the id can find their records, but the trail alone
+names nobody, and after an erasure nothing links it back to a stored person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from serving.roles import Principal
+from tremplin.settings import Settings
+from tremplin.store.models import AuditRow
+
+
+class AuditAction(StrEnum):
+    """What is recorded."""
+
+    SHORTLIST = "shortlist"
+    POOL_SEARCH = "pool_search"
+    CONTACT_REQUEST = "contact_request"
+    IMPORT = "import"
+    OPPORTUNITY_WRITE = "opportunity_write"
+    OUTCOME = "outcome"
+    ERASURE = "erasure"
+    MODEL_RELOAD = "model_reload"
+    USER_CHANGE = "user_change"
+    AUDIT_EXPORT = "audit_export"
+
+
+class AuditRecord(BaseModel):
+    """One audit record as admins read it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: dt.datetime
+    request_id: str
+    actor: str
+    role: str
+    tenant: str | None
+    action: str
+    subject: str | None
+    engine_version: str | None
+    model_version: str | None
+    index_version: str | None
+    inputs: dict[str, Any]
+    returned_ids: list[str]
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    """The HMAC key: the setting, or a random key created once under ``data_dir``."""
+    if settings.pseudonym_key:
+        return settings.pseudonym_key.encode()
+    path = Path(settings.data_dir) / "audit.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def pseudonym(key: bytes, cpas_id: str, external_id: str) -> str:
+    """A stable pseudonym of one beneficiary (HMAC-SHA-256 of tenant and id)."""
+    mac = hmac.new(key, f"{cpas_id}\x1f{external_id}".encode(), hashlib.sha256)
+    return "psn_" + mac.hexdigest()[:40]
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    request_id: str,
+    action: AuditAction,
+    tenant: str | None = None,
+    subject: str | None = None,
+    versions: dict[str, str | None] | None = None,
+    inputs: dict[str, Any] | None = None,
+    returned_ids: list[str] | None = None,
+) -> None:
+    """Append one record (inside the caller's transaction: it lands with the work it audits)."""
+    v = versions or {}
+    session.add(
+        AuditRow(
+            at=dt.datetime.now(dt.UTC),
+            request_id=request_id,
+            actor=principal.username,
+            role=principal.role.value,
+            tenant=tenant,
+            action=action.value,
+            subject=subject,
+            engine_version=v.get("engine"),
+            model_version=v.get("model"),
+            index_version=v.get("index"),
+            inputs=inputs or {},
+            returned_ids=returned_ids or [],
+        )
+    )
+
+
+class AuditQuery(BaseModel):
+    """Filters on the trail."""
+
+    action: AuditAction | None = None
+    tenant: str | None = None
+    actor: str | None = None
+    subject: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def _select(q: AuditQuery) -> Select[tuple[AuditRow]]:
+    stmt = select(AuditRow)
+    if q.action:
+        stmt = stmt.where(AuditRow.action == q.action.value)
+    if q.tenant:
+        stmt = stmt.where(AuditRow.tenant == q.tenant)
+    if q.actor:
+        stmt = stmt.where(AuditRow.actor == q.actor)
+    if q.subject:
+        stmt = stmt.where(AuditRow.subject == q.subject)
+    if q.since:
+        stmt = stmt.where(AuditRow.at >= q.since)
+    if q.until:
+        stmt = stmt.where(AuditRow.at < q.until)
+    return stmt
+
+
+def search(
+    session: Session, q: AuditQuery, limit: int, offset: int
+) -> tuple[list[AuditRecord], int]:
+    """A page of matching records (oldest first) and how many match."""
+    stmt = _select(q)
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = session.scalars(stmt.order_by(AuditRow.id).limit(limit).offset(offset))
+    return [AuditRecord.model_validate(r) for r in rows], total
+
+
+def export(session: Session, q: AuditQuery, batch: int = 1000) -> Iterator[AuditRecord]:
+    """Every matching record, oldest first, read in batches."""
+    last = 0
+    while True:
+        rows = list(
+            session.scalars(_select(q).where(AuditRow.id > last).order_by(AuditRow.id).limit(batch))
+        )
+        if not rows:
+            return
+        for r in rows:
+            yield AuditRecord.model_validate(r)
+        last = rows[-1].id

@@ -1,0 +1,148 @@
+"""``tremplin serve``, ``tremplin openapi`` and ``tremplin users`` (registered by tremplin.cli)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from serving.roles import Role
+from tremplin.cli_common import console, factory, fail
+from tremplin.settings import Settings, get_settings
+
+users_app = typer.Typer(help="Utilisateurs de l'API et leurs rôles.", no_args_is_help=True)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processus uvicorn.")] = None,
+) -> None:
+    """Démarrer l'API (FastAPI + uvicorn) sur la base et l'index configurés."""
+    import uvicorn
+
+    settings = get_settings()
+    log_config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "serving.app.RequestIdFilter"}},
+        "formatters": {"plain": {"format": LOG_FORMAT}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "plain",
+                "filters": ["request_id"],
+            }
+        },
+        "loggers": {
+            "": {"handlers": ["stderr"], "level": settings.log_level},
+            "uvicorn.access": {"handlers": [], "propagate": False},  # ours names no ids
+        },
+    }
+    uvicorn.run(
+        "serving.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_config=log_config,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def openapi(
+    out: Annotated[Path, typer.Option(help="Fichier de sortie.")] = Path("docs/openapi.json"),
+) -> None:
+    """Exporter le document OpenAPI de l'API (docs/openapi.json, vérifié par les tests)."""
+    from serving.app import create_app
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder), database_url="", pseudonym_key="openapi")
+        doc = create_app(settings, load_engine=False).openapi()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(f"{len(doc['paths'])} chemins écrits dans {out}")
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="coach, maison_emploi, employer ou admin.")],
+    cpas: Annotated[str | None, typer.Option(help="CPAS d'un coach.")] = None,
+    employer: Annotated[str | None, typer.Option(help="Identifiant d'un employeur.")] = None,
+    partner: Annotated[
+        list[str] | None, typer.Option(help="CPAS partenaire d'une Maison de l'emploi.")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Mot de passe (sinon généré et affiché une fois).")
+    ] = None,
+) -> None:
+    """Créer un utilisateur de l'API."""
+    from serving import users
+    from tremplin.store.db import transaction
+
+    secret = password or secrets.token_urlsafe(12)
+    if len(secret) < 12:
+        raise fail("le mot de passe doit compter au moins 12 caractères")
+    try:
+        with transaction(factory(get_settings())) as session:
+            users.create_user(session, username, secret, role, cpas, employer, partner or [])
+    except users.UserError as exc:
+        raise fail(str(exc)) from None
+    console.print(
+        f"Utilisateur {username} ({role.value}) créé."
+        + ("" if password else f" Mot de passe : {secret}")
+    )
+
+
+def demo_accounts(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """Create or reset one demo account per role; returns (user, password, role, scope)."""
+    from sqlalchemy import select
+
+    from serving import users
+    from tremplin.store.db import transaction
+    from tremplin.store.models import EmployerRow
+
+    accounts = []
+    with transaction(factory(settings)) as session:
+        employer = session.scalar(select(EmployerRow.external_id).order_by(EmployerRow.id))
+        wanted = [
+            ("admin", Role.ADMIN, {}, "—"),
+            ("coach.liege", Role.COACH, {"cpas_id": "cpas-liege"}, "CPAS de Liège"),
+            ("coach.seraing", Role.COACH, {"cpas_id": "cpas-seraing"}, "CPAS de Seraing"),
+            (
+                "maison.liege",
+                Role.MAISON_EMPLOI,
+                {"partner_cpas": ["cpas-liege", "cpas-seraing"]},
+                "Maison de l'emploi (Liège, Seraing)",
+            ),
+            ("employeur", Role.EMPLOYER, {"employer_id": employer}, f"employeur {employer}"),
+        ]
+        for name, role, scope, label in wanted:
+            password = secrets.token_urlsafe(12)
+            row = users.get_user(session, name)
+            if row is None:
+                users.create_user(session, name, password, role, **scope)  # type: ignore[arg-type]
+            else:
+                users.set_password(session, row, password)
+                row.active = True
+            accounts.append((name, password, role.value, label))
+    return accounts
+
+
+def print_accounts(accounts: list[tuple[str, str, str, str]], settings: Settings) -> None:
+    """The demo credentials and where to use them."""
+    table = Table(title="Comptes de démonstration (mots de passe régénérés à chaque démo)")
+    for column in ("utilisateur", "mot de passe", "rôle", "périmètre"):
+        table.add_column(column)
+    for row in accounts:
+        table.add_row(*row)
+    console.print(table)
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(f"API : {base}/docs  ·  jeton : POST {base}/api/v1/auth/token")

@@ -1,0 +1,111 @@
+"""Request dependencies: the state, the authenticated principal, and per-route roles.
+
+Every route is declared with :func:`roles` (or :func:`public`), which both enforces the roles
+and writes them into the OpenAPI document as ``x-roles``: the role × route matrix test reads
+them from there, so a route without a declaration fails the suite.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from serving import users
+from serving.roles import Principal, Role
+from serving.state import ServiceState, request_id_var
+
+bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+UNAUTHENTICATED = HTTPException(
+    status.HTTP_401_UNAUTHORIZED,
+    "authentification requise ou jeton invalide / authentication required or invalid token",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+FORBIDDEN = HTTPException(
+    status.HTTP_403_FORBIDDEN,
+    "votre rôle ne permet pas cette action / your role does not allow this action",
+)
+
+
+def get_state(request: Request) -> ServiceState:
+    """The app's :class:`ServiceState`."""
+    state: ServiceState = request.app.state.tremplin
+    return state
+
+
+State = Annotated[ServiceState, Depends(get_state)]
+
+
+def current_principal(
+    request: Request,
+    state: State,
+    token: Annotated[str | None, Depends(bearer)],
+    key: Annotated[str | None, Depends(api_key)],
+) -> Principal:
+    """The caller, from a bearer token or an API key (401 when neither is valid)."""
+    with state.transaction() as session:
+        principal = None
+        if token:
+            principal = users.resolve(session, token, "token")
+        elif key:
+            principal = users.resolve(session, key, "api_key")
+    if principal is None:
+        raise UNAUTHENTICATED
+    request.state.principal = principal
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+class _RoleGuard:
+    def __init__(self, allowed: tuple[Role, ...]) -> None:
+        self.allowed = allowed
+
+    def __call__(self, principal: Caller) -> Principal:
+        if principal.role not in self.allowed:
+            raise FORBIDDEN
+        return principal
+
+
+def roles(*allowed: Role, search: bool = False) -> dict[str, Any]:
+    """Route keyword arguments admitting ``allowed`` roles (enforced and documented);
+    ``search`` routes also get the per-user rate limit."""
+    dependencies = [Depends(_RoleGuard(allowed))]
+    if search:
+        dependencies.append(Depends(limited))
+    return {
+        "dependencies": dependencies,
+        "openapi_extra": {"x-roles": [r.value for r in allowed], "x-search": search},
+    }
+
+
+def public() -> dict[str, Any]:
+    """Route keyword arguments for a route open to anyone (health, sign-in)."""
+    return {"openapi_extra": {"x-roles": ["public"]}}
+
+
+def request_id() -> str:
+    """The current request's id (also in the X-Request-ID response header)."""
+    return request_id_var.get()
+
+
+def limited(request: Request, state: State, principal: Caller) -> None:
+    """Apply the per-user search rate limit (429 with Retry-After)."""
+    wait = state.limiter.check(f"{principal.user_id}")
+    if wait:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "trop de recherches, réessayez plus tard / too many searches, retry later",
+            headers={"Retry-After": state.limiter.retry_after(wait)},
+        )
+
+
+def coach_tenant(principal: Principal) -> str:
+    """The CPAS a coach acts for (coaches always have one)."""
+    if principal.cpas_id is None:  # pragma: no cover - enforced at user creation
+        raise FORBIDDEN
+    return principal.cpas_id

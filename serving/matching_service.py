@@ -1,0 +1,136 @@
+"""The matching engine inside the service: loaded at start, swapped whole on reload.
+
+Requests read ``self.catalogue`` once and keep that object for their whole computation, so a
+reload (admin, or after opportunity writes) builds the new catalogue beside the old one and
+replaces the reference: no request is dropped or sees half an engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from matching.catalogue import OpportunityCatalogue
+from matching.embedding_cache import EmbeddingCache
+from matching.encoder import Encoder, load_encoder
+from matching.engine import cache_path, load_engine
+from matching.occupations import OccupationLinker
+from matching.shortlist import ENGINE_VERSION
+from tremplin.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Versions:
+    """What produced a response (reported in /readyz, every shortlist and the audit trail)."""
+
+    engine: str
+    model: str | None
+    index: str | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The versions as a plain mapping."""
+        return {"engine": self.engine, "model": self.model, "index": self.index}
+
+
+class NotReadyError(RuntimeError):
+    """The engine is not loaded yet (or failed to load)."""
+
+
+class MatchingService:
+    """Holds the current catalogue, encoder and title linker."""
+
+    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.factory = factory
+        self.catalogue: OpportunityCatalogue | None = None
+        self.encoder: Encoder | None = None
+        self.error: str | None = None
+        self.loaded_at: float | None = None
+        self._linker: OccupationLinker | None = None
+        self._linker_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self._refresh_pending = threading.Event()
+        self._refresher: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether shortlists can be served."""
+        return self.catalogue is not None
+
+    def versions(self) -> Versions:
+        """The versions of the engine, encoder and index now served."""
+        cat = self.catalogue
+        index = None
+        if cat is not None and cat.index is not None:
+            index = f"{cat.index.kind}:{len(cat.index)}@{cat.index.updated_at.isoformat()}"
+        return Versions(ENGINE_VERSION, self.encoder.version if self.encoder else None, index)
+
+    def current(self) -> OpportunityCatalogue:
+        """The catalogue to use for one request."""
+        cat = self.catalogue
+        if cat is None:
+            raise NotReadyError(self.error or "moteur en cours de chargement / engine loading")
+        return cat
+
+    def reload(self) -> Versions:
+        """Build a fresh catalogue from the database and the saved index, then swap it in."""
+        with self._reload_lock:
+            try:
+                encoder = load_encoder(self.settings.model_name, self.settings.models_dir)
+                encoder.warm_up()
+                with self.factory() as session:
+                    catalogue = load_engine(session, self.settings, encoder)
+            except Exception as exc:
+                self.error = f"{type(exc).__name__}: {exc}"
+                log.error("matching engine failed to load: %s", self.error)
+                raise
+            self.encoder, self.catalogue = encoder, catalogue
+            self.error = None
+            self.loaded_at = time.time()
+        return self.versions()
+
+    def refresh_soon(self) -> None:
+        """Reload in the background after opportunity writes (coalesced: one at a time)."""
+        self._refresh_pending.set()
+        if self._refresher is None or not self._refresher.is_alive():
+            self._refresher = threading.Thread(target=self._refresh_loop, daemon=True)
+            self._refresher.start()
+
+    def _refresh_loop(self) -> None:
+        while self._refresh_pending.is_set():
+            self._refresh_pending.clear()
+            try:
+                self.reload()
+            except Exception:  # already logged; the previous catalogue keeps serving
+                return
+
+    def wait_for_refresh(self, timeout: float = 60.0) -> None:
+        """Block until a pending background reload is done (tests, admin tools)."""
+        thread = self._refresher
+        if thread is not None:
+            thread.join(timeout)
+
+    def linker(self) -> OccupationLinker:
+        """The ESCO title linker (built once, with the served encoder; see ``prepare_linker``)."""
+        with self._linker_lock:
+            if self._linker is None:
+                self._linker = self._build_linker()
+            return self._linker
+
+    def prepare_linker(self) -> None:
+        """Build the title linker in the background, so the first link request is fast."""
+        threading.Thread(target=self.linker, daemon=True).start()
+
+    def _build_linker(self) -> OccupationLinker:
+        encoder = self.encoder or load_encoder(self.settings.model_name, self.settings.models_dir)
+        cache = EmbeddingCache(cache_path(self.settings))
+        try:
+            return OccupationLinker(encoder=encoder, cache=cache)
+        finally:
+            cache.close()

@@ -1,0 +1,120 @@
+"""ASGI middleware: request ids, body size limit (413), access log and latency metrics.
+
+The access log names the route template (``/api/v1/beneficiaries/{beneficiary_id}``), never
+the concrete path, query string or body: no identifier or personal data reaches the logs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serving.metrics import Metrics
+from serving.state import request_id_var
+
+log = logging.getLogger("tremplin.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class BodyTooLargeError(Exception):
+    """The request body exceeded the limit while streaming."""
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "(unmatched)"
+
+
+class ServiceMiddleware:
+    """Request id in and out, body limit, one access-log line and one histogram sample."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        rid = given if _REQUEST_ID.match(given) else str(uuid.uuid4())
+        token = request_id_var.set(rid)
+        start = time.perf_counter()
+        status = {"code": 500}
+        try:
+            declared = headers.get("content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+                await _too_large(send, rid, self.max_body)
+                status["code"] = 413
+                return
+            seen = 0
+            started = False
+
+            async def limited_receive() -> Message:
+                nonlocal seen
+                message = await receive()
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    if seen > self.max_body:
+                        raise BodyTooLargeError
+                return message
+
+            async def send_with_id(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                    status["code"] = message["status"]
+                    message.setdefault("headers", [])
+                    message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                await send(message)
+
+            try:
+                await self.app(scope, limited_receive, send_with_id)
+            except BodyTooLargeError:
+                if not started:
+                    await _too_large(send, rid, self.max_body)
+                status["code"] = 413
+        finally:
+            elapsed = time.perf_counter() - start
+            route = _route_template(scope)
+            self.metrics.latency.labels(scope["method"], route, str(status["code"])).observe(
+                elapsed
+            )
+            log.info(
+                "%s %s %s %.1fms",
+                scope["method"],
+                route,
+                status["code"],
+                1000 * elapsed,
+                extra={"request_id": rid},
+            )
+            request_id_var.reset(token)
+
+
+async def _too_large(send: Send, rid: str, limit: int) -> None:
+    body: dict[str, Any] = {
+        "detail": f"requête trop volumineuse (max {limit} octets) / request body too large",
+        "request_id": rid,
+    }
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                (b"x-request-id", rid.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})

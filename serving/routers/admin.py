@@ -1,0 +1,240 @@
+"""Administration: users and roles, API keys, the served model, the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from serving import audit, users
+from serving.deps import Caller, State, request_id, roles
+from serving.roles import Role
+from serving.schemas import (
+    ApiKeyIn,
+    ApiKeyOut,
+    Message,
+    ModelInfo,
+    Page,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+
+router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
+ADMIN = roles(Role.ADMIN)
+R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
+NO_USER = HTTPException(status.HTTP_404_NOT_FOUND, "utilisateur introuvable / user not found")
+
+
+@router.get("/users", response_model=Page[UserOut], **ADMIN)
+def list_users(
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Any:
+    """A page of users."""
+    limit = min(limit, state.settings.max_page_size)
+    with state.transaction() as session:
+        rows, total = users.list_users(session, limit, offset)
+        items = [UserOut.model_validate(r) for r in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserOut,
+    responses={409: {"model": Message}},
+    **ADMIN,
+)
+def create_user(body: UserIn, state: State, principal: Caller) -> UserOut:
+    """Create a user with a role (coaches need a CPAS, employers an employer id)."""
+    with state.transaction() as session:
+        try:
+            row = users.create_user(
+                session,
+                body.username,
+                body.password,
+                body.role,
+                body.cpas_id,
+                body.employer_id,
+                body.partner_cpas,
+            )
+        except users.UserError as exc:
+            code = 409 if "pris" in str(exc) else 422
+            raise HTTPException(code, str(exc)) from None
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.USER_CHANGE,
+            tenant=body.cpas_id,
+            inputs={"operation": "create", "user": body.username, "role": body.role.value},
+        )
+        return UserOut.model_validate(row)
+
+
+@router.patch("/users/{username}", response_model=UserOut, responses=R404, **ADMIN)
+def update_user(username: str, body: UserPatch, state: State, principal: Caller) -> UserOut:
+    """Deactivate or reactivate a user, or reset their password (revokes their tokens)."""
+    with state.transaction() as session:
+        row = users.get_user(session, username)
+        if row is None:
+            raise NO_USER
+        if body.active is not None:
+            row.active = body.active
+            if not body.active:
+                users.revoke_all(session, row.id)
+        if body.password is not None:
+            users.set_password(session, row, body.password)
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.USER_CHANGE,
+            inputs={
+                "operation": "update",
+                "user": username,
+                "active": body.active,
+                "password_reset": body.password is not None,
+            },
+        )
+        return UserOut.model_validate(row)
+
+
+@router.post(
+    "/users/{username}/api-keys",
+    status_code=201,
+    response_model=ApiKeyOut,
+    responses=R404,
+    **ADMIN,
+)
+def create_api_key(username: str, body: ApiKeyIn, state: State, principal: Caller) -> ApiKeyOut:
+    """A new API key for a feed (shown once; acts with the user's role and scope)."""
+    with state.transaction() as session:
+        row = users.get_user(session, username)
+        if row is None:
+            raise NO_USER
+        ttl = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
+        secret, cred = users.issue(session, row, "api_key", ttl, body.label)
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.USER_CHANGE,
+            inputs={"operation": "api_key", "user": username, "label": body.label},
+        )
+        return ApiKeyOut(id=cred.id, api_key=secret, label=cred.label, expires_at=cred.expires_at)
+
+
+@router.post("/users/{username}/revoke", response_model=dict[str, int], responses=R404, **ADMIN)
+def revoke_credentials(username: str, state: State, principal: Caller) -> dict[str, int]:
+    """Revoke every token and API key of a user."""
+    with state.transaction() as session:
+        row = users.get_user(session, username)
+        if row is None:
+            raise NO_USER
+        count = users.revoke_all(session, row.id)
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.USER_CHANGE,
+            inputs={"operation": "revoke", "user": username, "count": count},
+        )
+    return {"revoked": count}
+
+
+def _model_info(state: Any) -> ModelInfo:
+    m = state.matching
+    v = m.versions()
+    return ModelInfo(
+        engine_version=v.engine,
+        model_version=v.model,
+        index_version=v.index,
+        ready=m.ready,
+        opportunities=len(m.catalogue) if m.catalogue is not None else 0,
+        error=m.error,
+    )
+
+
+@router.get("/model", response_model=ModelInfo, **ADMIN)
+def model_info(state: State) -> ModelInfo:
+    """The engine, encoder and index versions now served."""
+    return _model_info(state)
+
+
+@router.post(
+    "/model/reload", response_model=ModelInfo, responses={503: {"model": Message}}, **ADMIN
+)
+async def reload_model(state: State, principal: Caller) -> ModelInfo:
+    """Load the configured model and the opportunities again, then swap them in (requests
+    in flight finish on the previous engine; none is dropped)."""
+    before = state.matching.versions()
+    try:
+        after = await run_in_threadpool(state.matching.reload)
+    except Exception as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"rechargement impossible, l'ancien moteur reste servi / reload failed: {exc}",
+        ) from None
+    state.metrics.set_model(after.engine, after.model, after.index)
+    with state.transaction() as session:
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.MODEL_RELOAD,
+            versions=after.as_dict(),
+            inputs={"previous": before.as_dict()},
+        )
+    return _model_info(state)
+
+
+@router.get("/audit", response_model=Page[audit.AuditRecord], **ADMIN)
+def audit_search(
+    state: State,
+    q: Annotated[audit.AuditQuery, Depends()],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Any:
+    """Audit records matching the filters, oldest first."""
+    limit = min(limit, state.settings.max_page_size)
+    with state.transaction() as session:
+        items, total = audit.search(session, q, limit, offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/audit/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+    **ADMIN,
+)
+def audit_export(
+    state: State, principal: Caller, q: Annotated[audit.AuditQuery, Depends()]
+) -> StreamingResponse:
+    """Every matching record as JSON Lines (the export is itself audited)."""
+    with state.transaction() as session:
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.AUDIT_EXPORT,
+            inputs=q.model_dump(mode="json", exclude_none=True),
+        )
+
+    def lines() -> Iterator[bytes]:
+        with state.factory() as session:
+            for rec in audit.export(session, q):
+                yield rec.model_dump_json().encode() + b"\n"
+
+    return StreamingResponse(
+        lines(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="tremplin-audit.jsonl"'},
+    )

@@ -1,0 +1,67 @@
+"""Sign-in (OAuth2 password flow), sign-out and who-am-I."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from serving import users
+from serving.deps import Caller, State, public, roles
+from serving.roles import Role
+from serving.schemas import Me, Message, TokenResponse
+
+router = APIRouter(prefix="/api/v1/auth", tags=["authentification"])
+ALL = tuple(Role)
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses={401: {"model": Message}},
+    **public(),
+)
+def token(
+    request: Request, state: State, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenResponse:
+    """Exchange a username and password for an expiring bearer token."""
+    wait = state.limiter.check(f"login:{form.username}")
+    if wait:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "trop de tentatives / too many attempts",
+            headers={"Retry-After": state.limiter.retry_after(wait)},
+        )
+    with state.transaction() as session:
+        user = users.authenticate(session, form.username, form.password)
+        if user is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "identifiant ou mot de passe incorrect / wrong username or password",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        ttl = dt.timedelta(minutes=state.settings.token_ttl_minutes)
+        secret, row = users.issue(session, user, "token", ttl)
+        assert row.expires_at is not None
+        return TokenResponse(access_token=secret, expires_at=row.expires_at, role=Role(user.role))
+
+
+@router.post("/logout", status_code=204, **roles(*ALL))
+def logout(state: State, principal: Caller) -> None:
+    """Revoke the token (or API key) used for this request."""
+    with state.transaction() as session:
+        users.revoke(session, principal.credential_id)
+
+
+@router.get("/me", response_model=Me, **roles(*ALL))
+def me(principal: Caller) -> Me:
+    """The caller's username, role and scope."""
+    return Me(
+        username=principal.username,
+        role=principal.role,
+        cpas_id=principal.cpas_id,
+        employer_id=principal.employer_id,
+        partner_cpas=list(principal.partner_cpas),
+    )

@@ -1,0 +1,39 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from serving.deps import State, public
+from serving.schemas import ModelInfo
+
+router = APIRouter(tags=["santé / health"])
+
+
+@router.get("/healthz", **public())
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=ModelInfo, responses={503: {"model": ModelInfo}}, **public())
+def readyz(state: State) -> Response:
+    """Ready when the index and the model are loaded; reports the served versions."""
+    m = state.matching
+    v = m.versions()
+    info = ModelInfo(
+        engine_version=v.engine,
+        model_version=v.model,
+        index_version=v.index,
+        ready=m.ready,
+        opportunities=len(m.catalogue) if m.catalogue is not None else 0,
+        error=m.error,
+    )
+    return JSONResponse(info.model_dump(mode="json"), status_code=200 if m.ready else 503)
+
+
+@router.get("/metrics", **public(), response_class=Response)
+def metrics(state: State) -> Response:
+    """Prometheus text format: request latency histograms, shortlist counts, model version."""
+    return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -1,0 +1,249 @@
+"""Opportunities: create, replace, expire, bulk import, search, read.
+
+Visibility: Maisons de l'emploi see every offer; employers only their own; coaches every offer
+except those reserved for another CPAS. What a caller may not see answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, UploadFile, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import Select, func, or_, select
+
+from data_contracts.enums import OpportunityKind
+from data_contracts.models import Opportunity
+from data_contracts.types import RomeCode
+from serving import audit
+from serving.deps import FORBIDDEN, Caller, State, request_id, roles
+from serving.roles import Principal, Role
+from serving.schemas import Message, Page
+from tremplin.ingest import ImportKind, ImportReport, import_file
+from tremplin.store import repository as repo
+from tremplin.store.models import OpportunityRow
+
+router = APIRouter(prefix="/api/v1/opportunities", tags=["opportunités / opportunities"])
+WRITERS = (Role.MAISON_EMPLOI, Role.EMPLOYER)
+READERS = (Role.COACH, Role.MAISON_EMPLOI, Role.EMPLOYER)
+NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, "opportunité introuvable / not found")
+R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
+IMPORT_SUFFIXES = {".csv", ".jsonl", ".ndjson", ".json", ".parquet"}
+
+
+def visible(stmt: Select[Any], principal: Principal) -> Select[Any]:
+    """Restrict an opportunity query to what ``principal`` may see."""
+    if principal.role is Role.EMPLOYER:
+        return stmt.where(
+            OpportunityRow.payload["employer_id"].as_string() == (principal.employer_id or "")
+        )
+    if principal.role is Role.COACH:
+        return stmt.where(
+            or_(
+                OpportunityRow.reserved_for_cpas.is_(None),
+                OpportunityRow.reserved_for_cpas == principal.cpas_id,
+            )
+        )
+    return stmt
+
+
+def _check_owner(principal: Principal, o: Opportunity) -> None:
+    if principal.role is Role.EMPLOYER and o.employer_id != principal.employer_id:
+        raise FORBIDDEN
+
+
+def _write(state: Any, principal: Principal, o: Opportunity, creating: bool) -> None:
+    with state.transaction() as session:
+        existing = session.scalar(
+            visible(select(OpportunityRow), principal).where(OpportunityRow.external_id == o.id)
+        )
+        anyone = session.scalar(select(OpportunityRow.id).where(OpportunityRow.external_id == o.id))
+        if creating and anyone is not None:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, "cette opportunité existe déjà / already exists"
+            )
+        if not creating and existing is None:
+            raise NOT_FOUND
+        if o.reserved_for_cpas and o.reserved_for_cpas not in repo.known_cpas(session):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "CPAS inconnu / unknown CPAS"
+            )
+        repo.upsert_opportunities(session, [o])
+        if existing is not None and not existing.active:
+            existing.active = True
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.OPPORTUNITY_WRITE,
+            inputs={"operation": "create" if creating else "replace"},
+            returned_ids=[o.id],
+        )
+    state.matching.refresh_soon()
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Opportunity,
+    responses={403: {"model": Message}, 409: {"model": Message}},
+    **roles(*WRITERS),
+)
+def create_opportunity(body: Opportunity, state: State, principal: Caller) -> Opportunity:
+    """Publish a new offer, internship place or training module."""
+    _check_owner(principal, body)
+    _write(state, principal, body, creating=True)
+    return body
+
+
+@router.put(
+    "/{opportunity_id}",
+    response_model=Opportunity,
+    responses={**R404, 403: {"model": Message}},
+    **roles(*WRITERS),
+)
+def replace_opportunity(
+    opportunity_id: str, body: Opportunity, state: State, principal: Caller
+) -> Opportunity:
+    """Replace an opportunity (the body's id must be the path's)."""
+    if body.id != opportunity_id:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "l'id du corps diffère de celui du chemin / body id differs from path id",
+        )
+    _check_owner(principal, body)
+    _write(state, principal, body, creating=False)
+    return body
+
+
+@router.post(
+    "/{opportunity_id}/expire", response_model=Opportunity, responses=R404, **roles(*WRITERS)
+)
+def expire_opportunity(opportunity_id: str, state: State, principal: Caller) -> Opportunity:
+    """Withdraw an opportunity now (it leaves every shortlist and the index)."""
+    today = dt.date.today()
+    with state.transaction() as session:
+        row = session.scalar(
+            visible(select(OpportunityRow), principal).where(
+                OpportunityRow.external_id == opportunity_id
+            )
+        )
+        if row is None:
+            raise NOT_FOUND
+        o = Opportunity.model_validate(row.payload)
+        valid_from = o.valid_from if o.valid_from and o.valid_from <= today else None
+        expired = Opportunity.model_validate(
+            {**o.model_dump(), "valid_until": today, "valid_from": valid_from}
+        )
+        repo.upsert_opportunities(session, [expired])
+        row.active = False
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.OPPORTUNITY_WRITE,
+            inputs={"operation": "expire"},
+            returned_ids=[opportunity_id],
+        )
+    state.matching.refresh_soon()
+    return expired
+
+
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    responses={422: {"model": ImportReport}},
+    **roles(Role.MAISON_EMPLOI),
+)
+def import_opportunities(
+    file: UploadFile,
+    state: State,
+    principal: Caller,
+    skip_invalid: bool = False,
+) -> Any:
+    """Bulk import (CSV, JSON Lines, Parquet) with the CLI's validation and per-row report.
+
+    A file with any bad row stores nothing (422 with the report), unless ``skip_invalid``.
+    """
+    suffix = Path(file.filename or "").suffix.lower()
+    if suffix not in IMPORT_SUFFIXES:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"format non pris en charge / unsupported format: use {sorted(IMPORT_SUFFIXES)}",
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(file.file.read())
+        report = import_file(path, ImportKind.OPPORTUNITIES, state.factory, skip_invalid)
+    report.file = file.filename or path.name
+    with state.transaction() as session:
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.IMPORT,
+            inputs={
+                "kind": "opportunities",
+                "rows": report.total_rows,
+                "stored": report.stored,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "errors": len(report.row_errors) + len(report.file_errors),
+            },
+        )
+    if report.stored:
+        state.matching.refresh_soon()
+        return report
+    return JSONResponse(report.model_dump(mode="json"), status_code=422)
+
+
+@router.get("", response_model=Page[Opportunity], **roles(*READERS))
+def search_opportunities(
+    state: State,
+    principal: Caller,
+    q: Annotated[str | None, Query(max_length=200, description="Words of the title.")] = None,
+    kind: OpportunityKind | None = None,
+    rome_code: RomeCode | None = None,
+    postcode: Annotated[int | None, Query(ge=1000, le=9999)] = None,
+    include_inactive: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Any:
+    """Search the opportunities the caller may see (title words, kind, métier, postcode)."""
+    limit = min(limit, state.settings.max_page_size)
+    stmt = visible(select(OpportunityRow), principal)
+    if not include_inactive:
+        stmt = stmt.where(OpportunityRow.active.is_(True))
+    if kind is not None:
+        stmt = stmt.where(OpportunityRow.kind == kind.value)
+    if rome_code is not None:
+        stmt = stmt.where(OpportunityRow.rome_code == rome_code)
+    if postcode is not None:
+        stmt = stmt.where(OpportunityRow.postcode == postcode)
+    for word in (q or "").split()[:8]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(OpportunityRow.title.ilike(f"%{escaped}%", escape="\\"))
+    with state.transaction() as session:
+        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        rows = session.scalars(
+            stmt.order_by(OpportunityRow.external_id).limit(limit).offset(offset)
+        )
+        items = [Opportunity.model_validate(r.payload) for r in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/{opportunity_id}", response_model=Opportunity, responses=R404, **roles(*READERS))
+def read_opportunity(opportunity_id: str, state: State, principal: Caller) -> Any:
+    """One opportunity the caller may see."""
+    with state.transaction() as session:
+        row = session.scalar(
+            visible(select(OpportunityRow), principal).where(
+                OpportunityRow.external_id == opportunity_id
+            )
+        )
+        if row is None:
+            raise NOT_FOUND
+        return Opportunity.model_validate(row.payload)

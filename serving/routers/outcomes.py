@@ -1,0 +1,96 @@
+"""Outcomes: what happened after an opportunity was proposed (the training signal)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from data_contracts.models import Contract, OutcomeEvent
+from serving import audit
+from serving.deps import Caller, State, coach_tenant, request_id, roles
+from serving.roles import Role
+from serving.routers.beneficiaries import NOT_FOUND, R404
+from serving.schemas import Message, OutcomeIn, Page
+from tremplin.store import repository as repo
+from tremplin.store.models import OpportunityRow, OutcomeEventRow
+
+router = APIRouter(prefix="/api/v1", tags=["résultats / outcomes"])
+
+
+@router.post(
+    "/outcomes",
+    status_code=201,
+    response_model=OutcomeEvent,
+    responses={**R404, 409: {"model": Message}},
+    **roles(Role.COACH),
+)
+def record_outcome(body: OutcomeIn, state: State, principal: Caller) -> Any:  # type: ignore[valid-type]
+    """Record an outcome (proposed, applied, interview, hired, refused with a reason,
+    training enrolled or completed) for a beneficiary of the coach's CPAS."""
+    cpas = coach_tenant(principal)
+    try:
+        event = OutcomeEvent.model_validate({**Contract.model_dump(body), "cpas_id": cpas})
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    with state.transaction() as session:
+        if repo.beneficiary_row(session, cpas, event.beneficiary_id) is None:
+            raise NOT_FOUND
+        known = session.scalar(
+            select(OpportunityRow.id).where(OpportunityRow.external_id == event.opportunity_id)
+        )
+        if known is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, "opportunité inconnue / unknown opportunity"
+            )
+        if session.scalar(
+            select(OutcomeEventRow.id).where(OutcomeEventRow.external_id == event.id)
+        ):
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, "événement déjà enregistré / duplicate event"
+            )
+        repo.upsert_outcomes(session, [event])
+        audit.record(
+            session,
+            principal,
+            request_id(),
+            audit.AuditAction.OUTCOME,
+            tenant=cpas,
+            subject=audit.pseudonym(state.pseudonym_key, cpas, event.beneficiary_id),
+            inputs={"type": event.type.value},
+            returned_ids=[event.opportunity_id],
+        )
+    return event
+
+
+@router.get(
+    "/beneficiaries/{beneficiary_id}/outcomes",
+    response_model=Page[OutcomeEvent],
+    responses=R404,
+    **roles(Role.COACH),
+)
+def list_outcomes(
+    beneficiary_id: str,
+    state: State,
+    principal: Caller,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Any:
+    """A beneficiary's outcomes, oldest first."""
+    limit = min(limit, state.settings.max_page_size)
+    with state.transaction() as session:
+        row = repo.beneficiary_row(session, coach_tenant(principal), beneficiary_id)
+        if row is None:
+            raise NOT_FOUND
+        stmt = select(OutcomeEventRow).where(OutcomeEventRow.beneficiary_id == row.id)
+        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        rows = session.scalars(
+            stmt.order_by(OutcomeEventRow.occurred_at, OutcomeEventRow.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        items = [OutcomeEvent.model_validate(r.payload) for r in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}

@@ -1,0 +1,165 @@
+"""Users and their credentials: creation, sign-in, token issue, resolution and revocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from serving.roles import Principal, Role
+from serving.security import (
+    API_KEY_PREFIX,
+    TOKEN_PREFIX,
+    digest,
+    hash_password,
+    new_secret,
+    verify_password,
+)
+from tremplin.store.models import CpasRow, CredentialRow, UserRow
+
+# a fixed hash to verify against when the user does not exist (same time either way)
+_DUMMY_HASH = hash_password("tremplin-dummy-password")
+
+
+class UserError(ValueError):
+    """A user cannot be created or changed as asked (the message says why)."""
+
+
+def now() -> dt.datetime:
+    """The current UTC time."""
+    return dt.datetime.now(dt.UTC)
+
+
+def check_scope(session: Session, role: Role, cpas_id: str | None, employer_id: str | None) -> None:
+    """Coaches need their CPAS, employers their employer id; the CPAS must exist."""
+    if role is Role.COACH and not cpas_id:
+        raise UserError("un coach doit être rattaché à un CPAS / a coach needs a cpas_id")
+    if role is Role.EMPLOYER and not employer_id:
+        raise UserError("un employeur doit avoir un employer_id / an employer needs employer_id")
+    if cpas_id and session.get(CpasRow, cpas_id) is None:
+        raise UserError(f"CPAS inconnu / unknown CPAS: {cpas_id}")
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: Role,
+    cpas_id: str | None = None,
+    employer_id: str | None = None,
+    partner_cpas: list[str] | None = None,
+) -> UserRow:
+    """A new active user (the username must be free)."""
+    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+        raise UserError(f"nom d'utilisateur déjà pris / username taken: {username}")
+    check_scope(session, role, cpas_id, employer_id)
+    if role is Role.MAISON_EMPLOI:
+        for cpas in partner_cpas or []:
+            check_scope(session, role, cpas, employer_id)
+    row = UserRow(
+        username=username,
+        password_hash=hash_password(password),
+        role=role.value,
+        cpas_id=cpas_id if role is Role.COACH else None,
+        employer_id=employer_id if role is Role.EMPLOYER else None,
+        partner_cpas=list(partner_cpas or []) if role is Role.MAISON_EMPLOI else [],
+        active=True,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_password(session: Session, user: UserRow, password: str) -> None:
+    """Replace a user's password and revoke every credential they hold."""
+    user.password_hash = hash_password(password)
+    revoke_all(session, user.id)
+
+
+def authenticate(session: Session, username: str, password: str) -> UserRow | None:
+    """The active user with these credentials, or None."""
+    user = session.scalar(select(UserRow).where(UserRow.username == username))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def issue(
+    session: Session, user: UserRow, kind: str, ttl: dt.timedelta | None, label: str = ""
+) -> tuple[str, CredentialRow]:
+    """A new credential for ``user`` ("token" or "api_key"); the secret is returned once."""
+    secret = new_secret(TOKEN_PREFIX if kind == "token" else API_KEY_PREFIX)
+    row = CredentialRow(
+        user_id=user.id,
+        kind=kind,
+        digest=digest(secret),
+        label=label,
+        created_at=now(),
+        expires_at=now() + ttl if ttl else None,
+    )
+    session.add(row)
+    session.flush()
+    return secret, row
+
+
+def resolve(session: Session, secret: str, kind: str) -> Principal | None:
+    """The principal behind a presented credential, if it is valid, unexpired and unrevoked."""
+    row = session.scalar(
+        select(CredentialRow).where(
+            CredentialRow.digest == digest(secret), CredentialRow.kind == kind
+        )
+    )
+    if row is None or row.revoked_at is not None:
+        return None
+    expires = row.expires_at
+    if expires is not None and expires <= now():
+        return None
+    user = session.get(UserRow, row.user_id)
+    if user is None or not user.active:
+        return None
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        credential_id=row.id,
+        cpas_id=user.cpas_id,
+        employer_id=user.employer_id,
+        partner_cpas=tuple(user.partner_cpas or ()),
+    )
+
+
+def revoke(session: Session, credential_id: int) -> None:
+    """Revoke one credential."""
+    session.execute(
+        update(CredentialRow)
+        .where(CredentialRow.id == credential_id, CredentialRow.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+
+
+def revoke_all(session: Session, user_id: int) -> int:
+    """Revoke every live credential of a user; returns how many."""
+    result = session.execute(
+        update(CredentialRow)
+        .where(CredentialRow.user_id == user_id, CredentialRow.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def get_user(session: Session, username: str) -> UserRow | None:
+    """A user by username."""
+    return session.scalar(select(UserRow).where(UserRow.username == username))
+
+
+def list_users(session: Session, limit: int, offset: int) -> tuple[list[UserRow], int]:
+    """A page of users by username, and the total."""
+    from sqlalchemy import func
+
+    total = int(session.scalar(select(func.count()).select_from(UserRow)) or 0)
+    rows = session.scalars(select(UserRow).order_by(UserRow.username).limit(limit).offset(offset))
+    return list(rows), total

@@ -1,0 +1,98 @@
+"""A small world for API tests: sample data in a database, an index, users of every role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from serving.app import create_app
+from serving.roles import Role
+from tremplin.ingest import load_sample_dir
+from tremplin.sample import generate, write_sample
+from tremplin.settings import Settings
+from tremplin.store.db import make_engine, session_factory, upgrade
+
+PASSWORD = "motdepasse-solide-123"
+TODAY = "2026-11-01"
+
+
+@dataclass
+class World:
+    """A running app (TestClient) with a sample, and a signed-in client per user."""
+
+    client: TestClient
+    settings: Settings
+    employer_id: str
+    beneficiaries: dict[str, list[str]]  # CPAS -> beneficiary ids
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, user: str) -> dict[str, str]:
+        """Authorization headers of ``user`` (signing in once)."""
+        if user not in self.tokens:
+            r = self.client.post(
+                "/api/v1/auth/token", data={"username": user, "password": PASSWORD}
+            )
+            assert r.status_code == 200, r.text
+            self.tokens[user] = r.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def call(self, user: str | None, method: str, url: str, **kwargs: Any) -> Any:
+        """One request as ``user`` (None: anonymous)."""
+        headers = {**kwargs.pop("headers", {}), **(self.headers(user) if user else {})}
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+
+USERS: dict[str, tuple[Role, dict[str, Any]]] = {
+    "admin": (Role.ADMIN, {}),
+    "coach.liege": (Role.COACH, {"cpas_id": "cpas-liege"}),
+    "coach.seraing": (Role.COACH, {"cpas_id": "cpas-seraing"}),
+    "maison.liege": (Role.MAISON_EMPLOI, {"partner_cpas": ["cpas-liege"]}),
+}
+
+
+def settings_for(root: Path, database_url: str, shared: Path, **extra: Any) -> Settings:
+    """Settings of a test app: its own data folder, the run's shared models and cache."""
+    return Settings(
+        data_dir=root,
+        database_url=database_url,
+        models_dir=shared / "models",
+        embedding_cache=shared / "embeddings.sqlite",
+        pseudonym_key="test-pseudonym-key",
+        **extra,
+    )
+
+
+@contextmanager
+def world(root: Path, database_url: str, shared: Path, **extra: Any) -> Iterator[World]:
+    """Build the world (sample of 300 opportunities and 60 people), serve it, tear it down."""
+    from matching.engine import build_index
+    from serving import users
+
+    settings = settings_for(root, database_url, shared, **extra)
+    data = generate(5, n_opportunities=300, n_beneficiaries=60)
+    write_sample(data, root / "sample", 5, False)
+    engine = make_engine(database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    reports = load_sample_dir(root / "sample", factory)
+    assert all(r.stored for r in reports), [r.row_errors[:3] for r in reports]
+    employer_id = next(o.employer_id for o in data.opportunities if o.employer_id)
+    with factory() as session, session.begin():
+        build_index(session, settings)
+        for name, (role, scope) in {
+            **USERS,
+            "employer": (Role.EMPLOYER, {"employer_id": employer_id}),
+        }.items():
+            users.create_user(session, name, PASSWORD, role, **scope)
+    engine.dispose()
+    people: dict[str, list[str]] = {}
+    for b in data.beneficiaries:
+        people.setdefault(b.cpas_id, []).append(b.id)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield World(client, settings, employer_id, people)

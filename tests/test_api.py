@@ -1,0 +1,283 @@
+"""The API as its users meet it: sign-in, tenancy, minimisation, shortlists, audit, errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from api_support import TODAY, World
+
+
+def profile(pid: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": pid,
+        "skills": [{"id": "rome:100023"}],
+        "aspirations": {"text": "aide-soignant en maison de repos"},
+        "constraints": {"home_postcode": 4000, "max_distance_km": 30},
+        "monitoring": {"gender": "female", "origin": "eu"},
+    }
+    body.update(extra)
+    return body
+
+
+def test_sign_in_me_and_logout(api: World) -> None:
+    bad = api.client.post("/api/v1/auth/token", data={"username": "admin", "password": "x"})
+    assert bad.status_code == 401 and "incorrect" in bad.json()["detail"]
+    me = api.call("coach.liege", "GET", "/api/v1/auth/me")
+    assert me.json() == {
+        "username": "coach.liege",
+        "role": "coach",
+        "cpas_id": "cpas-liege",
+        "employer_id": None,
+        "partner_cpas": [],
+    }
+    token = api.client.post(
+        "/api/v1/auth/token", data={"username": "coach.liege", "password": "motdepasse-solide-123"}
+    ).json()["access_token"]
+    h = {"Authorization": f"Bearer {token}"}
+    assert api.client.post("/api/v1/auth/logout", headers=h).status_code == 204
+    assert api.client.get("/api/v1/auth/me", headers=h).status_code == 401  # revoked
+    assert api.client.get("/api/v1/auth/me").status_code == 401  # anonymous
+
+
+def test_health_ready_and_metrics(api: World) -> None:
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    ready = api.client.get("/readyz").json()
+    assert ready["ready"] and ready["model_version"].startswith("multilingual-e5-small@")
+    assert ready["opportunities"] > 0
+    metrics = api.client.get("/metrics").text
+    assert "tremplin_request_seconds_bucket" in metrics and "tremplin_model_info" in metrics
+
+
+def test_beneficiary_lifecycle_with_tenancy_and_minimisation(api: World) -> None:
+    created = api.call("coach.liege", "POST", "/api/v1/beneficiaries", json=profile("api-b1"))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["cpas_id"] == "cpas-liege" and "monitoring" not in body
+    again = api.call("coach.liege", "POST", "/api/v1/beneficiaries", json=profile("api-b1"))
+    assert again.status_code == 409
+    # another CPAS sees nothing: 404, never the data
+    for method, url in [
+        ("GET", "/api/v1/beneficiaries/api-b1"),
+        ("DELETE", "/api/v1/beneficiaries/api-b1"),
+        ("GET", "/api/v1/beneficiaries/api-b1/shortlists"),
+    ]:
+        r = api.call("coach.seraing", method, url)
+        assert r.status_code == 404, (method, url, r.text)
+        assert "api-b1" not in r.text
+    listed = api.call("coach.seraing", "GET", "/api/v1/beneficiaries?limit=1000").json()
+    assert all(p["cpas_id"] == "cpas-seraing" for p in listed["items"])
+    # replace, consent, list filter
+    changed = profile("api-b1", article_60_eligible=True)
+    assert api.call("coach.liege", "PUT", "/api/v1/beneficiaries/api-b1", json=changed).json()[
+        "article_60_eligible"
+    ]
+    mismatch = api.call("coach.liege", "PUT", "/api/v1/beneficiaries/api-b1", json=profile("x"))
+    assert mismatch.status_code == 422
+    consent = api.call(
+        "coach.liege", "PUT", "/api/v1/beneficiaries/api-b1/consent", json={"employer_pool": True}
+    )
+    assert consent.json()["consent"]["employer_pool"] is True
+    pool = api.call("coach.liege", "GET", "/api/v1/beneficiaries?in_employer_pool=true&limit=1000")
+    assert "api-b1" in [p["id"] for p in pool.json()["items"]]
+
+
+def test_other_roles_cannot_read_beneficiaries(api: World) -> None:
+    for user in ("admin", "maison.liege", "employer"):
+        r = api.call(user, "GET", "/api/v1/beneficiaries")
+        assert r.status_code == 403, user
+
+
+def test_shortlist_for_stored_and_ad_hoc_profiles_is_audited(api: World) -> None:
+    ben = api.beneficiaries["cpas-liege"][0]
+    r = api.call(
+        "coach.liege",
+        "POST",
+        "/api/v1/shortlists",
+        json={"beneficiary_id": ben, "top": 5, "today": TODAY},
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["stored"] and out["model_version"].startswith("multilingual-e5-small@")
+    items = out["shortlist"]["items"]
+    assert 0 < len(items) <= 5 and all(i["reasons"] for i in items)
+    history = api.call("coach.liege", "GET", f"/api/v1/beneficiaries/{ben}/shortlists").json()
+    assert out["id"] in [h["id"] for h in history["items"]]
+    assert api.call("coach.liege", "GET", f"/api/v1/shortlists/{out['id']}").status_code == 200
+    assert api.call("coach.seraing", "GET", f"/api/v1/shortlists/{out['id']}").status_code == 404
+    # another CPAS cannot shortlist this person
+    other = api.call(
+        "coach.seraing", "POST", "/api/v1/shortlists", json={"beneficiary_id": ben, "top": 5}
+    )
+    assert other.status_code == 404
+    adhoc = api.call(
+        "coach.liege",
+        "POST",
+        "/api/v1/shortlists",
+        json={"profile": profile("adhoc-1"), "kinds": ["training"], "today": TODAY},
+    )
+    assert adhoc.status_code == 200 and not adhoc.json()["stored"]
+    assert {i["kind"] for i in adhoc.json()["shortlist"]["items"]} <= {"training"}
+    records = api.call("admin", "GET", "/api/v1/admin/audit?action=shortlist&limit=1000").json()
+    mine = [a for a in records["items"] if a["inputs"].get("shortlist_id") == out["id"]]
+    assert len(mine) == 1
+    rec = mine[0]
+    assert rec["actor"] == "coach.liege" and rec["tenant"] == "cpas-liege"
+    assert rec["subject"].startswith("psn_") and ben not in json.dumps(rec)
+    assert rec["model_version"] == out["model_version"] and rec["returned_ids"]
+
+
+def test_empty_or_ambiguous_shortlist_requests_are_422(api: World) -> None:
+    empty = {"id": "e1", "constraints": {"home_postcode": 4000}}
+    r = api.call("coach.liege", "POST", "/api/v1/shortlists", json={"profile": empty})
+    assert r.status_code == 422 and "profil vide" in r.json()["detail"]
+    both = {"profile": profile("p"), "beneficiary_id": "x"}
+    assert api.call("coach.liege", "POST", "/api/v1/shortlists", json=both).status_code == 422
+    bad = api.call("coach.liege", "POST", "/api/v1/shortlists", json={"top": 0})
+    assert bad.status_code == 422 and bad.json()["message"].startswith("requête invalide")
+
+
+def test_erasure_removes_the_person_and_keeps_a_pseudonymous_trace(api: World) -> None:
+    api.call("coach.liege", "POST", "/api/v1/beneficiaries", json=profile("api-erase"))
+    api.call(
+        "coach.liege",
+        "POST",
+        "/api/v1/shortlists",
+        json={"beneficiary_id": "api-erase", "today": TODAY},
+    )
+    r = api.call("coach.liege", "DELETE", "/api/v1/beneficiaries/api-erase")
+    assert r.status_code == 200 and r.json()["shortlists_removed"] == 1
+    assert api.call("coach.liege", "GET", "/api/v1/beneficiaries/api-erase").status_code == 404
+    trail = api.call(
+        "admin", "GET", f"/api/v1/admin/audit?subject={r.json()['audit_subject']}"
+    ).json()
+    assert {a["action"] for a in trail["items"]} == {"shortlist", "erasure"}
+    export = api.call("admin", "GET", "/api/v1/admin/audit/export?action=erasure")
+    assert export.status_code == 200 and "api-erase" not in export.text
+    assert all(json.loads(line)["action"] == "erasure" for line in export.text.splitlines())
+
+
+def test_outcomes_recorded_for_own_beneficiaries_only(api: World) -> None:
+    ben = api.beneficiaries["cpas-liege"][1]
+    opp = api.call("coach.liege", "GET", "/api/v1/opportunities?limit=1").json()["items"][0]["id"]
+    event = {
+        "id": "api-evt-1",
+        "beneficiary_id": ben,
+        "opportunity_id": opp,
+        "type": "refused",
+        "refusal_reason": "distance",
+        "occurred_at": "2026-11-02T10:00:00Z",
+    }
+    assert api.call("coach.seraing", "POST", "/api/v1/outcomes", json=event).status_code == 404
+    assert api.call("coach.liege", "POST", "/api/v1/outcomes", json=event).status_code == 201
+    assert api.call("coach.liege", "POST", "/api/v1/outcomes", json=event).status_code == 409
+    no_reason = {**event, "id": "api-evt-2", "refusal_reason": None}
+    assert api.call("coach.liege", "POST", "/api/v1/outcomes", json=no_reason).status_code == 422
+    listed = api.call("coach.liege", "GET", f"/api/v1/beneficiaries/{ben}/outcomes").json()
+    assert "api-evt-1" in [e["id"] for e in listed["items"]]
+
+
+def opportunity(oid: str, employer: str | None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": oid,
+        "kind": "job_offer",
+        "title": "Magasinier cariste (h/f/x)",
+        "occupation": {"rome_code": "N1103"},
+        "location": {"postcode": 4000},
+        "contract_type": "cdd",
+        "source": "employer",
+        "employer_id": employer,
+    }
+    body.update(extra)
+    return body
+
+
+def test_employers_manage_their_own_offers_only(api: World) -> None:
+    mine = opportunity("api-o1", api.employer_id)
+    assert api.call("employer", "POST", "/api/v1/opportunities", json=mine).status_code == 201
+    theirs = opportunity("api-o2", "someone-else")
+    assert api.call("employer", "POST", "/api/v1/opportunities", json=theirs).status_code == 403
+    listed = api.call("employer", "GET", "/api/v1/opportunities?limit=1000").json()["items"]
+    assert listed and {o["employer_id"] for o in listed} == {api.employer_id}
+    maison = api.call("maison.liege", "POST", "/api/v1/opportunities", json=theirs)
+    assert maison.status_code == 201
+    assert api.call("employer", "GET", "/api/v1/opportunities/api-o2").status_code == 404
+    assert api.call("employer", "POST", "/api/v1/opportunities/api-o2/expire").status_code == 404
+    expired = api.call("maison.liege", "POST", "/api/v1/opportunities/api-o2/expire")
+    assert expired.status_code == 200
+    search = api.call("coach.liege", "GET", "/api/v1/opportunities?q=cariste&limit=1000").json()
+    assert "api-o2" not in [o["id"] for o in search["items"]]
+    assert "api-o1" in [o["id"] for o in search["items"]]
+
+
+def test_bulk_import_is_all_or_nothing_with_a_row_report(api: World) -> None:
+    good = opportunity("api-imp-1", None, source="forem")
+    bad = opportunity("api-imp-2", None, contract_type="stage")  # stage is not a job contract
+    lines = "\n".join(json.dumps(x) for x in (good, bad)).encode()
+    files = {"file": ("offres.jsonl", lines, "application/x-ndjson")}
+    r = api.call("maison.liege", "POST", "/api/v1/opportunities/import", files=files)
+    assert r.status_code == 422 and not r.json()["stored"] and r.json()["row_errors"]
+    assert api.call("maison.liege", "GET", "/api/v1/opportunities/api-imp-1").status_code == 404
+    skip = api.call(
+        "maison.liege", "POST", "/api/v1/opportunities/import?skip_invalid=true", files=files
+    )
+    assert skip.status_code == 200 and skip.json()["inserted"] == 1
+    assert api.call("maison.liege", "GET", "/api/v1/opportunities/api-imp-1").status_code == 200
+    odd = {"file": ("offres.docx", b"x", "application/octet-stream")}
+    assert (
+        api.call("maison.liege", "POST", "/api/v1/opportunities/import", files=odd).status_code
+        == 415
+    )
+
+
+def test_title_linking(api: World, linker: object) -> None:
+    # ``linker`` fills the shared embedding cache: the app's own linker then reads it
+    r = api.call(
+        "coach.liege",
+        "POST",
+        "/api/v1/occupations/link",
+        json={"titles": ["Magasinier cariste (h/f/x)"], "top": 3},
+    )
+    assert r.status_code == 200
+    results = r.json()[0]["results"]
+    assert len(results) == 3 and results[0]["uri"].startswith("http://data.europa.eu/esco/")
+
+
+def test_request_limits(api: World) -> None:
+    big = api.call(
+        "coach.liege",
+        "POST",
+        "/api/v1/shortlists",
+        content=b"{" + b" " * (api.settings.max_body_bytes + 10) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert big.status_code == 413 and big.headers["x-request-id"]
+    assert api.call("coach.liege", "GET", "/api/v1/beneficiaries?limit=100000").status_code == 422
+    r = api.call("coach.liege", "GET", "/api/v1/beneficiaries?limit=1000")
+    assert r.json()["limit"] == api.settings.max_page_size
+
+
+def test_admin_manages_users_keys_and_model(api: World) -> None:
+    new = {"username": "feed.forem", "password": "un-long-mot-de-passe", "role": "maison_emploi"}
+    assert api.call("admin", "POST", "/api/v1/admin/users", json=new).status_code == 201
+    assert api.call("admin", "POST", "/api/v1/admin/users", json=new).status_code == 409
+    coach_without_cpas = {**new, "username": "c2", "role": "coach"}
+    assert (
+        api.call("admin", "POST", "/api/v1/admin/users", json=coach_without_cpas).status_code == 422
+    )
+    key = api.call(
+        "admin", "POST", "/api/v1/admin/users/feed.forem/api-keys", json={"label": "flux"}
+    )
+    assert key.status_code == 201
+    h = {"X-API-Key": key.json()["api_key"]}
+    assert api.client.get("/api/v1/auth/me", headers=h).json()["role"] == "maison_emploi"
+    assert (
+        api.call("admin", "PATCH", "/api/v1/admin/users/feed.forem", json={"active": False}).json()[
+            "active"
+        ]
+        is False
+    )
+    assert api.client.get("/api/v1/auth/me", headers=h).status_code == 401
+    info = api.call("admin", "POST", "/api/v1/admin/model/reload")
+    assert info.status_code == 200 and info.json()["ready"]
+    assert api.call("coach.liege", "POST", "/api/v1/admin/model/reload").status_code == 403
