@@ -67,6 +67,16 @@ class Encoder(ABC):
         """Vectors for passage texts (opportunities, occupation labels)."""
         return self.encode(texts, "passage")
 
+    def remember_queries(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Put query vectors computed elsewhere (a batch, a persistent cache) in memory."""
+        with _QUERY_LOCK:
+            for text, vector in zip(texts, vectors, strict=True):
+                v = np.array(vector, dtype=np.float32)
+                v.setflags(write=False)
+                _QUERY_CACHE[(self.version, text)] = v
+            while len(_QUERY_CACHE) > QUERY_CACHE_SIZE:
+                _QUERY_CACHE.popitem(last=False)
+
     def warm_up(self) -> None:
         """Prepare the encoder for low-latency single queries (one throw-away query)."""
         self.encode(["échauffement"], "query")
@@ -92,7 +102,7 @@ class Encoder(ABC):
         return vector
 
 
-QUERY_CACHE_SIZE = 4096
+QUERY_CACHE_SIZE = 20_000  # about 30 MB of 384-dimension vectors
 _QUERY_CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _QUERY_LOCK = threading.Lock()
 

@@ -88,7 +88,9 @@ def create_app(settings: Settings | None = None, load_engine: bool = True) -> Fa
             v = state.matching.versions()
             state.metrics.set_model(v.engine, v.model, v.index)
             if state.matching.ready:
-                state.matching.prepare_linker()
+                state.matching.prepare_profiles()
+                if settings.warm_title_linker:
+                    state.matching.prepare_linker()
         yield
         state.engine.dispose()
 

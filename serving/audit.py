@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from serving.roles import Principal
 from tremplin.settings import Settings
 from tremplin.store.models import AuditRow
+from tremplin.store.repository import page
 
 
 class AuditAction(StrEnum):
@@ -145,9 +146,7 @@ def search(
     session: Session, q: AuditQuery, limit: int, offset: int
 ) -> tuple[list[AuditRecord], int]:
     """A page of matching records (oldest first) and how many match."""
-    stmt = _select(q)
-    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = session.scalars(stmt.order_by(AuditRow.id).limit(limit).offset(offset))
+    rows, total = page(session, _select(q), limit, offset, AuditRow.id)
     return [AuditRecord.model_validate(r) for r in rows], total
 
 

@@ -95,11 +95,20 @@ def request_id() -> str:
 
 def limited(request: Request, state: State, principal: Caller) -> None:
     """Apply the per-user search rate limit (429 with Retry-After)."""
-    wait = state.limiter.check(f"{principal.user_id}")
+    throttle(
+        state,
+        f"{principal.user_id}",
+        "trop de recherches, réessayez plus tard / too many searches, retry later",
+    )
+
+
+def throttle(state: ServiceState, key: str, message: str) -> None:
+    """Count one call for ``key``; 429 with Retry-After when over the per-minute limit."""
+    wait = state.limiter.check(key)
     if wait:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            "trop de recherches, réessayez plus tard / too many searches, retry later",
+            message,
             headers={"Retry-After": state.limiter.retry_after(wait)},
         )
 

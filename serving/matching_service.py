@@ -20,6 +20,7 @@ from matching.encoder import Encoder, load_encoder
 from matching.engine import cache_path, load_engine
 from matching.occupations import OccupationLinker
 from matching.shortlist import ENGINE_VERSION
+from serving.schemas import ModelInfo
 from tremplin.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class MatchingService:
         self._reload_lock = threading.Lock()
         self._refresh_pending = threading.Event()
         self._refresher: threading.Thread | None = None
+        self.profiles_prepared = 0
 
     @property
     def ready(self) -> bool:
@@ -70,6 +72,19 @@ class MatchingService:
         if cat is not None and cat.index is not None:
             index = f"{cat.index.kind}:{len(cat.index)}@{cat.index.updated_at.isoformat()}"
         return Versions(ENGINE_VERSION, self.encoder.version if self.encoder else None, index)
+
+    def info(self) -> ModelInfo:
+        """What is served now, for /readyz and the admin."""
+        v = self.versions()
+        return ModelInfo(
+            engine_version=v.engine,
+            model_version=v.model,
+            index_version=v.index,
+            ready=self.ready,
+            opportunities=len(self.catalogue) if self.catalogue is not None else 0,
+            profiles_prepared=self.profiles_prepared,
+            error=self.error,
+        )
 
     def current(self) -> OpportunityCatalogue:
         """The catalogue to use for one request."""
@@ -109,6 +124,40 @@ class MatchingService:
                 self.reload()
             except Exception:  # already logged; the previous catalogue keeps serving
                 return
+
+    def prepare_profiles(self) -> None:
+        """Embed every stored profile's query in the background (batched, through the
+        persistent embedding cache), so shortlists do not wait for the encoder."""
+        threading.Thread(target=self._prepare_profiles, daemon=True).start()
+
+    def _prepare_profiles(self) -> None:
+        from sqlalchemy import select
+
+        from data_contracts.models import BeneficiaryProfile
+        from matching.profile import ProfileView
+        from tremplin.store.models import BeneficiaryRow
+
+        cat, encoder = self.catalogue, self.encoder
+        if cat is None or encoder is None:
+            return
+        try:
+            with self.factory() as session:
+                payloads = list(session.scalars(select(BeneficiaryRow.payload)))
+        except Exception:  # best effort: shortlists encode on demand instead
+            log.warning("stored profiles could not be read for embedding", exc_info=True)
+            return
+        views = [ProfileView(BeneficiaryProfile.model_validate(p), cat.taxonomy) for p in payloads]
+        texts = [v.query_text for v in views if not v.is_empty]
+        cache = EmbeddingCache(cache_path(self.settings))
+        try:
+            for start in range(0, len(texts), 512):
+                chunk = texts[start : start + 512]
+                encoder.remember_queries(chunk, cache.embed(encoder, chunk, "query"))
+                self.profiles_prepared = start + len(chunk)  # profiles, not distinct texts
+        except Exception:
+            log.exception("profile embeddings were not prepared")
+        finally:
+            cache.close()
 
     def wait_for_refresh(self, timeout: float = 60.0) -> None:
         """Block until a pending background reload is done (tests, admin tools)."""

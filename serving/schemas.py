@@ -174,6 +174,9 @@ class ModelInfo(BaseModel):
     index_version: str | None
     ready: bool
     opportunities: int
+    profiles_prepared: int = Field(
+        default=0, description="Stored profiles whose embedding is ready in memory."
+    )
     error: str | None = None
 
 

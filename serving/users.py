@@ -158,8 +158,6 @@ def get_user(session: Session, username: str) -> UserRow | None:
 
 def list_users(session: Session, limit: int, offset: int) -> tuple[list[UserRow], int]:
     """A page of users by username, and the total."""
-    from sqlalchemy import func
+    from tremplin.store.repository import page
 
-    total = int(session.scalar(select(func.count()).select_from(UserRow)) or 0)
-    rows = session.scalars(select(UserRow).order_by(UserRow.username).limit(limit).offset(offset))
-    return list(rows), total
+    return page(session, select(UserRow), limit, offset, UserRow.username)

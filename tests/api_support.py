@@ -63,6 +63,7 @@ def settings_for(root: Path, database_url: str, shared: Path, **extra: Any) -> S
         models_dir=shared / "models",
         embedding_cache=shared / "embeddings.sqlite",
         pseudonym_key="test-pseudonym-key",
+        warm_title_linker=False,  # the session's ``linker`` fixture fills the cache once
         **extra,
     )
 

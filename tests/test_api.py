@@ -281,3 +281,23 @@ def test_admin_manages_users_keys_and_model(api: World) -> None:
     info = api.call("admin", "POST", "/api/v1/admin/model/reload")
     assert info.status_code == 200 and info.json()["ready"]
     assert api.call("coach.liege", "POST", "/api/v1/admin/model/reload").status_code == 403
+
+
+def test_search_rate_limit_answers_429_with_retry_after(api: World, linker: object) -> None:
+    limiter = api.client.app.state.tremplin.limiter  # type: ignore[attr-defined]
+    saved = limiter.per_minute
+    limiter.per_minute = 2
+    try:
+        body = {"titles": ["cariste"], "top": 1}
+        codes = [
+            api.call("maison.liege", "POST", "/api/v1/occupations/link", json=body).status_code
+            for _ in range(3)
+        ]
+        assert codes[:2] == [200, 200] and codes[2] == 429
+        r = api.call("maison.liege", "POST", "/api/v1/occupations/link", json=body)
+        assert int(r.headers["Retry-After"]) >= 1 and "trop de recherches" in r.json()["detail"]
+        # other users are not affected
+        other = api.call("coach.liege", "POST", "/api/v1/occupations/link", json=body)
+        assert other.status_code == 200
+    finally:
+        limiter.per_minute = saved

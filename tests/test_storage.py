@@ -89,3 +89,29 @@ def test_updating_a_beneficiary_updates_its_monitoring_row(factory: sessionmaker
         rows = list(s.scalars(select(BeneficiaryMonitoringRow)))
     assert counts.updated == 1
     assert [(r.gender, r.origin, r.age_band) for r in rows] == [("x", "non_eu", "18-25")]
+
+
+def test_the_audit_trail_is_append_only(factory: sessionmaker[Session]) -> None:
+    import datetime as dt
+
+    from sqlalchemy import delete, select, update
+
+    from tremplin.store.models import AuditRow
+
+    with factory() as session, session.begin():
+        session.add(
+            AuditRow(
+                at=dt.datetime.now(dt.UTC),
+                request_id="r1",
+                actor="a",
+                role="admin",
+                action="shortlist",
+                inputs={},
+                returned_ids=[],
+            )
+        )
+    for statement in (update(AuditRow).values(actor="b"), delete(AuditRow)):
+        with pytest.raises(Exception, match="append-only"), factory() as session, session.begin():
+            session.execute(statement)
+    with factory() as session:
+        assert session.scalars(select(AuditRow.actor)).all() == ["a"]

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         default=1200, ge=1, description="Searches (shortlists, links, pool) per user per minute."
     )
     request_timeout_s: float = Field(default=20.0, gt=0, description="Shortlist time limit.")
+    warm_title_linker: bool = Field(
+        default=True, description="Build the ESCO title linker in the background at start."
+    )
     pseudonym_key: str = Field(
         default="",
         description="Secret for audit pseudonyms; empty means generated in <data_dir>/audit.key.",

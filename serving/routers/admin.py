@@ -149,23 +149,10 @@ def revoke_credentials(username: str, state: State, principal: Caller) -> dict[s
     return {"revoked": count}
 
 
-def _model_info(state: Any) -> ModelInfo:
-    m = state.matching
-    v = m.versions()
-    return ModelInfo(
-        engine_version=v.engine,
-        model_version=v.model,
-        index_version=v.index,
-        ready=m.ready,
-        opportunities=len(m.catalogue) if m.catalogue is not None else 0,
-        error=m.error,
-    )
-
-
 @router.get("/model", response_model=ModelInfo, **ADMIN)
 def model_info(state: State) -> ModelInfo:
     """The engine, encoder and index versions now served."""
-    return _model_info(state)
+    return state.matching.info()
 
 
 @router.post(
@@ -192,7 +179,7 @@ async def reload_model(state: State, principal: Caller) -> ModelInfo:
             versions=after.as_dict(),
             inputs={"previous": before.as_dict()},
         )
-    return _model_info(state)
+    return state.matching.info()
 
 
 @router.get("/audit", response_model=Page[audit.AuditRecord], **ADMIN)

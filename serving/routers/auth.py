@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from serving import users
-from serving.deps import Caller, State, public, roles
+from serving.deps import Caller, State, public, roles, throttle
 from serving.roles import Role
 from serving.schemas import Me, Message, TokenResponse
 
@@ -27,13 +27,7 @@ def token(
     request: Request, state: State, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenResponse:
     """Exchange a username and password for an expiring bearer token."""
-    wait = state.limiter.check(f"login:{form.username}")
-    if wait:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "trop de tentatives / too many attempts",
-            headers={"Retry-After": state.limiter.retry_after(wait)},
-        )
+    throttle(state, f"login:{form.username}", "trop de tentatives / too many attempts")
     with state.transaction() as session:
         user = users.authenticate(session, form.username, form.password)
         if user is None:

@@ -207,7 +207,7 @@ def shortlist_history(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Any:
     """The beneficiary's earlier shortlists, newest first."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     limit = min(limit, state.settings.max_page_size)
     with state.transaction() as session:
@@ -215,11 +215,8 @@ def shortlist_history(
         if row is None:
             raise NOT_FOUND
         stmt = select(ShortlistRow).where(ShortlistRow.beneficiary_id == row.id)
-        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-        rows = session.scalars(
-            stmt.order_by(ShortlistRow.created_at.desc(), ShortlistRow.id)
-            .limit(limit)
-            .offset(offset)
+        rows, total = repo.page(
+            session, stmt, limit, offset, ShortlistRow.created_at.desc(), ShortlistRow.id
         )
         items = [
             ShortlistSummary(

@@ -20,17 +20,8 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=ModelInfo, responses={503: {"model": ModelInfo}}, **public())
 def readyz(state: State) -> Response:
     """Ready when the index and the model are loaded; reports the served versions."""
-    m = state.matching
-    v = m.versions()
-    info = ModelInfo(
-        engine_version=v.engine,
-        model_version=v.model,
-        index_version=v.index,
-        ready=m.ready,
-        opportunities=len(m.catalogue) if m.catalogue is not None else 0,
-        error=m.error,
-    )
-    return JSONResponse(info.model_dump(mode="json"), status_code=200 if m.ready else 503)
+    info = state.matching.info()
+    return JSONResponse(info.model_dump(mode="json"), status_code=200 if info.ready else 503)
 
 
 @router.get("/metrics", **public(), response_class=Response)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, UploadFile, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import Opportunity
@@ -227,10 +227,7 @@ def search_opportunities(
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(OpportunityRow.title.ilike(f"%{escaped}%", escape="\\"))
     with state.transaction() as session:
-        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-        rows = session.scalars(
-            stmt.order_by(OpportunityRow.external_id).limit(limit).offset(offset)
-        )
+        rows, total = repo.page(session, stmt, limit, offset, OpportunityRow.external_id)
         items = [Opportunity.model_validate(r.payload) for r in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 

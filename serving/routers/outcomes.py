@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from data_contracts.models import Contract, OutcomeEvent
 from serving import audit
@@ -86,11 +86,8 @@ def list_outcomes(
         if row is None:
             raise NOT_FOUND
         stmt = select(OutcomeEventRow).where(OutcomeEventRow.beneficiary_id == row.id)
-        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-        rows = session.scalars(
-            stmt.order_by(OutcomeEventRow.occurred_at, OutcomeEventRow.id)
-            .limit(limit)
-            .offset(offset)
+        rows, total = repo.page(
+            session, stmt, limit, offset, OutcomeEventRow.occurred_at, OutcomeEventRow.id
         )
         items = [OutcomeEvent.model_validate(r.payload) for r in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from data_contracts.models import BeneficiaryProfile
@@ -122,10 +122,12 @@ def _compute(
 async def create_shortlist(body: ShortlistRequest, state: State, principal: Caller) -> Any:
     """Rank opportunities for a stored beneficiary or an ad-hoc profile (not stored)."""
     try:
-        return await asyncio.wait_for(
+        result = await asyncio.wait_for(
             run_in_threadpool(_compute, state, principal, body),
             timeout=state.settings.request_timeout_s,
         )
+        # serialised once by pydantic (the model is the documented response_model already)
+        return Response(result.model_dump_json(), media_type="application/json")
     except TimeoutError:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,

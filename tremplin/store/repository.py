@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from data_contracts.models import BeneficiaryProfile, Employer, JobDay, Opportunity, OutcomeEvent
@@ -340,6 +340,15 @@ def count_rows(session: Session) -> dict[str, int]:
     }
 
 
+def page(
+    session: Session, stmt: Select[Any], limit: int, offset: int, *order: Any
+) -> tuple[list[Any], int]:
+    """One page of ``stmt``'s rows in ``order``, and how many rows the query has in all."""
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit).offset(offset)))
+    return rows, total
+
+
 def beneficiary_row(session: Session, cpas_id: str, external_id: str) -> BeneficiaryRow | None:
     """The stored row of one CPAS's beneficiary, or None (never another CPAS's)."""
     return session.scalar(
@@ -363,8 +372,7 @@ def page_beneficiaries(
         stmt = stmt.where(BeneficiaryRow.trajectory_phase == phase)
     if in_employer_pool is not None:
         stmt = stmt.where(BeneficiaryRow.in_employer_pool.is_(in_employer_pool))
-    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = session.scalars(stmt.order_by(BeneficiaryRow.external_id).limit(limit).offset(offset))
+    rows, total = page(session, stmt, limit, offset, BeneficiaryRow.external_id)
     return [BeneficiaryProfile.model_validate(r.payload) for r in rows], total
 
 

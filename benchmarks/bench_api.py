@@ -1,0 +1,240 @@
+"""API load: 20 concurrent users for 60 s against `tremplin serve` on the 10k sample.
+
+Run: ``.venv/bin/python benchmarks/bench_api.py [--users 20] [--seconds 60] [--workers 1]``.
+Prints a summary and writes ``benchmarks/results/api-<date>.json``.
+
+The server runs in its own process (`tremplin serve` on 127.0.0.1); this process is the
+client: asyncio + httpx, one task per simulated user, each signed in as a coach of its CPAS,
+looping over a mix of shortlists (60%), opportunity searches (25%) and beneficiary reads
+(15%). The baseline, measured in the same run, is the shortlist function called directly
+(same engine, same beneficiaries), so the API overhead is a ratio of two figures taken on the
+same machine at the same time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "bench-mot-de-passe-123"
+MIX = (("shortlist", 0.60), ("search", 0.25), ("read", 0.15))
+
+
+def pct(values: list[float]) -> dict[str, float]:
+    """p50/p95/p99 in ms."""
+    if not values:
+        return {}
+    v = sorted(values)
+    at = lambda q: round(1000 * v[min(len(v) - 1, int(q * (len(v) - 1)))], 2)  # noqa: E731
+    return {"p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99), "n": len(v)}
+
+
+def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
+    """The 10k sample loaded and indexed in ``data_dir``, and ``users`` coach accounts."""
+    os.environ["TREMPLIN_DATA_DIR"] = str(data_dir)
+    from serving import users as accounts
+    from tremplin.cli_common import factory
+    from tremplin.ingest import load_sample_dir
+    from tremplin.sample import generate, write_sample
+    from tremplin.settings import get_settings
+    from tremplin.store.db import transaction
+    from tremplin.store.models import BeneficiaryRow
+
+    settings = get_settings()
+    f = factory(settings)
+    sample = data_dir / "sample"
+    if not (sample / "manifest.json").exists():
+        write_sample(generate(42, n_opportunities=10_000, n_beneficiaries=800), sample, 42, False)
+        load_sample_dir(sample, f)
+        from matching.engine import build_index
+
+        with transaction(f) as session:
+            print(build_index(session, settings, progress=True), flush=True)
+    people: dict[str, list[str]] = {}
+    with transaction(f) as session:
+        for cpas, ext in session.query(BeneficiaryRow.cpas_id, BeneficiaryRow.external_id):
+            people.setdefault(cpas, []).append(ext)
+        tenants = sorted(people, key=lambda c: -len(people[c]))
+        for i in range(users):
+            name = f"bench.coach{i}"
+            if accounts.get_user(session, name) is None:
+                accounts.create_user(
+                    session, name, PASSWORD, accounts.Role.COACH, tenants[i % len(tenants)]
+                )
+    return people
+
+
+def direct_baseline(people: dict[str, list[str]], n: int) -> dict[str, float]:
+    """The shortlist function called in-process on the same data (the baseline)."""
+    from matching.engine import load_engine
+    from matching.shortlist import shortlist
+    from tremplin.cli_common import factory
+    from tremplin.settings import get_settings
+    from tremplin.store.repository import get_beneficiary
+
+    settings = get_settings()
+    f = factory(settings)
+    with f() as session:
+        catalogue = load_engine(session, settings)
+        assert catalogue.encoder is not None
+        catalogue.encoder.warm_up()
+        pairs = [(c, b) for c, ids in people.items() for b in ids][:n]
+        profiles = [get_beneficiary(session, c, b) for c, b in pairs]
+    times = []
+    for p in profiles * 2:  # second pass: profile vectors cached, as in the served mix
+        assert p is not None
+        t0 = time.perf_counter()
+        shortlist(p, catalogue, top=10)
+        times.append(time.perf_counter() - t0)
+    return pct(times[len(profiles) :]) | {"cold": pct(times[: len(profiles)])}  # type: ignore[dict-item]
+
+
+async def user(
+    client: httpx.AsyncClient,
+    name: str,
+    ids: list[str],
+    until: float,
+    lat: dict[str, list[float]],
+    errors: list[str],
+) -> None:
+    """One coach: sign in, then loop over the mix until ``until``."""
+    r = await client.post("/api/v1/auth/token", data={"username": name, "password": PASSWORD})
+    r.raise_for_status()
+    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    rng = random.Random(name)
+    kinds, weights = zip(*MIX, strict=True)
+    words = ["aide", "agent", "cariste", "vendeur", "nettoyage", "cuisine", "chauffeur"]
+    while time.perf_counter() < until:
+        kind = rng.choices(kinds, weights)[0]
+        ben = rng.choice(ids)
+        t0 = time.perf_counter()
+        if kind == "shortlist":
+            resp = await client.post(
+                "/api/v1/shortlists", json={"beneficiary_id": ben, "top": 10}, headers=headers
+            )
+        elif kind == "search":
+            resp = await client.get(
+                "/api/v1/opportunities",
+                params={"q": rng.choice(words), "limit": 20},
+                headers=headers,
+            )
+        else:
+            resp = await client.get(f"/api/v1/beneficiaries/{ben}", headers=headers)
+        lat[kind].append(time.perf_counter() - t0)
+        if resp.status_code >= 400:
+            errors.append(f"{kind} {resp.status_code}")
+
+
+async def drive(
+    base: str, people: dict[str, list[str]], users: int, seconds: float
+) -> dict[str, Any]:
+    """Run the users concurrently; latencies per request kind and errors."""
+    tenants = sorted(people, key=lambda c: -len(people[c]))
+    lat: dict[str, list[float]] = {k: [] for k, _ in MIX}
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        until = time.perf_counter() + seconds
+        started = time.perf_counter()
+        await asyncio.gather(
+            *[
+                user(
+                    client, f"bench.coach{i}", people[tenants[i % len(tenants)]], until, lat, errors
+                )
+                for i in range(users)
+            ]
+        )
+        elapsed = time.perf_counter() - started
+    total = sum(len(v) for v in lat.values())
+    return {
+        "seconds": round(elapsed, 1),
+        "requests": total,
+        "throughput_rps": round(total / elapsed, 1),
+        "shortlists_per_s": round(len(lat["shortlist"]) / elapsed, 1),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:10],
+        "latency": {k: pct(v) for k, v in lat.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench-api")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    people = prepare(args.data_dir, args.users)
+    baseline = direct_baseline(people, 300)
+    env = {**os.environ, "TREMPLIN_DATA_DIR": str(args.data_dir), "TREMPLIN_LOG_LEVEL": "WARNING"}
+    env["TREMPLIN_SEARCH_RATE_PER_MINUTE"] = "100000"
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "tremplin"),
+            "serve",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                ready = httpx.get(f"{base}/readyz", timeout=2)
+                if ready.status_code == 200 and ready.json()["profiles_prepared"] >= 700:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        else:
+            raise SystemExit("the server did not become ready in 300 s")
+        asyncio.run(drive(base, people, args.users, 10))  # warm-up (not reported)
+        load = asyncio.run(drive(base, people, args.users, args.seconds))
+    finally:
+        server.terminate()
+        server.wait(30)
+    direct_p50 = baseline["p50_ms"]
+    api_p50 = load["latency"]["shortlist"]["p50_ms"]
+    report = {
+        "date": dt.date.today().isoformat(),
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "users": args.users,
+        "workers": args.workers,
+        "opportunities": 10_000,
+        "load": load,
+        "direct_shortlist_baseline": baseline,
+        "api_over_direct_shortlist_p50": round(api_p50 / direct_p50, 2) if direct_p50 else None,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"api-{report['date']}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
