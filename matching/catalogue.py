@@ -105,7 +105,6 @@ class OpportunityCatalogue:
         self.ids = np.asarray(ids if ids is not None else np.arange(n), dtype=np.int64)
         if len(self.ids) != n or len(set(self.ids.tolist())) != n:
             raise ValueError("catalogue ids must be unique, one per opportunity")
-        self.position = {int(i): p for p, i in enumerate(self.ids)}
         self._by_id = np.argsort(self.ids, kind="stable")
         self.by_external_id = {o.id: p for p, o in enumerate(self.opportunities)}
         self.columns = FilterColumns.of(self.opportunities)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tremplin.cli_common import console, factory, fail
 from tremplin.settings import get_settings
+
+if TYPE_CHECKING:
+    from matching.engine import IndexReport
 
 index_app = typer.Typer(help="Index vectoriel des opportunités (FAISS).", no_args_is_help=True)
 occupations_app = typer.Typer(
@@ -18,21 +22,28 @@ occupations_app = typer.Typer(
 )
 
 
-@index_app.command("build")
-def index_build(
-    progress: Annotated[bool, typer.Option(help="Barre de progression.")] = True,
-) -> None:
-    """Encoder toutes les opportunités actives et écrire un index neuf."""
+def _run_index(operation: Callable[..., IndexReport], progress: bool) -> IndexReport:
+    """Run a build or an update in one transaction; encoder and index errors exit cleanly."""
     from matching.encoder import EncoderError
-    from matching.engine import build_index
+    from matching.vector_index import IndexFileError
     from tremplin.store.db import transaction
 
     settings = get_settings()
     try:
         with transaction(factory(settings)) as session:
-            report = build_index(session, settings, progress=progress)
-    except EncoderError as exc:
+            return operation(session, settings, progress=progress)
+    except (EncoderError, IndexFileError) as exc:
         raise fail(str(exc)) from None
+
+
+@index_app.command("build")
+def index_build(
+    progress: Annotated[bool, typer.Option(help="Barre de progression.")] = True,
+) -> None:
+    """Encoder toutes les opportunités actives et écrire un index neuf."""
+    from matching.engine import build_index
+
+    report = _run_index(build_index, progress)
     console.print(
         f"Index construit : {report.count} opportunités ({report.kind}, {report.model_version}), "
         f"{report.encoded} texte(s) encodé(s)."
@@ -45,15 +56,8 @@ def index_update(
 ) -> None:
     """Ajouter, remplacer et retirer seulement ce qui a changé depuis la dernière fois."""
     from matching.engine import update_index
-    from matching.vector_index import IndexFileError
-    from tremplin.store.db import transaction
 
-    settings = get_settings()
-    try:
-        with transaction(factory(settings)) as session:
-            report = update_index(session, settings, progress=progress)
-    except IndexFileError as exc:
-        raise fail(str(exc)) from None
+    report = _run_index(update_index, progress)
     console.print(
         f"Index à jour : {report.count} opportunités ; {report.added} ajoutée(s), "
         f"{report.replaced} remplacée(s), {report.removed} retirée(s)."

@@ -45,6 +45,14 @@ def to_profile(body: Any, cpas_id: str) -> BeneficiaryProfile:
         raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
+def owned_row(session: Any, principal: Any, beneficiary_id: str) -> Any:
+    """The caller's CPAS's row for ``beneficiary_id``; 404 for anything else."""
+    row = repo.beneficiary_row(session, coach_tenant(principal), beneficiary_id)
+    if row is None:
+        raise NOT_FOUND
+    return row
+
+
 def to_out(profile: BeneficiaryProfile) -> Any:
     """What a coach reads back: the profile without fairness-monitoring attributes."""
     return BeneficiaryOut.model_validate(profile.model_dump(exclude={"monitoring"}))
@@ -73,10 +81,9 @@ def create_beneficiary(
     background: BackgroundTasks,
 ) -> Any:
     """Record a new beneficiary in the coach's CPAS."""
-    cpas = coach_tenant(principal)
-    profile = to_profile(body, cpas)
+    profile = to_profile(body, coach_tenant(principal))
     with state.transaction() as session:
-        if repo.beneficiary_row(session, cpas, profile.id) is not None:
+        if repo.beneficiary_row(session, profile.cpas_id, profile.id) is not None:
             raise HTTPException(
                 status.HTTP_409_CONFLICT, "ce bénéficiaire existe déjà / beneficiary already exists"
             )
@@ -127,16 +134,14 @@ def replace_beneficiary(
     background: BackgroundTasks,
 ) -> Any:
     """Replace a beneficiary's profile (the body's id must be the path's)."""
-    cpas = coach_tenant(principal)
-    profile = to_profile(body, cpas)
+    profile = to_profile(body, coach_tenant(principal))
     if profile.id != beneficiary_id:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "l'id du corps diffère de celui du chemin / body id differs from path id",
         )
     with state.transaction() as session:
-        if repo.beneficiary_row(session, cpas, beneficiary_id) is None:
-            raise NOT_FOUND
+        owned_row(session, principal, beneficiary_id)
         repo.upsert_beneficiaries(session, [profile])
     background.add_task(_prepare_query_vector, state, profile)
     return to_out(profile)
@@ -211,9 +216,7 @@ def shortlist_history(
 
     limit = min(limit, state.settings.max_page_size)
     with state.transaction() as session:
-        row = repo.beneficiary_row(session, coach_tenant(principal), beneficiary_id)
-        if row is None:
-            raise NOT_FOUND
+        row = owned_row(session, principal, beneficiary_id)
         stmt = select(ShortlistRow).where(ShortlistRow.beneficiary_id == row.id)
         rows, total = repo.page(
             session, stmt, limit, offset, ShortlistRow.created_at.desc(), ShortlistRow.id

@@ -13,7 +13,7 @@ from data_contracts.models import Contract, OutcomeEvent
 from serving import audit
 from serving.deps import Caller, State, coach_tenant, request_id, roles
 from serving.roles import Role
-from serving.routers.beneficiaries import NOT_FOUND, R404
+from serving.routers.beneficiaries import R404, owned_row
 from serving.schemas import Message, OutcomeIn, Page
 from tremplin.store import repository as repo
 from tremplin.store.models import OpportunityRow, OutcomeEventRow
@@ -37,8 +37,7 @@ def record_outcome(body: OutcomeIn, state: State, principal: Caller) -> Any:  # 
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
     with state.transaction() as session:
-        if repo.beneficiary_row(session, cpas, event.beneficiary_id) is None:
-            raise NOT_FOUND
+        owned_row(session, principal, event.beneficiary_id)
         known = session.scalar(
             select(OpportunityRow.id).where(OpportunityRow.external_id == event.opportunity_id)
         )
@@ -82,9 +81,7 @@ def list_outcomes(
     """A beneficiary's outcomes, oldest first."""
     limit = min(limit, state.settings.max_page_size)
     with state.transaction() as session:
-        row = repo.beneficiary_row(session, coach_tenant(principal), beneficiary_id)
-        if row is None:
-            raise NOT_FOUND
+        row = owned_row(session, principal, beneficiary_id)
         stmt = select(OutcomeEventRow).where(OutcomeEventRow.beneficiary_id == row.id)
         rows, total = repo.page(
             session, stmt, limit, offset, OutcomeEventRow.occurred_at, OutcomeEventRow.id

@@ -20,10 +20,9 @@ from serving import audit
 from serving.deps import Caller, State, coach_tenant, request_id, roles
 from serving.matching_service import NotReadyError
 from serving.roles import Principal, Role
-from serving.routers.beneficiaries import NOT_FOUND, R404, to_profile
+from serving.routers.beneficiaries import R404, owned_row, to_profile
 from serving.schemas import Message, ShortlistRequest, ShortlistResponse
 from serving.state import ServiceState
-from tremplin.store import repository as repo
 from tremplin.store.models import ShortlistRow
 
 router = APIRouter(prefix="/api/v1/shortlists", tags=["shortlists"])
@@ -41,9 +40,7 @@ def _compute(
         )
     with state.transaction() as session:
         if body.beneficiary_id is not None:
-            row = repo.beneficiary_row(session, cpas, body.beneficiary_id)
-            if row is None:
-                raise NOT_FOUND
+            row = owned_row(session, principal, body.beneficiary_id)
             profile = BeneficiaryProfile.model_validate(row.payload)
         else:
             profile = to_profile(body.profile, cpas)
@@ -77,9 +74,7 @@ def _compute(
         returned += [i.opportunity_id for i in items if i.opportunity_id not in returned]
     with state.transaction() as session:
         if body.beneficiary_id is not None:
-            row = repo.beneficiary_row(session, cpas, body.beneficiary_id)
-            if row is None:  # erased meanwhile
-                raise NOT_FOUND
+            row = owned_row(session, principal, body.beneficiary_id)  # erased meanwhile: 404
             session.add(
                 ShortlistRow(
                     id=response.id,
