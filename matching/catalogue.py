@@ -141,14 +141,19 @@ class OpportunityCatalogue:
         self.skills = SkillSpace()
         asked: list[dict[int, float]] = []
         required: list[dict[int, float]] = []
+        optional: list[dict[int, float]] = []
         taught: list[dict[int, float]] = []
         for o, core in zip(self.opportunities, self.core_skills, strict=True):
             row: dict[int, float] = {}
             for s in o.required_skills:
                 row[self.skills.of(s.id)] = REQUIRED_WEIGHT + (CORE_BONUS if s.id in core else 0.0)
             required.append(dict.fromkeys(row, 1.0))
+            optional.append({})
             for s in o.optional_skills:
-                row.setdefault(self.skills.of(s.id), OPTIONAL_WEIGHT)
+                column = self.skills.of(s.id)
+                if column not in row:
+                    row[column] = OPTIONAL_WEIGHT
+                    optional[-1][column] = 1.0
             asked.append(row)
             taught.append({self.skills.of(s.id): 1.0 for s in o.taught_skills})
         width = len(self.skills.column)
@@ -156,6 +161,8 @@ class OpportunityCatalogue:
         self.asked_total = np.asarray(self.asked.sum(axis=1), dtype=np.float32).ravel()
         self.required = _matrix(required, width)
         self.required_total = np.asarray(self.required.sum(axis=1), dtype=np.float32).ravel()
+        self.optional = _matrix(optional, width)
+        self.optional_total = np.asarray(self.optional.sum(axis=1), dtype=np.float32).ravel()
         self.taught = _matrix(taught, width)
         self.bm25 = BM25([lexical_text(o, tax) for o in self.opportunities])
         self.encoder = encoder

@@ -114,7 +114,7 @@ def violations(
     return out
 
 
-_NO_DATE = np.iinfo(np.int32).max
+NO_DATE = np.iinfo(np.int32).max
 _LICENCES = list(LicenceCategory)
 _SHIFTS = list(Shift)
 _KINDS = list(OpportunityKind)
@@ -124,8 +124,15 @@ def _ordinal(day: dt.date | None, missing: int) -> int:
     return day.toordinal() if day else missing
 
 
-def _shift_mask(shifts: Iterable[Shift]) -> int:
+def shift_mask(shifts: Iterable[Shift]) -> int:
+    """Shifts as a bit mask (one bit per :class:`Shift`)."""
     return sum(1 << _SHIFTS.index(s) for s in set(shifts))
+
+
+def licence_missing(required: np.ndarray, held: Iterable[LicenceCategory]) -> np.ndarray:
+    """Where a licence column (index in LicenceCategory, -1 for none) asks one not held."""
+    held_idx = np.array([_LICENCES.index(x) for x in held_licences(held)], dtype=np.int64)
+    return np.asarray((required >= 0) & ~np.isin(required, held_idx))
 
 
 @dataclass
@@ -162,10 +169,8 @@ class FilterColumns:
         return cls(
             kind=np.array([_KINDS.index(o.kind) for o in items], dtype=np.int64),
             valid_from=np.array([_ordinal(o.valid_from, 0) for o in items], dtype=np.int64),
-            valid_until=np.array(
-                [_ordinal(o.valid_until, _NO_DATE) for o in items], dtype=np.int64
-            ),
-            end_date=np.array([_ordinal(o.end_date, _NO_DATE) for o in items], dtype=np.int64),
+            valid_until=np.array([_ordinal(o.valid_until, NO_DATE) for o in items], dtype=np.int64),
+            end_date=np.array([_ordinal(o.end_date, NO_DATE) for o in items], dtype=np.int64),
             postcode=postcodes,
             place=np.asarray(number, dtype=np.int64).reshape(-1),
             lat=np.array(
@@ -193,7 +198,7 @@ class FilterColumns:
             hours=np.array(
                 [o.hours_per_week if o.hours_per_week else np.nan for o in items], dtype=float
             ),
-            shifts=np.array([_shift_mask(o.shifts) for o in items], dtype=np.int64),
+            shifts=np.array([shift_mask(o.shifts) for o in items], dtype=np.int64),
             article_60=np.array(
                 [o.prerequisites.article_60_eligibility for o in items], dtype=bool
             ),
@@ -256,13 +261,11 @@ def apply_filters(
     if c.max_travel_minutes is not None:
         minutes = travel_minutes(np.nan_to_num(km), c.transport_modes)
         broken["travel_time"] = known & (minutes > c.max_travel_minutes)
-    held = held_licences(c.driving_licences)
-    held_idx = np.array([_LICENCES.index(x) for x in held], dtype=np.int64)
-    broken["licence"] = (cols.licence >= 0) & ~np.isin(cols.licence, held_idx)
+    broken["licence"] = licence_missing(cols.licence, c.driving_licences)
     rank = b.french_level.rank + 1 if b.french_level else 0
     broken["french"] = cols.french_rank > rank
     broken["hours"] = np.nan_to_num(cols.hours, nan=0.0) > c.max_hours_per_week
-    person_shifts = _shift_mask(c.available_shifts)
+    person_shifts = shift_mask(c.available_shifts)
     broken["shifts"] = (cols.shifts != 0) & ((cols.shifts & person_shifts) == 0)
     broken["article_60"] = cols.article_60 & (not b.article_60_eligible)
     own = cols.cpas_codes.get(b.cpas_id, -2)

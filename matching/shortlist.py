@@ -20,15 +20,16 @@ from pydantic import BaseModel, Field
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import BeneficiaryProfile
 from matching.catalogue import OpportunityCatalogue
+from matching.features import QuerySignals, dense_scores, feature_matrix, query_signals
 from matching.filters import CONSTRAINT_LABELS, apply_filters
 from matching.pathways import Pathway, build_pathways
 from matching.profile import ProfileView
+from matching.reranker import Reranker
 from matching.travel import travel_minutes
 
 ENGINE_VERSION = "hybrid-v1"
 CHANNEL_DEPTH = 300  # candidates taken from each channel before fusion
 EXACT_DENSE_LIMIT = 4096  # below this many eligible items, dense scores are computed exactly
-NEUTRAL_SKILL_SCORE = 0.3  # an opportunity that lists no skill is neither good nor bad
 
 
 class FusionWeights(BaseModel):
@@ -75,6 +76,10 @@ class Shortlist(BaseModel):
     beneficiary_id: str
     engine_version: str = ENGINE_VERSION
     encoder_version: str | None = None
+    ranker: str = Field(
+        default="fusion",
+        description="What ordered the items: 'fusion' (fixed weights) or the re-ranker model.",
+    )
     candidates: int = Field(description="Opportunities of the requested kinds.")
     eligible: int = Field(description="Of those, how many passed every hard constraint.")
     removed_by_constraint: dict[str, int] = Field(default_factory=dict)
@@ -124,8 +129,13 @@ def shortlist(
     today: dt.date | None = None,
     weights: FusionWeights | None = None,
     with_pathways: bool = True,
+    reranker: Reranker | None = None,
 ) -> Shortlist:
-    """Rank the catalogue's opportunities for ``profile`` after the hard filters."""
+    """Rank the catalogue's opportunities for ``profile`` after the hard filters.
+
+    With a ``reranker`` (a model learnt from outcomes), the fused candidates are re-ordered by
+    its score over :data:`~matching.features.FEATURE_NAMES`; without one, by the fusion.
+    """
     today = today or dt.date.today()
     w = weights or FusionWeights()
     cat = catalogue
@@ -140,6 +150,7 @@ def shortlist(
     result = Shortlist(
         beneficiary_id=profile.id,
         encoder_version=cat.encoder.version if cat.has_dense and cat.encoder else None,
+        ranker=reranker.version if reranker else "fusion",
         candidates=int(filtered.wanted.sum()),
         eligible=len(eligible),
         removed_by_constraint=dict(sorted(filtered.removed.items())),
@@ -150,7 +161,8 @@ def shortlist(
         items=[],
     )
     if len(eligible):
-        ranked = _rank(view, cat, eligible, filtered.km, w)
+        signals = query_signals(view, cat, today, filtered.km)
+        ranked = _rank(signals, cat, eligible, w, reranker)
         result.items, result.by_kind = _present(view, cat, ranked, filtered.km, max(top, 0), kinds)
     elif filtered.wanted.any():
         result.notes.append(
@@ -159,6 +171,47 @@ def shortlist(
     if with_pathways:
         result.pathways = build_pathways(view, cat, filtered, today)
     return result
+
+
+@dataclass
+class FusionParts:
+    """The fusion's normalised channels over a set of candidates (aligned arrays)."""
+
+    cosine: np.ndarray  # raw dense similarity
+    dense: np.ndarray  # min-max over the candidates
+    lexical: np.ndarray  # min-max over the candidates
+    skills: np.ndarray
+    aspiration: np.ndarray
+    distance: np.ndarray  # km over the person's maximum
+    has_dense: bool
+
+    def total(self, w: FusionWeights) -> np.ndarray:
+        """The fused score with weights ``w``."""
+        dense = w.dense * self.dense if self.has_dense else 0.0
+        return np.asarray(
+            dense
+            + w.lexical * self.lexical
+            + w.skills * self.skills
+            + w.aspiration * self.aspiration
+            - w.distance * self.distance
+        )
+
+
+def fusion_parts(signals: QuerySignals, cat: OpportunityCatalogue, pool: np.ndarray) -> FusionParts:
+    """The fusion's channels for the catalogue positions ``pool`` (normalised over the pool)."""
+    cosine = dense_scores(signals.view, cat, pool)
+    far = (
+        np.nan_to_num(signals.km[pool], nan=0.0) / signals.view.profile.constraints.max_distance_km
+    )
+    return FusionParts(
+        cosine=cosine,
+        dense=_minmax(cosine) if cat.has_dense else cosine,
+        lexical=_minmax(signals.lexical[pool]),
+        skills=signals.skills[pool],
+        aspiration=signals.aspiration[pool],
+        distance=far,
+        has_dense=cat.has_dense,
+    )
 
 
 @dataclass
@@ -186,24 +239,14 @@ class _Ranked:
 
 
 def _rank(
-    view: ProfileView,
+    signals: QuerySignals,
     cat: OpportunityCatalogue,
     eligible: np.ndarray,
-    km: np.ndarray,
     w: FusionWeights,
+    reranker: Reranker | None = None,
 ) -> _Ranked:
-    have = cat.skill_vector(view.skills)
-    skills = np.full(len(cat), NEUTRAL_SKILL_SCORE, dtype=np.float32)
-    asked = np.asarray(cat.asked @ have, dtype=np.float32)
-    has_ask = cat.asked_total > 0
-    skills[has_ask] = asked[has_ask] / cat.asked_total[has_ask]
-    gap = cat.skill_vector(view.gap)
-    training = cat.kind_mask[OpportunityKind.TRAINING]
-    if gap.any():
-        cover = np.asarray(cat.taught @ gap, dtype=np.float32) / float(gap.sum())
-        skills[training] = cover[training]
-    aspiration = view.aspiration_scores(cat.rome_codes, cat.rome_inverse)
-    lexical = cat.bm25.scores(view.lexical_query)
+    view = signals.view
+    skills, aspiration, lexical = signals.skills, signals.aspiration, signals.lexical
     channels = [
         _top(skills, eligible, CHANNEL_DEPTH),
         _top(aspiration, eligible, CHANNEL_DEPTH),
@@ -212,29 +255,20 @@ def _rank(
     if cat.has_dense:
         channels.append(_dense_top(view, cat, eligible))
     pool = np.unique(np.concatenate(channels))
-    if cat.has_dense:
-        assert cat.index is not None and cat.encoder is not None
-        dense = _minmax(cat.index.vectors(cat.ids[pool]) @ view.query_vector(cat.encoder))
+    parts = fusion_parts(signals, cat, pool)
+    if reranker is not None:
+        total = reranker.score(feature_matrix(signals, cat, pool, dense=parts.cosine))
     else:
-        dense = np.zeros(len(pool), dtype=np.float32)
-    lex = _minmax(lexical[pool])
-    far = np.nan_to_num(km[pool], nan=0.0) / view.profile.constraints.max_distance_km
-    total = (
-        (w.dense * dense if cat.has_dense else 0.0)
-        + w.lexical * lex
-        + w.skills * skills[pool]
-        + w.aspiration * aspiration[pool]
-        - w.distance * far
-    )
+        total = parts.total(w)
     order = np.lexsort((pool, -total))
     return _Ranked(
         pool=pool[order],
         total=np.asarray(total[order]),
-        dense=dense[order],
-        lexical=lex[order],
-        skills=skills[pool][order],
-        aspiration=aspiration[pool][order],
-        distance=far[order],
+        dense=parts.dense[order],
+        lexical=parts.lexical[order],
+        skills=parts.skills[order],
+        aspiration=parts.aspiration[order],
+        distance=parts.distance[order],
         has_dense=cat.has_dense,
     )
 
