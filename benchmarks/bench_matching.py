@@ -1,7 +1,9 @@
 """Shortlist latency, index build throughput and memory, with the bare encode+FAISS floor.
 
 Run: ``.venv/bin/python benchmarks/bench_matching.py [--sizes 10000 100000] [--queries 60]``.
-Prints a table and writes ``benchmarks/results/matching-<date>.json``.
+Prints a table and writes ``benchmarks/results/matching-<date>.json``. When the configured
+MLflow registry has a champion re-ranker (``tremplin train``), shortlists re-ranked by it are
+timed too, beside the fusion's, with the same profiles.
 
 Catalogues above the sample's 3,000 opportunities are the sample repeated with new ids and
 shifted postcodes; their vectors are the encoded sample vectors plus small noise, because
@@ -31,6 +33,7 @@ from matching.encoder import forget_queries, load_encoder
 from matching.profile import ProfileView
 from matching.shortlist import CHANNEL_DEPTH, shortlist
 from matching.vector_index import VectorIndex
+from training.registry import load_champion
 from tremplin.sample.generator import REFERENCE_DATE, generate
 from tremplin.settings import get_settings
 from tremplin.taxonomy import load_taxonomy
@@ -85,10 +88,12 @@ def main() -> None:
     profiles = [b for b in base.beneficiaries if not ProfileView(b, tax).is_empty]
     codes = sorted({o.location.postcode for o in base.opportunities})
     rng = np.random.default_rng(0)
+    reranker = load_champion(settings)
     report: dict[str, object] = {
         "date": dt.date.today().isoformat(),
         "machine": machine(),
         "encoder": encoder.version,
+        "reranker": reranker.version if reranker else None,
         "encode_passages_per_s_uncached": round(encode_per_s, 1),
         "sizes": {},
     }
@@ -130,7 +135,7 @@ def main() -> None:
         encoder.warm_up()
         for p in profiles[:3]:  # warm-up
             shortlist(p, cat, today=REFERENCE_DATE, kinds=kinds)
-        cold, warm, floor = [], [], []
+        cold, warm, floor, reranked = [], [], [], []
         for p in profiles:
             view = ProfileView(p, tax)
             t0 = time.perf_counter()
@@ -144,6 +149,10 @@ def main() -> None:
             t0 = time.perf_counter()
             shortlist(p, cat, today=REFERENCE_DATE, kinds=kinds)
             warm.append(time.perf_counter() - t0)
+            if reranker is not None:
+                t0 = time.perf_counter()
+                shortlist(p, cat, today=REFERENCE_DATE, kinds=kinds, reranker=reranker)
+                reranked.append(time.perf_counter() - t0)
         sl, fl = percentiles(cold), percentiles(floor)
         report["sizes"][str(n)] = {  # type: ignore[index]
             "index_kind": index.kind,
@@ -151,6 +160,7 @@ def main() -> None:
             "recall_at_10_vs_exact": index.recall_at_10,
             "shortlist": sl,
             "shortlist_profile_vector_cached": percentiles(warm),
+            "shortlist_reranked_profile_vector_cached": percentiles(reranked) if reranked else None,
             "floor_encode_plus_faiss": fl,
             "shortlist_over_floor_p95": round(sl["p95_ms"] / fl["p95_ms"], 2),
             "faiss_add_per_s": round(n / faiss_build_s, 1),

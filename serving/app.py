@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, load_engine: bool = True) -> Fa
             except Exception:  # readyz reports it; the API still answers the rest
                 log.exception("the matching engine did not load")
             v = state.matching.versions()
-            state.metrics.set_model(v.engine, v.model, v.index)
+            state.metrics.set_model(v)
             if state.matching.ready:
                 state.matching.prepare_profiles()
                 if settings.warm_title_linker:

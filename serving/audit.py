@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
     OUTCOME = "outcome"
     ERASURE = "erasure"
     MODEL_RELOAD = "model_reload"
+    MODEL_CHANGE = "model_change"
     USER_CHANGE = "user_change"
     AUDIT_EXPORT = "audit_export"
 
@@ -60,6 +61,7 @@ class AuditRecord(BaseModel):
     engine_version: str | None
     model_version: str | None
     index_version: str | None
+    ranker_version: str | None = None
     inputs: dict[str, Any]
     returned_ids: list[str]
 
@@ -108,6 +110,7 @@ def record(
             engine_version=v.get("engine"),
             model_version=v.get("model"),
             index_version=v.get("index"),
+            ranker_version=v.get("ranker"),
             inputs=inputs or {},
             returned_ids=returned_ids or [],
         )

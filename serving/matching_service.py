@@ -19,6 +19,7 @@ from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder, load_encoder
 from matching.engine import cache_path, load_engine
 from matching.occupations import OccupationLinker
+from matching.reranker import Reranker
 from matching.shortlist import ENGINE_VERSION
 from serving.schemas import ModelInfo
 from tremplin.settings import Settings
@@ -33,10 +34,16 @@ class Versions:
     engine: str
     model: str | None
     index: str | None
+    ranker: str = "fusion"
 
     def as_dict(self) -> dict[str, str | None]:
         """The versions as a plain mapping."""
-        return {"engine": self.engine, "model": self.model, "index": self.index}
+        return {
+            "engine": self.engine,
+            "model": self.model,
+            "index": self.index,
+            "ranker": self.ranker,
+        }
 
 
 class NotReadyError(RuntimeError):
@@ -51,6 +58,7 @@ class MatchingService:
         self.factory = factory
         self.catalogue: OpportunityCatalogue | None = None
         self.encoder: Encoder | None = None
+        self.reranker: Reranker | None = None
         self.error: str | None = None
         self.loaded_at: float | None = None
         self._linker: OccupationLinker | None = None
@@ -71,7 +79,12 @@ class MatchingService:
         index = None
         if cat is not None and cat.index is not None:
             index = f"{cat.index.kind}:{len(cat.index)}@{cat.index.updated_at.isoformat()}"
-        return Versions(ENGINE_VERSION, self.encoder.version if self.encoder else None, index)
+        return Versions(
+            ENGINE_VERSION,
+            self.encoder.version if self.encoder else None,
+            index,
+            self.reranker.version if self.reranker else "fusion",
+        )
 
     def info(self) -> ModelInfo:
         """What is served now, for /readyz and the admin."""
@@ -80,6 +93,7 @@ class MatchingService:
             engine_version=v.engine,
             model_version=v.model,
             index_version=v.index,
+            ranker_version=v.ranker,
             ready=self.ready,
             opportunities=len(self.catalogue) if self.catalogue is not None else 0,
             profiles_prepared=self.profiles_prepared,
@@ -101,14 +115,27 @@ class MatchingService:
                 encoder.warm_up()
                 with self.factory() as session:
                     catalogue = load_engine(session, self.settings, encoder)
+                reranker = self._champion()
             except Exception as exc:
                 self.error = f"{type(exc).__name__}: {exc}"
                 log.error("matching engine failed to load: %s", self.error)
                 raise
-            self.encoder, self.catalogue = encoder, catalogue
+            self.encoder, self.catalogue, self.reranker = encoder, catalogue, reranker
             self.error = None
             self.loaded_at = time.time()
         return self.versions()
+
+    def _champion(self) -> Reranker | None:
+        """The registry's champion re-ranker (None: the fusion serves)."""
+        if not self.settings.use_reranker:
+            return None
+        from training.registry import load_champion
+
+        try:
+            return load_champion(self.settings)
+        except Exception:  # a broken registry must not stop the service: the fusion serves
+            log.exception("champion re-ranker could not be loaded; serving the fusion")
+            return None
 
     def refresh_soon(self) -> None:
         """Reload in the background after opportunity writes (coalesced: one at a time)."""

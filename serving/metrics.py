@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from serving.matching_service import Versions
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -27,15 +32,20 @@ class Metrics:
         )
         self.model = Gauge(
             "tremplin_model_info",
-            "The served engine, encoder and index versions (value 1).",
-            ["engine", "model", "index"],
+            "The served engine, encoder, index and re-ranker versions (value 1).",
+            ["engine", "model", "index", "ranker"],
             registry=self.registry,
         )
 
-    def set_model(self, engine: str, model: str | None, index: str | None) -> None:
+    def set_model(self, versions: Versions) -> None:
         """Report the served versions (only the current set keeps value 1)."""
         self.model.clear()
-        self.model.labels(engine=engine, model=model or "", index=index or "").set(1)
+        self.model.labels(
+            engine=versions.engine,
+            model=versions.model or "",
+            index=versions.index or "",
+            ranker=versions.ranker,
+        ).set(1)
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""

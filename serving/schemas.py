@@ -77,6 +77,9 @@ class ShortlistResponse(BaseModel):
     engine_version: str
     model_version: str | None
     index_version: str | None
+    ranker_version: str = Field(
+        default="fusion", description="The re-ranker model that ordered the items, or 'fusion'."
+    )
     shortlist: Shortlist
 
 
@@ -88,6 +91,7 @@ class ShortlistSummary(BaseModel):
     created_by: str
     engine_version: str
     model_version: str | None
+    ranker_version: str | None = None
     opportunity_ids: list[str]
 
 
@@ -172,6 +176,9 @@ class ModelInfo(BaseModel):
     engine_version: str
     model_version: str | None
     index_version: str | None
+    ranker_version: str = Field(
+        default="fusion", description="The champion re-ranker served, or 'fusion' without one."
+    )
     ready: bool
     opportunities: int
     profiles_prepared: int = Field(

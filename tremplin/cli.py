@@ -16,7 +16,7 @@ from data_contracts.readers import FileFormatError
 from tremplin.cli_common import console, err
 from tremplin.cli_common import factory as _factory
 from tremplin.cli_common import fail as _fail
-from tremplin.settings import get_settings
+from tremplin.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # imported lazily at run time so that `--help` starts fast
     from matching import Shortlist
@@ -358,9 +358,20 @@ def demo(
     shortlist_command(
         beneficiary=first["id"], cpas=first["cpas_id"], today=REFERENCE_DATE.isoformat()
     )
+    _train_first_reranker(settings)
     print_accounts(demo_accounts(settings), settings)
     if serve:
         serve_api()
+
+
+def _train_first_reranker(settings: Settings) -> None:
+    """Train and promote a re-ranker from the sample's outcomes unless a champion exists."""
+    from training import registry
+    from training.cli import print_report, run_train
+
+    if registry.champion(registry.client(settings)) is None:
+        console.print("entraînement d'un premier re-classeur sur les résultats de l'exemple…")
+        print_report(run_train(settings, hidden_truth=True, promote=True, margin=None))
 
 
 def _register_matching() -> None:
@@ -373,6 +384,9 @@ def _register_matching() -> None:
     app.command("serve")(serve)
     app.command("openapi")(openapi)
     app.add_typer(users_app, name="users")
+    from training.cli import register as register_training
+
+    register_training(app)
 
 
 _register_matching()

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     model_name: str = Field(
         default="multilingual-e5-small", description="Sentence encoder used by the matching engine."
     )
+    use_reranker: bool = Field(
+        default=True,
+        description="Serve the registry's champion re-ranker when there is one (else the fusion).",
+    )
     mlflow_tracking_uri: str = Field(
         default="", description="MLflow tracking store; empty means SQLite at <data_dir>/mlflow.db."
     )

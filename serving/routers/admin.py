@@ -169,7 +169,7 @@ async def reload_model(state: State, principal: Caller) -> ModelInfo:
             status.HTTP_503_SERVICE_UNAVAILABLE,
             f"rechargement impossible, l'ancien moteur reste servi / reload failed: {exc}",
         ) from None
-    state.metrics.set_model(after.engine, after.model, after.index)
+    state.metrics.set_model(after)
     with state.transaction() as session:
         audit.record(
             session,

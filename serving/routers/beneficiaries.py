@@ -228,6 +228,7 @@ def shortlist_history(
                 created_by=r.created_by,
                 engine_version=r.engine_version,
                 model_version=r.model_version,
+                ranker_version=r.ranker_version,
                 opportunity_ids=[i["opportunity_id"] for i in r.payload.get("items", [])],
             )
             for r in rows

@@ -57,6 +57,7 @@ def _compute(
             kinds=frozenset(body.kinds),
             today=body.today,
             with_pathways=body.with_pathways,
+            reranker=state.matching.reranker,
         )
     except EmptyProfileError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
@@ -67,6 +68,7 @@ def _compute(
         engine_version=versions.engine,
         model_version=versions.model,
         index_version=versions.index,
+        ranker_version=result.ranker,
         shortlist=result,
     )
     returned = [i.opportunity_id for i in result.items]
@@ -84,6 +86,7 @@ def _compute(
                     created_by=principal.username,
                     engine_version=versions.engine,
                     model_version=versions.model,
+                    ranker_version=result.ranker,
                     payload=result.model_dump(mode="json"),
                 )
             )
@@ -146,5 +149,6 @@ def read_shortlist(shortlist_id: str, state: State, principal: Caller) -> Any:
             engine_version=row.engine_version,
             model_version=row.model_version,
             index_version=None,
+            ranker_version=row.ranker_version or "fusion",
             shortlist=Shortlist.model_validate(row.payload),
         )

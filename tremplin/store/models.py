@@ -217,6 +217,7 @@ class AuditRow(Base):
     engine_version: Mapped[str | None] = mapped_column(String(100))
     model_version: Mapped[str | None] = mapped_column(String(100))
     index_version: Mapped[str | None] = mapped_column(String(100))
+    ranker_version: Mapped[str | None] = mapped_column(String(100))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     returned_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
 
@@ -234,4 +235,5 @@ class ShortlistRow(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     engine_version: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[str | None] = mapped_column(String(100))
+    ranker_version: Mapped[str | None] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,204 @@
+"""MLflow tracking and model registry: one registered model, a ``champion`` alias, a gate.
+
+Tracking goes to ``MLFLOW_TRACKING_URI`` when set, else to the settings' store (SQLite at
+``<data_dir>/mlflow.db`` with artifacts under ``<data_dir>/mlflow-artifacts``). Every trained
+re-ranker is registered as a new version of :data:`MODEL_NAME`; the gate's verdict is written
+on the run and on the version as tags. Promotion moves the ``champion`` alias and remembers the
+champion it replaced on the new version (tag ``previous_champion``), which is what
+:func:`rollback` goes back to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from matching.reranker import SklearnReranker
+from tremplin.settings import Settings
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
+    from mlflow.tracking import MlflowClient
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "tremplin-reranker"
+EXPERIMENT = "tremplin-reranker"
+CHAMPION = "champion"
+GATE_METRIC_TAG = "gate_metric"
+
+
+class RegistryError(RuntimeError):
+    """A registry operation cannot be done (the message says why and what to do)."""
+
+
+class GatePolicy(BaseModel):
+    """When a challenger may replace the champion."""
+
+    metric: str = Field(default="ndcg_at_10", description="Held-out metric the gate compares.")
+    margin: float = Field(
+        default=0.01, ge=0, description="Relative gain over the incumbent required (0.01 = 1%)."
+    )
+    fairness_floor: float = Field(
+        default=0.8, ge=0, le=1, description="Lowest worst/best exposure ratio accepted."
+    )
+    fairness_tolerance: float = Field(
+        default=0.02,
+        ge=0,
+        description="How much the exposure ratio may drop below the incumbent's.",
+    )
+
+
+class GateDecision(BaseModel):
+    """The gate's verdict and why."""
+
+    accepted: bool
+    reasons: list[str]
+    incumbent: str  # "fusion" or the champion's version
+
+
+def gate(
+    challenger: dict[str, float],
+    incumbent: dict[str, float],
+    incumbent_name: str,
+    policy: GatePolicy,
+) -> GateDecision:
+    """Accept ``challenger`` only if it beats ``incumbent`` by the margin and stays fair."""
+    reasons: list[str] = []
+    m = policy.metric
+    new, old = challenger.get(m, 0.0), incumbent.get(m, 0.0)
+    needed = old * (1 + policy.margin)
+    if new < needed:
+        reasons.append(f"{m} {new:.4f} < {needed:.4f} ({incumbent_name} {old:.4f} + marge)")
+    ratio = challenger.get("exposure_ratio_min", 1.0)
+    if ratio < policy.fairness_floor:
+        reasons.append(f"exposure_ratio_min {ratio:.3f} < plancher {policy.fairness_floor:.2f}")
+    before = incumbent.get("exposure_ratio_min", ratio)
+    if ratio < before - policy.fairness_tolerance:
+        reasons.append(
+            f"exposure_ratio_min {ratio:.3f} en baisse de plus de {policy.fairness_tolerance} "
+            f"par rapport à {incumbent_name} ({before:.3f})"
+        )
+    return GateDecision(accepted=not reasons, reasons=reasons, incumbent=incumbent_name)
+
+
+def tracking_uri(settings: Settings) -> str:
+    """Where runs are tracked: ``MLFLOW_TRACKING_URI`` wins over the settings."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or settings.mlflow_tracking_uri
+
+
+def artifact_root(settings: Settings) -> Path:
+    """Where local runs keep their artifacts."""
+    return (settings.data_dir / "mlflow-artifacts").resolve()
+
+
+def client(settings: Settings) -> MlflowClient:
+    """An MLflow client on the configured tracking store and registry."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    uri = tracking_uri(settings)
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def experiment_id(settings: Settings, c: MlflowClient, name: str = EXPERIMENT) -> str:
+    """The id of experiment ``name``, created (with local artifacts) on first use."""
+    found = c.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if tracking_uri(settings).startswith("sqlite:"):
+        artifact_root(settings).mkdir(parents=True, exist_ok=True)
+        location = artifact_root(settings).as_uri()
+    return str(c.create_experiment(name, artifact_location=location))
+
+
+def version_label(version: ModelVersion | str) -> str:
+    """How a version is reported to people: ``tremplin-reranker/v3``."""
+    number = version if isinstance(version, str) else version.version
+    return f"{MODEL_NAME}/v{number}"
+
+
+def champion(c: MlflowClient) -> ModelVersion | None:
+    """The champion's version, or None when none was promoted."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return c.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+    except MlflowException:
+        return None
+
+
+def version_of_run(c: MlflowClient, run_id: str) -> ModelVersion:
+    """The registered version logged by ``run_id``."""
+    found = c.search_model_versions(f"name='{MODEL_NAME}' and run_id='{run_id}'")
+    if not found:
+        raise RegistryError(
+            f"aucune version de {MODEL_NAME} pour le run {run_id} : vérifiez l'identifiant "
+            f"(tremplin models) / no registered version for run {run_id}"
+        )
+    return found[0]
+
+
+def promote(c: MlflowClient, version: ModelVersion, reason: str) -> ModelVersion | None:
+    """Make ``version`` the champion; returns the champion it replaced."""
+    before = champion(c)
+    if before is not None and before.version == version.version:
+        raise RegistryError(f"{version_label(version)} est déjà le champion / already champion")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    c.set_model_version_tag(MODEL_NAME, version.version, "promoted_at", now)
+    c.set_model_version_tag(MODEL_NAME, version.version, "promotion_reason", reason)
+    c.set_model_version_tag(
+        MODEL_NAME, version.version, "previous_champion", str(before.version) if before else ""
+    )
+    c.set_registered_model_alias(MODEL_NAME, CHAMPION, version.version)
+    log.info("champion: %s (was %s)", version.version, before.version if before else None)
+    return before
+
+
+def rollback(c: MlflowClient) -> tuple[ModelVersion, ModelVersion]:
+    """Give the alias back to the champion the current one replaced: (restored, withdrawn)."""
+    current = champion(c)
+    if current is None:
+        raise RegistryError("aucun champion à retirer / no champion to roll back")
+    previous = (current.tags or {}).get("previous_champion", "")
+    if not previous:
+        raise RegistryError(
+            f"{version_label(current)} n'a pas de champion précédent : promouvez une autre "
+            "version (tremplin promote) / no previous champion to go back to"
+        )
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    c.set_model_version_tag(MODEL_NAME, current.version, "rolled_back_at", now)
+    c.set_registered_model_alias(MODEL_NAME, CHAMPION, previous)
+    return c.get_model_version(MODEL_NAME, previous), current
+
+
+def load_version(c: MlflowClient, version: ModelVersion) -> SklearnReranker:
+    """The re-ranker of a registered version."""
+    import mlflow.sklearn
+
+    model: Any = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version.version}")
+    return SklearnReranker(model, version_label(version))
+
+
+def load_champion(settings: Settings) -> SklearnReranker | None:
+    """The champion re-ranker, or None when the registry has none (the fusion serves then)."""
+    if not _store_exists(settings):
+        return None
+    c = client(settings)
+    version = champion(c)
+    return load_version(c, version) if version is not None else None
+
+
+def _store_exists(settings: Settings) -> bool:
+    uri = tracking_uri(settings)
+    return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).is_file()
