@@ -35,6 +35,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "asks_skills",  # 1 when the opportunity lists skills
     "gap_cover",  # share of the person's skill gap a training module teaches
     "aspiration",  # target 1, family or mobility 0.6, experienced 0.5, else 0
+    "is_target",  # the métier is one the person aims at
+    "is_mobility",  # a ROME mobility of an aimed métier
+    "experienced",  # a métier the person has worked in
+    "same_domain",  # same ROME domain (first letter) as an aimed métier
     "km",  # great-circle distance (NaN when unknown)
     "distance_ratio",  # km over the person's maximum distance
     "french_slack",  # person's CEFR rank minus the required one (6 when none is required)
@@ -151,6 +155,7 @@ def feature_matrix(
         (cat.asked_total[p] > 0),
         gap_cover * cat.kind_mask[OpportunityKind.TRAINING][p],
         signals.aspiration[p],
+        *view.project_relations(cat.rome_codes, cat.rome_inverse[p]).T,
         km,
         km / c.max_distance_km,
         french_slack,

@@ -107,6 +107,27 @@ class ProfileView:
         values = np.array([self.aspiration_score(c) for c in codes], dtype=np.float32)
         return values[inverse] if len(values) else np.zeros(len(inverse), dtype=np.float32)
 
+    def project_relations(self, codes: list[str], inverse: np.ndarray) -> np.ndarray:
+        """Per opportunity (through distinct ``codes``): 4 columns, 1.0 where its métier is a
+        target, a ROME mobility of a target, already exercised, in a target's domain (same
+        first letter of the ROME code: e.g. K, services to people)."""
+        targets = set(self.targets)
+        mobility = {m for t in self.targets for m in self.taxonomy.mobilities(t)}
+        domains = {t[:1] for t in self.targets}
+        rows = np.array(
+            [
+                [
+                    c in targets,
+                    c in mobility,
+                    c in self.experienced,
+                    bool(c) and c[:1] in domains,
+                ]
+                for c in codes
+            ],
+            dtype=np.float32,
+        ).reshape(len(codes), 4)
+        return rows[inverse] if len(codes) else np.zeros((len(inverse), 4), dtype=np.float32)
+
     def aspiration_reason(self, code: str | None) -> str | None:
         """A French sentence saying how a métier relates to the project, if it does."""
         if not code:

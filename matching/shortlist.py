@@ -29,6 +29,7 @@ from matching.travel import travel_minutes
 
 ENGINE_VERSION = "hybrid-v1"
 CHANNEL_DEPTH = 300  # candidates taken from each channel before fusion
+RERANK_DEPTH = 300  # the fusion's best candidates that a re-ranker re-scores
 EXACT_DENSE_LIMIT = 4096  # below this many eligible items, dense scores are computed exactly
 
 
@@ -58,7 +59,9 @@ class ShortlistItem(BaseModel):
     opportunity_id: str
     kind: OpportunityKind
     title: str
-    score: float
+    score: float = Field(
+        description="Ranking score: the fusion's, or the re-ranker's expected funnel stage (0-4)."
+    )
     distance_km: float | None
     travel_minutes: int | None = None
     matched_skills: list[str]
@@ -256,10 +259,15 @@ def _rank(
         channels.append(_dense_top(view, cat, eligible))
     pool = np.unique(np.concatenate(channels))
     parts = fusion_parts(signals, cat, pool)
+    total = parts.total(w)
     if reranker is not None:
-        total = reranker.score(feature_matrix(signals, cat, pool, dense=parts.cosine))
-    else:
-        total = parts.total(w)
+        # the re-ranker re-scores the fusion's best RERANK_DEPTH candidates, placed above the
+        # rest (which keep the fusion's order): its cost stays flat whatever the catalogue size
+        best = _top(total, np.arange(len(pool)), RERANK_DEPTH)
+        learnt = reranker.score(feature_matrix(signals, cat, pool[best], dense=parts.cosine[best]))
+        floor = float(learnt.min()) if len(learnt) else 0.0
+        total = total - float(total.max()) + floor - 1e-3
+        total[best] = learnt
     order = np.lexsort((pool, -total))
     return _Ranked(
         pool=pool[order],

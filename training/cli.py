@@ -56,11 +56,11 @@ def _audit_model_change(settings: Settings, what: str, version: str, detail: str
 def print_report(report: TrainReport) -> None:
     table = Table(title=f"{report.version} — notation : {report.grading}")
     keys = ("ndcg_at_10", "ndcg_exp_at_10", "ndcg_binary_at_10", "recall_at_10", "mrr")
-    for column in ("méthode", *keys, "exposition min"):
-        table.add_column(column)
+    for column in ("méthode", "nDCG@10", "exp", "binaire", "R@10", "MRR", "expo. min"):
+        table.add_column(column, no_wrap=column == "méthode")
     for m in report.methods:
         table.add_row(
-            m.method,
+            m.method.replace("tremplin-reranker/", "").replace(" (challenger)", " (nouveau)"),
             *(f"{m.metrics.get(k, 0):.4f}" for k in keys),
             f"{m.fairness.exposure_ratio_min:.3f}",
         )
