@@ -24,6 +24,7 @@ from matching.vector_index import VectorIndex
 from tremplin.taxonomy import Taxonomy, load_taxonomy
 from tremplin.text import search_terms
 
+DENSE_MATRIX_LIMIT = 50_000  # catalogues up to this size keep their vectors as one matrix
 REQUIRED_WEIGHT = 2.0
 CORE_BONUS = 1.0
 OPTIONAL_WEIGHT = 1.0
@@ -169,6 +170,13 @@ class OpportunityCatalogue:
         self.index = index
         if encoder is not None and index is None:
             raise ValueError("a catalogue with an encoder needs its vector index")
+        # vectors in catalogue order, for exact scoring without a FAISS lookup per id (kept up
+        # to DENSE_MATRIX_LIMIT opportunities; above, the IVF index answers)
+        self.dense_matrix: np.ndarray | None = (
+            np.ascontiguousarray(index.vectors(self.ids), dtype=np.float32)
+            if index is not None and encoder is not None and 0 < n <= DENSE_MATRIX_LIMIT
+            else None
+        )
 
     def __len__(self) -> int:
         return len(self.opportunities)

@@ -98,6 +98,8 @@ def dense_scores(view: ProfileView, cat: OpportunityCatalogue, positions: np.nda
         return np.zeros(len(positions), dtype=np.float32)
     assert cat.index is not None and cat.encoder is not None
     q = view.query_vector(cat.encoder)
+    if cat.dense_matrix is not None:
+        return np.asarray(cat.dense_matrix[positions] @ q, dtype=np.float32)
     return np.asarray(cat.index.vectors(cat.ids[positions]) @ q, dtype=np.float32)
 
 

@@ -8,17 +8,12 @@ registers it in MLflow; the service loads the registered champion and passes it 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from matching.features import FEATURE_NAMES
-
-_THREADS = ThreadpoolController()
-_THREADS_LOCK = threading.Lock()
 
 
 class Reranker(Protocol):
@@ -53,14 +48,13 @@ class SklearnReranker:
     def score(self, features: np.ndarray) -> np.ndarray:
         """The model's relevance score per row (expected class if a classifier).
 
-        One OpenMP thread: a few hundred rows do not repay a thread team, and two OpenMP
-        runtimes (scikit-learn's and torch's) spinning on two cores made the p95 four times
-        the median.
+        The model predicts with as many OpenMP threads as the process allows: the API caps
+        them at ``TREMPLIN_COMPUTE_THREADS`` (1) once at start, since a per-call cap costs more
+        than the prediction.
         """
         if not len(features):
             return np.zeros(0, dtype=np.float64)
-        with _THREADS_LOCK, _THREADS.limit(limits=1, user_api="openmp"):
-            return self._score(features)
+        return self._score(features)
 
     def _score(self, features: np.ndarray) -> np.ndarray:
         if hasattr(self.model, "predict_proba"):

@@ -117,6 +117,8 @@ def _dense_top(view: ProfileView, cat: OpportunityCatalogue, eligible: np.ndarra
     """The positions among ``eligible`` nearest to the profile's embedding."""
     assert cat.index is not None and cat.encoder is not None
     q = view.query_vector(cat.encoder)
+    if cat.dense_matrix is not None:  # one mat-vec over the whole catalogue: exact and fast
+        return _top(cat.dense_matrix @ q, eligible, CHANNEL_DEPTH)
     if len(eligible) <= EXACT_DENSE_LIMIT:
         sims = cat.index.vectors(cat.ids[eligible]) @ q
         return np.asarray(eligible[np.argsort(-sims)[:CHANNEL_DEPTH]])

@@ -91,7 +91,9 @@ def create_app(settings: Settings | None = None, load_engine: bool = True) -> Fa
                 state.matching.prepare_profiles()
                 if settings.warm_title_linker:
                     state.matching.prepare_linker()
+            state.matching.watch(settings.catalogue_check_s)
         yield
+        state.matching.stop_watching()
         state.engine.dispose()
 
     app = FastAPI(

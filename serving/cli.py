@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from serving.roles import Role
+from serving.workers import reuseport_available, serve_workers
 from tremplin.cli_common import console, factory, fail
 from tremplin.settings import Settings, get_settings
 
@@ -45,12 +46,21 @@ def serve(
             "uvicorn.access": {"handlers": [], "propagate": False},  # ours names no ids
         },
     }
+    count = workers or settings.workers
+    if count > 1 and reuseport_available():
+        serve_workers(
+            host or settings.host,
+            port or settings.port,
+            count,
+            log_config=log_config,
+            timeout_graceful_shutdown=10,
+        )
+        return
     uvicorn.run(
         "serving.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
         log_config=log_config,
         timeout_graceful_shutdown=10,
     )

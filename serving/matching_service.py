@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from matching.browse import CatalogueBrowser
 from matching.catalogue import OpportunityCatalogue
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder, load_encoder
@@ -46,6 +47,19 @@ class Versions:
         }
 
 
+def limit_compute_threads(n: int) -> None:
+    """Cap the thread pools of the numerical libraries loaded in this process (BLAS, OpenMP,
+    torch, FAISS) at ``n``; a library loaded later is not capped, so the engine calls this
+    after loading everything it serves with."""
+    import faiss
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n)
+    torch.set_num_threads(n)
+    faiss.omp_set_num_threads(n)
+
+
 class NotReadyError(RuntimeError):
     """The engine is not loaded yet (or failed to load)."""
 
@@ -59,6 +73,11 @@ class MatchingService:
         self.catalogue: OpportunityCatalogue | None = None
         self.encoder: Encoder | None = None
         self.reranker: Reranker | None = None
+        self.browser: CatalogueBrowser | None = None
+        self._writes = 0  # opportunity writes seen by this process
+        self._writes_loaded = 0  # of those, how many the served catalogue includes
+        self._fingerprint: tuple[object, ...] | None = None  # the opportunity table's, at load
+        self._watching = threading.Event()
         self.error: str | None = None
         self.loaded_at: float | None = None
         self._linker: OccupationLinker | None = None
@@ -97,8 +116,50 @@ class MatchingService:
             ready=self.ready,
             opportunities=len(self.catalogue) if self.catalogue is not None else 0,
             profiles_prepared=self.profiles_prepared,
+            title_linker_ready=self._linker is not None,
             error=self.error,
         )
+
+    def _table_fingerprint(self) -> tuple[object, ...]:
+        """Row count and last update of the opportunity table (cheap; changes on any write)."""
+        from sqlalchemy import func, select
+
+        from tremplin.store.models import OpportunityRow
+
+        with self.factory() as session:
+            row = session.execute(
+                select(func.count(), func.max(OpportunityRow.updated_at)).select_from(
+                    OpportunityRow
+                )
+            ).one()
+        return tuple(row)
+
+    def watch(self, interval_s: float) -> None:
+        """Reload whenever another process (another worker, an import) changed the
+        opportunities: checked every ``interval_s`` seconds in a background thread."""
+        if interval_s <= 0 or self._watching.is_set():
+            return
+        self._watching.set()
+
+        def loop() -> None:
+            while self._watching.is_set():
+                time.sleep(interval_s)
+                try:
+                    if self.ready and self._table_fingerprint() != self._fingerprint:
+                        self.refresh_soon()
+                except Exception:  # the database is away: try again next time
+                    log.warning("opportunity table check failed", exc_info=True)
+
+        threading.Thread(target=loop, daemon=True).start()
+
+    def stop_watching(self) -> None:
+        """End the background check (at shutdown)."""
+        self._watching.clear()
+
+    def current_browser(self) -> CatalogueBrowser | None:
+        """The served catalogue's browser if it holds every write this process made (else
+        None: searches read the database, so a writer always sees its own writes)."""
+        return self.browser if self._writes_loaded == self._writes else None
 
     def current(self) -> OpportunityCatalogue:
         """The catalogue to use for one request."""
@@ -110,7 +171,9 @@ class MatchingService:
     def reload(self) -> Versions:
         """Build a fresh catalogue from the database and the saved index, then swap it in."""
         with self._reload_lock:
+            writes = self._writes
             try:
+                fingerprint = self._table_fingerprint()
                 encoder = load_encoder(self.settings.model_name, self.settings.models_dir)
                 encoder.warm_up()
                 with self.factory() as session:
@@ -120,7 +183,11 @@ class MatchingService:
                 self.error = f"{type(exc).__name__}: {exc}"
                 log.error("matching engine failed to load: %s", self.error)
                 raise
+            limit_compute_threads(self.settings.compute_threads)  # now every library is loaded
             self.encoder, self.catalogue, self.reranker = encoder, catalogue, reranker
+            self.browser = CatalogueBrowser(catalogue)
+            self._writes_loaded = writes
+            self._fingerprint = fingerprint
             self.error = None
             self.loaded_at = time.time()
         return self.versions()
@@ -139,6 +206,7 @@ class MatchingService:
 
     def refresh_soon(self) -> None:
         """Reload in the background after opportunity writes (coalesced: one at a time)."""
+        self._writes += 1
         self._refresh_pending.set()
         if self._refresher is None or not self._refresher.is_alive():
             self._refresher = threading.Thread(target=self._refresh_loop, daemon=True)

@@ -184,6 +184,9 @@ class ModelInfo(BaseModel):
     profiles_prepared: int = Field(
         default=0, description="Stored profiles whose embedding is ready in memory."
     )
+    title_linker_ready: bool = Field(
+        default=False, description="Whether the ESCO title linker is built (else built on use)."
+    )
     error: str | None = None
 
 

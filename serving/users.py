@@ -108,18 +108,18 @@ def issue(
 
 def resolve(session: Session, secret: str, kind: str) -> Principal | None:
     """The principal behind a presented credential, if it is valid, unexpired and unrevoked."""
-    row = session.scalar(
-        select(CredentialRow).where(
-            CredentialRow.digest == digest(secret), CredentialRow.kind == kind
-        )
-    )
-    if row is None or row.revoked_at is not None:
+    found = session.execute(
+        select(CredentialRow, UserRow)
+        .join(UserRow, UserRow.id == CredentialRow.user_id)
+        .where(CredentialRow.digest == digest(secret), CredentialRow.kind == kind)
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None or not user.active:
         return None
     expires = row.expires_at
     if expires is not None and expires <= now():
-        return None
-    user = session.get(UserRow, row.user_id)
-    if user is None or not user.active:
         return None
     return Principal(
         user_id=user.id,

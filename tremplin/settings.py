@@ -30,6 +30,20 @@ class Settings(BaseSettings):
     model_name: str = Field(
         default="multilingual-e5-small", description="Sentence encoder used by the matching engine."
     )
+    compute_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Threads of the numerical libraries (BLAS, OpenMP, torch, FAISS) in each "
+        "API process: requests and workers already run in parallel, and idle library threads "
+        "spinning beside them waste the cores.",
+    )
+    catalogue_check_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How often the API checks the opportunity table for other processes' "
+        "writes and reloads (0: never).",
+    )
     use_reranker: bool = Field(
         default=True,
         description="Serve the registry's champion re-ranker when there is one (else the fusion).",

@@ -18,6 +18,7 @@ from sqlalchemy import Select, or_, select
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import Opportunity
 from data_contracts.types import RomeCode
+from matching.browse import Visibility
 from serving import audit
 from serving.deps import FORBIDDEN, Caller, State, request_id, roles
 from serving.roles import Principal, Role
@@ -214,6 +215,23 @@ def search_opportunities(
 ) -> Any:
     """Search the opportunities the caller may see (title words, kind, métier, postcode)."""
     limit = min(limit, state.settings.max_page_size)
+    browser = state.matching.current_browser()
+    if browser is not None and not include_inactive:  # the served catalogue: no table scan
+        positions, total = browser.search(
+            (q or "").split(),
+            Visibility(
+                employer_id=principal.employer_id,
+                cpas_id=principal.cpas_id if principal.role is Role.COACH else None,
+                employer_only=principal.role is Role.EMPLOYER,
+            ),
+            kind=kind,
+            rome_code=rome_code,
+            postcode=postcode,
+            limit=limit,
+            offset=offset,
+        )
+        items = [browser.cat.opportunities[p] for p in positions]
+        return {"items": items, "total": total, "limit": limit, "offset": offset}
     stmt = visible(select(OpportunityRow), principal)
     if not include_inactive:
         stmt = stmt.where(OpportunityRow.active.is_(True))

@@ -20,9 +20,10 @@ from serving import audit
 from serving.deps import Caller, State, coach_tenant, request_id, roles
 from serving.matching_service import NotReadyError
 from serving.roles import Principal, Role
-from serving.routers.beneficiaries import R404, owned_row, to_profile
+from serving.routers.beneficiaries import NOT_FOUND, R404, owned_row, to_profile
 from serving.schemas import Message, ShortlistRequest, ShortlistResponse
 from serving.state import ServiceState
+from tremplin.store import repository as repo
 from tremplin.store.models import ShortlistRow
 
 router = APIRouter(prefix="/api/v1/shortlists", tags=["shortlists"])
@@ -76,12 +77,14 @@ def _compute(
         returned += [i.opportunity_id for i in items if i.opportunity_id not in returned]
     with state.transaction() as session:
         if body.beneficiary_id is not None:
-            row = owned_row(session, principal, body.beneficiary_id)  # erased meanwhile: 404
+            pk = repo.beneficiary_pk(session, cpas, body.beneficiary_id)
+            if pk is None:  # erased meanwhile
+                raise NOT_FOUND
             session.add(
                 ShortlistRow(
                     id=response.id,
                     cpas_id=cpas,
-                    beneficiary_id=row.id,
+                    beneficiary_id=pk,
                     created_at=response.created_at,
                     created_by=principal.username,
                     engine_version=versions.engine,
