@@ -296,7 +296,14 @@ def convert(target: Path, source: Path | None = None) -> Path:
         hf_dir = work / "hf"
         bert.save_pretrained(hf_dir)
         fast.save_pretrained(hf_dir)
-        transformer = Transformer(str(hf_dir), max_seq_length=ck.max_positions)
+        local = {"local_files_only": True}  # the folder just written; never a hub
+        transformer = Transformer(
+            str(hf_dir),
+            max_seq_length=ck.max_positions,
+            model_kwargs=local,
+            processor_kwargs=local,
+            config_kwargs=local,
+        )
         pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
         model = SentenceTransformer(
             modules=[transformer, pooling, Normalize()], prompts=dict(PROMPTS), device="cpu"

@@ -25,6 +25,9 @@ from typing import Any
 from pydantic import BaseModel
 from tqdm import tqdm
 
+# importing matching.encoder switches the Hugging Face libraries to offline mode: models load
+# from installed packages and var/models only, never from a hub
+from matching.encoder import converted_e5_path, load_encoder
 from tremplin.settings import Settings
 from tremplin.taxonomy import Taxonomy, load_taxonomy
 from tremplin.text import normalize
@@ -204,7 +207,6 @@ def run_finetune(
     the bundled encoder in the same run, and log both to MLflow with the model as artifact."""
     import mlflow
 
-    from matching.encoder import converted_e5_path, load_encoder
     from matching.evaluation import evaluate_titles, held_out_titles
     from training import registry
     from training.pipeline import git_commit
