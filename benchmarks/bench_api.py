@@ -74,13 +74,13 @@ def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
 
     c = registry.client(settings)
     if not c.search_model_versions(f"name='{registry.MODEL_NAME}'"):  # once per data folder
-        from training.cli import _truth
+        from training.cli import hidden_truth
         from training.datasets import load_outcome_data
         from training.pipeline import train
 
         with f() as session:
             data = load_outcome_data(session)
-        print(train(settings, data, truth=_truth(True)).markdown(), flush=True)
+        print(train(settings, data, truth=hidden_truth(True)).markdown(), flush=True)
     people: dict[str, list[str]] = {}
     with transaction(f) as session:
         for cpas, ext in session.query(BeneficiaryRow.cpas_id, BeneficiaryRow.external_id):

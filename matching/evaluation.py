@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel
@@ -96,12 +97,17 @@ class EvaluationReport(BaseModel):
         return f"hybrid vs meilleure base lexicale ({metric}) : {gain:+.1f} %"
 
 
-def _ndcg(gains_in_order: list[float], all_gains: list[float]) -> float:
-    discounts = 1 / np.log2(np.arange(2, K + 2))
-    got = float(np.sum(np.asarray(gains_in_order[:K]) * discounts[: len(gains_in_order[:K])]))
-    ideal_gains = sorted(all_gains, reverse=True)[:K]
-    ideal = float(np.sum(np.asarray(ideal_gains) * discounts[: len(ideal_gains)]))
-    return got / ideal if ideal > 0 else 0.0
+DISCOUNTS = 1 / np.log2(np.arange(2, K + 2))  # position weights of the top K
+
+
+def ndcg(
+    gains_in_order: Sequence[float] | np.ndarray, all_gains: Sequence[float] | np.ndarray
+) -> float:
+    """nDCG@K of a ranking's gains against the best order of every candidate's gain."""
+    got = np.asarray(gains_in_order, dtype=float)[:K]
+    ideal_gains = np.sort(np.asarray(all_gains, dtype=float))[::-1][:K]
+    ideal = float((ideal_gains * DISCOUNTS[: len(ideal_gains)]).sum())
+    return float((got * DISCOUNTS[: len(got)]).sum()) / ideal if ideal > 0 else 0.0
 
 
 def _row(
@@ -166,7 +172,7 @@ def evaluate_shortlist(
                 scores[method].append(
                     (
                         sum(hits) / min(len(relevant), K),
-                        _ndcg(gains, list(truth.values())),
+                        ndcg(gains, list(truth.values())),
                         1 / first if first else 0.0,
                         float(hits[0]) if hits else 0.0,
                     )
@@ -224,7 +230,7 @@ def evaluate_titles(
             per[method].append(
                 (
                     1.0 if rank else 0.0,
-                    _ndcg(gains, [1.0]),
+                    ndcg(gains, [1.0]),
                     1 / rank if rank else 0.0,
                     1.0 if rank == 1 else 0.0,
                 )

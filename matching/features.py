@@ -19,7 +19,7 @@ import numpy as np
 
 from data_contracts.enums import OpportunityKind
 from matching.catalogue import OpportunityCatalogue
-from matching.filters import NO_DATE, apply_filters, licence_missing, shift_mask
+from matching.filters import NO_DATE, distances_km, licence_missing, shift_mask
 from matching.profile import ProfileView
 
 NEUTRAL_SKILL_SCORE = 0.3  # an opportunity that lists no skill is neither good nor bad
@@ -81,7 +81,7 @@ def query_signals(
         cover = np.asarray(cat.taught @ gap, dtype=np.float32) / float(gap.sum())
         skills[training] = cover[training]
     if km is None:
-        km = apply_filters(view.profile, cat.columns, today, frozenset()).km
+        km = distances_km(view.profile.constraints.home_postcode, cat.columns)
     return QuerySignals(
         view=view,
         today=today,

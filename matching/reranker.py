@@ -54,9 +54,6 @@ class SklearnReranker:
         """
         if not len(features):
             return np.zeros(0, dtype=np.float64)
-        return self._score(features)
-
-    def _score(self, features: np.ndarray) -> np.ndarray:
         if hasattr(self.model, "predict_proba"):
             proba = np.asarray(self.model.predict_proba(features))
             return np.asarray(proba @ np.arange(proba.shape[1]), dtype=np.float64)

@@ -117,8 +117,6 @@ def _dense_top(view: ProfileView, cat: OpportunityCatalogue, eligible: np.ndarra
     """The positions among ``eligible`` nearest to the profile's embedding."""
     assert cat.index is not None and cat.encoder is not None
     q = view.query_vector(cat.encoder)
-    if cat.dense_matrix is not None:  # one mat-vec over the whole catalogue: exact and fast
-        return _top(cat.dense_matrix @ q, eligible, CHANNEL_DEPTH)
     if len(eligible) <= EXACT_DENSE_LIMIT:
         sims = cat.index.vectors(cat.ids[eligible]) @ q
         return np.asarray(eligible[np.argsort(-sims)[:CHANNEL_DEPTH]])
@@ -202,9 +200,16 @@ class FusionParts:
         )
 
 
-def fusion_parts(signals: QuerySignals, cat: OpportunityCatalogue, pool: np.ndarray) -> FusionParts:
-    """The fusion's channels for the catalogue positions ``pool`` (normalised over the pool)."""
-    cosine = dense_scores(signals.view, cat, pool)
+def fusion_parts(
+    signals: QuerySignals,
+    cat: OpportunityCatalogue,
+    pool: np.ndarray,
+    cosine: np.ndarray | None = None,
+) -> FusionParts:
+    """The fusion's channels for the catalogue positions ``pool`` (normalised over the pool);
+    ``cosine``: the pool's dense similarities when the caller has them already."""
+    if cosine is None:
+        cosine = dense_scores(signals.view, cat, pool)
     far = (
         np.nan_to_num(signals.km[pool], nan=0.0) / signals.view.profile.constraints.max_distance_km
     )
@@ -257,10 +262,15 @@ def _rank(
         _top(aspiration, eligible, CHANNEL_DEPTH),
         _top(lexical, eligible, CHANNEL_DEPTH),
     ]
-    if cat.has_dense:
+    similarities = None  # every opportunity's, when the catalogue keeps its vector matrix
+    if cat.dense_matrix is not None and cat.encoder is not None:
+        similarities = cat.dense_matrix @ view.query_vector(cat.encoder)  # one mat-vec, exact
+        channels.append(_top(similarities, eligible, CHANNEL_DEPTH))
+    elif cat.has_dense:
         channels.append(_dense_top(view, cat, eligible))
     pool = np.unique(np.concatenate(channels))
-    parts = fusion_parts(signals, cat, pool)
+    cosine = np.asarray(similarities[pool], dtype=np.float32) if similarities is not None else None
+    parts = fusion_parts(signals, cat, pool, cosine)
     total = parts.total(w)
     if reranker is not None:
         # the re-ranker re-scores the fusion's best RERANK_DEPTH candidates, placed above the

@@ -199,7 +199,7 @@ class MatchingService:
         from training.registry import load_champion
 
         try:
-            return load_champion(self.settings)
+            return load_champion(self.settings, current=self.reranker)
         except Exception:  # a broken registry must not stop the service: the fusion serves
             log.exception("champion re-ranker could not be loaded; serving the fusion")
             return None

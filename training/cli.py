@@ -22,7 +22,8 @@ HIDDEN_TRUTH_HELP = (
 )
 
 
-def _truth(enabled: bool) -> Truth | None:
+def hidden_truth(enabled: bool) -> Truth | None:
+    """The sample generator's hidden suitability as a truth function (None when disabled)."""
     if not enabled:
         return None
     from tremplin.sample.generator import suitability
@@ -77,7 +78,7 @@ def print_report(report: TrainReport) -> None:
 
 
 def run_train(
-    settings: Settings, hidden_truth: bool, promote: bool, margin: float | None
+    settings: Settings, use_truth: bool, promote: bool, margin: float | None
 ) -> TrainReport:
     from training.datasets import NotEnoughOutcomesError, load_outcome_data
     from training.pipeline import train as run_training
@@ -88,7 +89,7 @@ def run_train(
         data = load_outcome_data(session)
     try:
         report = run_training(
-            settings, data, truth=_truth(hidden_truth), policy=policy, auto_promote=promote
+            settings, data, truth=hidden_truth(use_truth), policy=policy, auto_promote=promote
         )
     except NotEnoughOutcomesError as exc:
         raise fail(str(exc), 1) from None
@@ -98,7 +99,9 @@ def run_train(
 
 
 def train(
-    hidden_truth: Annotated[bool, typer.Option(help=HIDDEN_TRUTH_HELP)] = False,
+    use_truth: Annotated[
+        bool, typer.Option("--hidden-truth/--no-hidden-truth", help=HIDDEN_TRUTH_HELP)
+    ] = False,
     promote: Annotated[
         bool, typer.Option(help="Promouvoir le modèle s'il franchit la porte.")
     ] = True,
@@ -108,7 +111,7 @@ def train(
 ) -> None:
     """Entraîner le re-classeur sur les résultats, l'évaluer, l'enregistrer (MLflow) et
     le promouvoir s'il franchit la porte."""
-    print_report(run_train(get_settings(), hidden_truth, promote, margin))
+    print_report(run_train(get_settings(), use_truth, promote, margin))
 
 
 def promote(
@@ -166,7 +169,9 @@ def retrain(
             min=1, help="Ré-entraîner seulement si au moins ce nombre d'événements sont arrivés."
         ),
     ] = 500,
-    hidden_truth: Annotated[bool, typer.Option(help=HIDDEN_TRUTH_HELP)] = False,
+    use_truth: Annotated[
+        bool, typer.Option("--hidden-truth/--no-hidden-truth", help=HIDDEN_TRUTH_HELP)
+    ] = False,
 ) -> None:
     """Pour cron : ré-entraîner quand assez de résultats sont arrivés, évaluer, passer la
     porte, promouvoir, et écrire un court rapport."""
@@ -174,7 +179,7 @@ def retrain(
 
     settings = get_settings()
     outcome = retrain_if_due(
-        settings, min_new_outcomes, lambda: run_train(settings, hidden_truth, True, None)
+        settings, min_new_outcomes, lambda: run_train(settings, use_truth, True, None)
     )
     console.print(outcome.summary)
     console.print(f"rapport : {outcome.report_path}")

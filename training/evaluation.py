@@ -19,6 +19,7 @@ import numpy as np
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import BeneficiaryProfile, Opportunity
+from matching.evaluation import DISCOUNTS, RELEVANT, K, ndcg
 from matching.features import query_signals
 from matching.filters import apply_filters
 from matching.profile import ProfileView
@@ -27,10 +28,7 @@ from matching.shortlist import FusionWeights, fusion_parts, shortlist
 from training.datasets import Dataset
 from training.labels import GOOD_STAGE
 
-K = 10
-RELEVANT = 2.5  # hidden suitability of a good opportunity (as in matching.evaluation)
 Truth = Callable[[BeneficiaryProfile, Opportunity], float]
-_DISCOUNTS = 1 / np.log2(np.arange(2, K + 2))
 
 
 @dataclass
@@ -78,16 +76,6 @@ def _mean(values: object) -> float:
     return round(float(arr.mean()), 4) if len(arr) else 0.0
 
 
-def _dcg(gains: np.ndarray) -> float:
-    top = gains[:K]
-    return float((top * _DISCOUNTS[: len(top)]).sum())
-
-
-def _ndcg(ranked: np.ndarray, every: np.ndarray) -> float:
-    ideal = _dcg(np.sort(every)[::-1])
-    return _dcg(ranked) / ideal if ideal > 0 else 0.0
-
-
 def person_result(
     person: int, order: np.ndarray, gains: dict[int, float], good: float
 ) -> PersonResult:
@@ -97,20 +85,20 @@ def person_result(
     hits = ranked >= good
     relevant = int((every >= good).sum())
     first = int(np.argmax(hits)) + 1 if hits.any() else 0
-    weights = _DISCOUNTS[: len(ranked)]
+    weights = DISCOUNTS[: len(ranked)]
     return PersonResult(
         person=person,
-        ndcg=_ndcg(np.maximum(ranked, 0), np.maximum(every, 0)),
-        ndcg_exp=_ndcg(2 ** np.maximum(ranked, 0) - 1, 2 ** np.maximum(every, 0) - 1),
-        ndcg_binary=_ndcg(hits.astype(float), (every >= good).astype(float)),
+        ndcg=ndcg(np.maximum(ranked, 0), np.maximum(every, 0)),
+        ndcg_exp=ndcg(2 ** np.maximum(ranked, 0) - 1, 2 ** np.maximum(every, 0) - 1),
+        ndcg_binary=ndcg(hits.astype(float), (every >= good).astype(float)),
         recall=hits.sum() / min(relevant, K) if relevant else float("nan"),
         reciprocal_rank=1 / first if first else 0.0,
         exposure=(
-            float((weights * hits).sum() / _DISCOUNTS[: min(relevant, K)].sum())
+            float((weights * hits).sum() / DISCOUNTS[: min(relevant, K)].sum())
             if relevant
             else float("nan")
         ),
-        exposure_raw=float((weights * hits).sum() / _DISCOUNTS.sum()),
+        exposure_raw=float((weights * hits).sum() / DISCOUNTS.sum()),
         shown=[int(p) for p in order[:K]],
     )
 

@@ -22,7 +22,7 @@ from matching.features import FEATURE_NAMES
 from matching.reranker import Reranker, SklearnReranker
 from training import registry
 from training.datasets import Dataset, OutcomeData, build_dataset
-from training.evaluation import Evaluation, Truth, TruthTable, evaluate_logged, evaluate_truth
+from training.evaluation import Truth, TruthTable, evaluate_logged, evaluate_truth
 from training.fairness import FairnessReport, fairness_report
 from training.model import TRUSTED_TYPES, OrdinalBoostingRanker
 from training.registry import GateDecision, GatePolicy
@@ -104,14 +104,12 @@ def git_commit() -> str:
 
 def _figures(
     ds: Dataset, name: str, ranker: Reranker | None, truth: TruthTable | None
-) -> tuple[MethodFigures, Evaluation]:
+) -> MethodFigures:
     logged = evaluate_logged(ds, ranker)
     primary = evaluate_truth(ds, ranker, truth) if truth is not None else logged
     fairness = fairness_report(primary, ds.data.groups)
     metrics = {**primary.metrics(), **fairness.metrics()}
-    return MethodFigures(
-        method=name, metrics=metrics, logged=logged.metrics(), fairness=fairness
-    ), primary
+    return MethodFigures(method=name, metrics=metrics, logged=logged.metrics(), fairness=fairness)
 
 
 def _plots(methods: list[MethodFigures], out: Path) -> list[Path]:
@@ -200,15 +198,15 @@ def train(
     c = registry.client(settings)
     incumbent_version = registry.champion(c)
     table = TruthTable(ds, truth) if truth is not None else None
-    fusion, _ = _figures(ds, "fusion", None, table)
+    fusion = _figures(ds, "fusion", None, table)
     methods = [fusion]
-    new, _ = _figures(ds, "challenger", challenger, table)
+    new = _figures(ds, "challenger", challenger, table)
     methods.append(new)
     incumbent = fusion
     if incumbent_version is not None:
         try:
             champ = registry.load_version(c, incumbent_version)
-            incumbent, _ = _figures(ds, registry.version_label(incumbent_version), champ, table)
+            incumbent = _figures(ds, registry.version_label(incumbent_version), champ, table)
             methods.append(incumbent)
         except Exception as error:  # a champion trained on other features: compare to fusion
             log.warning("champion could not be evaluated (%s); comparing with the fusion", error)

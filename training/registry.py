@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from matching.reranker import SklearnReranker
+from matching.reranker import Reranker, SklearnReranker
 from tremplin.settings import Settings
 
 if TYPE_CHECKING:
@@ -190,13 +190,21 @@ def load_version(c: MlflowClient, version: ModelVersion) -> SklearnReranker:
     return SklearnReranker(model, version_label(version))
 
 
-def load_champion(settings: Settings) -> SklearnReranker | None:
-    """The champion re-ranker, or None when the registry has none (the fusion serves then)."""
+def load_champion(settings: Settings, current: Reranker | None = None) -> Reranker | None:
+    """The champion re-ranker, or None when the registry has none (the fusion serves then).
+
+    ``current`` is returned as it is when it already is the champion: reloading the engine
+    after opportunity writes does not read the model again.
+    """
     if not _store_exists(settings):
         return None
     c = client(settings)
     version = champion(c)
-    return load_version(c, version) if version is not None else None
+    if version is None:
+        return None
+    if current is not None and current.version == version_label(version):
+        return current
+    return load_version(c, version)
 
 
 def _store_exists(settings: Settings) -> bool:

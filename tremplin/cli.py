@@ -371,7 +371,7 @@ def _train_first_reranker(settings: Settings) -> None:
 
     if registry.champion(registry.client(settings)) is None:
         console.print("entraînement d'un premier re-classeur sur les résultats de l'exemple…")
-        print_report(run_train(settings, hidden_truth=True, promote=True, margin=None))
+        print_report(run_train(settings, use_truth=True, promote=True, margin=None))
 
 
 def _register_matching() -> None:
