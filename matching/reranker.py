@@ -48,9 +48,9 @@ class SklearnReranker:
     def score(self, features: np.ndarray) -> np.ndarray:
         """The model's relevance score per row (expected class if a classifier).
 
-        The model predicts with as many OpenMP threads as the process allows: the API caps
-        them at ``TREMPLIN_COMPUTE_THREADS`` (1) once at start, since a per-call cap costs more
-        than the prediction.
+        The model predicts with as many OpenMP threads as the calling thread allows: the API
+        caps each request thread at ``TREMPLIN_COMPUTE_THREADS`` (1) the first time it asks
+        for the catalogue, since a per-call cap costs more than the prediction.
         """
         if not len(features):
             return np.zeros(0, dtype=np.float64)

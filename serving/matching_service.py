@@ -50,7 +50,11 @@ class Versions:
 def limit_compute_threads(n: int) -> None:
     """Cap the thread pools of the numerical libraries loaded in this process (BLAS, OpenMP,
     torch, FAISS) at ``n``; a library loaded later is not capped, so the engine calls this
-    after loading everything it serves with."""
+    after loading everything it serves with.
+
+    OpenMP's cap is a per-thread setting: it holds for the calling thread (and threads that
+    OpenMP itself starts), not for the request threads of the server, which
+    :func:`cap_this_thread` caps in turn."""
     import faiss
     import torch
     from threadpoolctl import threadpool_limits
@@ -58,6 +62,25 @@ def limit_compute_threads(n: int) -> None:
     threadpool_limits(limits=n)
     torch.set_num_threads(n)
     faiss.omp_set_num_threads(n)
+    _capped.threads = n
+
+
+_capped = threading.local()
+
+
+def cap_this_thread(n: int) -> None:
+    """Cap OpenMP at ``n`` threads in the calling thread (once per thread and value).
+
+    ``omp_set_num_threads`` sets the calling thread's own limit, and each new thread starts
+    from the process default (the core count): without this, the re-ranker's trees ran on
+    every core from each request thread, and the OpenMP threads of two workers spun against
+    each other (measured: a third of the server's samples in tree prediction)."""
+    if getattr(_capped, "threads", None) == n:
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n, user_api="openmp")
+    _capped.threads = n
 
 
 class NotReadyError(RuntimeError):
@@ -162,10 +185,12 @@ class MatchingService:
         return self.browser if self._writes_loaded == self._writes else None
 
     def current(self) -> OpportunityCatalogue:
-        """The catalogue to use for one request."""
+        """The catalogue to use for one request (the calling thread gets the compute cap)."""
         cat = self.catalogue
         if cat is None:
             raise NotReadyError(self.error or "moteur en cours de chargement / engine loading")
+        if self.settings.compute_threads:
+            cap_this_thread(self.settings.compute_threads)
         return cat
 
     def reload(self) -> Versions:
