@@ -7,6 +7,7 @@ the table per request. Title words match accent- and case-insensitively, as subs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -34,9 +35,25 @@ class CatalogueBrowser:
         self.cat = cat
 
     @cached_property
-    def titles(self) -> np.ndarray:
-        """Normalised titles (numpy strings, for vectorised substring search)."""
-        return np.array([normalize(o.title) for o in self.cat.opportunities], dtype=str)
+    def _titles(self) -> tuple[str, np.ndarray]:
+        """Every normalised title in one string, one per line, and where each line starts:
+        a word is found by one scan of that string (``str.find`` runs in C), and each hit
+        maps back to its opportunity by a binary search over the starts."""
+        titles = [normalize(o.title).replace("\n", " ") for o in self.cat.opportunities]
+        starts = np.cumsum([0] + [len(t) + 1 for t in titles[:-1]]) if titles else np.zeros(0)
+        return "\n".join(titles), np.asarray(starts, dtype=np.int64)
+
+    def containing(self, term: str) -> np.ndarray:
+        """A mask of the opportunities whose normalised title contains ``term`` (one line
+        of the joined titles never reaches into the next: ``term`` has no line break)."""
+        blob, starts = self._titles
+        mask = np.zeros(len(self.cat), dtype=bool)
+        if not term or "\n" in term:
+            return mask
+        hits = [m.start() for m in re.finditer(re.escape(term), blob)]
+        if hits:
+            mask[np.searchsorted(starts, hits, side="right") - 1] = True
+        return mask
 
     @cached_property
     def order(self) -> np.ndarray:
@@ -78,6 +95,6 @@ class CatalogueBrowser:
         for word in words[:8]:
             term = normalize(word)
             if term:
-                mask &= np.char.find(self.titles, term) >= 0
+                mask &= self.containing(term)
         hits = self.order[mask[self.order]]
         return [int(p) for p in hits[offset : offset + limit]], len(hits)

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.audit import pseudonym_key
+from serving.credential_cache import CredentialCache
 from serving.matching_service import MatchingService
 from serving.metrics import Metrics
 from serving.middleware import ServiceMiddleware
@@ -68,6 +69,7 @@ def build_state(settings: Settings) -> ServiceState:
         factory=factory,
         matching=MatchingService(settings, factory),
         limiter=RateLimiter(settings.search_rate_per_minute),
+        credentials=CredentialCache(settings.credential_cache_s),
         metrics=Metrics(),
         pseudonym_key=pseudonym_key(settings),
     )

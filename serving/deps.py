@@ -11,9 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from serving import users
 from serving.roles import Principal, Role
+from serving.security import digest
 from serving.state import ServiceState, request_id_var
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -30,8 +32,8 @@ FORBIDDEN = HTTPException(
 )
 
 
-def get_state(request: Request) -> ServiceState:
-    """The app's :class:`ServiceState`."""
+async def get_state(request: Request) -> ServiceState:
+    """The app's :class:`ServiceState` (async: no thread hop for a dictionary read)."""
     state: ServiceState = request.app.state.tremplin
     return state
 
@@ -39,22 +41,37 @@ def get_state(request: Request) -> ServiceState:
 State = Annotated[ServiceState, Depends(get_state)]
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     state: State,
     token: Annotated[str | None, Depends(bearer)],
     key: Annotated[str | None, Depends(api_key)],
 ) -> Principal:
-    """The caller, from a bearer token or an API key (401 when neither is valid)."""
-    with state.transaction() as session:
-        principal = None
-        if token:
-            principal = users.resolve(session, token, "token")
-        elif key:
-            principal = users.resolve(session, key, "api_key")
+    """The caller, from a bearer token or an API key (401 when neither is valid).
+
+    A credential seen in the last few seconds is served from :class:`CredentialCache`
+    (no thread, no query); otherwise it is looked up in a worker thread."""
+    kind, secret = ("token", token) if token else ("api_key", key)
+    if not secret:
+        raise UNAUTHENTICATED
+    secret_digest = digest(secret)
+    principal = state.credentials.get(kind, secret_digest)
+    if principal is None:
+        principal = await run_in_threadpool(_lookup, state, kind, secret_digest)
     if principal is None:
         raise UNAUTHENTICATED
     request.state.principal = principal
+    return principal
+
+
+def _lookup(state: ServiceState, kind: str, secret_digest: str) -> Principal | None:
+    generation = state.credentials.generation
+    with state.transaction() as session:
+        found = users.resolve(session, secret_digest, kind)
+    if found is None:
+        return None
+    principal, expires_at = found
+    state.credentials.put(kind, secret_digest, principal, expires_at, generation)
     return principal
 
 
@@ -65,7 +82,7 @@ class _RoleGuard:
     def __init__(self, allowed: tuple[Role, ...]) -> None:
         self.allowed = allowed
 
-    def __call__(self, principal: Caller) -> Principal:
+    async def __call__(self, principal: Caller) -> Principal:
         if principal.role not in self.allowed:
             raise FORBIDDEN
         return principal
@@ -93,8 +110,9 @@ def request_id() -> str:
     return request_id_var.get()
 
 
-def limited(request: Request, state: State, principal: Caller) -> None:
-    """Apply the per-user search rate limit (429 with Retry-After)."""
+async def limited(request: Request, state: State, principal: Caller) -> None:
+    """Apply the per-user search rate limit (429 with Retry-After); in-memory, so it runs on
+    the event loop rather than in a worker thread."""
     throttle(
         state,
         f"{principal.user_id}",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from serving.credential_cache import CredentialCache
 from serving.matching_service import MatchingService
 from serving.metrics import Metrics
 from serving.ratelimit import RateLimiter
@@ -28,6 +29,7 @@ class ServiceState:
     factory: sessionmaker[Session]
     matching: MatchingService
     limiter: RateLimiter
+    credentials: CredentialCache
     metrics: Metrics
     pseudonym_key: bytes
 

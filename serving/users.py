@@ -106,12 +106,15 @@ def issue(
     return secret, row
 
 
-def resolve(session: Session, secret: str, kind: str) -> Principal | None:
-    """The principal behind a presented credential, if it is valid, unexpired and unrevoked."""
+def resolve(
+    session: Session, secret_digest: str, kind: str
+) -> tuple[Principal, dt.datetime | None] | None:
+    """The principal behind a credential's digest and when the credential expires, if it is
+    valid, unexpired and unrevoked."""
     found = session.execute(
         select(CredentialRow, UserRow)
         .join(UserRow, UserRow.id == CredentialRow.user_id)
-        .where(CredentialRow.digest == digest(secret), CredentialRow.kind == kind)
+        .where(CredentialRow.digest == secret_digest, CredentialRow.kind == kind)
     ).first()
     if found is None:
         return None
@@ -121,7 +124,7 @@ def resolve(session: Session, secret: str, kind: str) -> Principal | None:
     expires = row.expires_at
     if expires is not None and expires <= now():
         return None
-    return Principal(
+    principal = Principal(
         user_id=user.id,
         username=user.username,
         role=Role(user.role),
@@ -130,6 +133,7 @@ def resolve(session: Session, secret: str, kind: str) -> Principal | None:
         employer_id=user.employer_id,
         partner_cpas=tuple(user.partner_cpas or ()),
     )
+    return principal, expires
 
 
 def revoke(session: Session, credential_id: int) -> None:

@@ -157,6 +157,28 @@ def test_erasure_removes_the_person_and_keeps_a_pseudonymous_trace(api: World) -
     assert all(json.loads(line)["action"] == "erasure" for line in export.text.splitlines())
 
 
+def test_a_person_erased_while_their_shortlist_is_computed_gets_404_and_no_trace(
+    api: World, monkeypatch: Any
+) -> None:
+    from serving.routers import shortlists
+
+    api.call("coach.liege", "POST", "/api/v1/beneficiaries", json=profile("api-race"))
+    compute = shortlists.shortlist
+
+    def erase_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = compute(*args, **kwargs)
+        gone = api.call("coach.liege", "DELETE", "/api/v1/beneficiaries/api-race")
+        assert gone.status_code == 200
+        return result
+
+    monkeypatch.setattr(shortlists, "shortlist", erase_meanwhile)
+    before = api.call("admin", "GET", "/api/v1/admin/audit?action=shortlist&limit=1").json()
+    r = api.call("coach.liege", "POST", "/api/v1/shortlists", json={"beneficiary_id": "api-race"})
+    assert r.status_code == 404, r.text
+    after = api.call("admin", "GET", "/api/v1/admin/audit?action=shortlist&limit=1").json()
+    assert after["total"] == before["total"]  # nothing half-stored: no history, no record
+
+
 def test_outcomes_recorded_for_own_beneficiaries_only(api: World) -> None:
     ben = api.beneficiaries["cpas-liege"][1]
     opp = api.call("coach.liege", "GET", "/api/v1/opportunities?limit=1").json()["items"][0]["id"]

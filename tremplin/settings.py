@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(
         default=480, ge=1, le=10_080, description="Lifetime of a bearer token."
     )
+    credential_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long an API process reuses a resolved token or API key (0: look it up "
+        "on every request). Revocations made through a process apply there at once, and "
+        "within this delay in the other workers.",
+    )
     max_body_bytes: int = Field(
         default=10 * 2**20, ge=1024, description="Larger request bodies get 413."
     )

@@ -103,7 +103,9 @@ def update_user(username: str, body: UserPatch, state: State, principal: Caller)
                 "password_reset": body.password is not None,
             },
         )
-        return UserOut.model_validate(row)
+        out = UserOut.model_validate(row)
+    state.credentials.clear()  # after the commit: a deactivated user's tokens stop here now
+    return out
 
 
 @router.post(
@@ -146,6 +148,7 @@ def revoke_credentials(username: str, state: State, principal: Caller) -> dict[s
             audit.AuditAction.USER_CHANGE,
             inputs={"operation": "revoke", "user": username, "count": count},
         )
+    state.credentials.clear()
     return {"revoked": count}
 
 

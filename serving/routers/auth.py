@@ -47,6 +47,7 @@ def logout(state: State, principal: Caller) -> None:
     """Revoke the token (or API key) used for this request."""
     with state.transaction() as session:
         users.revoke(session, principal.credential_id)
+    state.credentials.clear()
 
 
 @router.get("/me", response_model=Me, **roles(*ALL))

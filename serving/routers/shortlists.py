@@ -12,18 +12,18 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from data_contracts.models import BeneficiaryProfile
 from matching.shortlist import EmptyProfileError, Shortlist, shortlist
 from serving import audit
 from serving.deps import Caller, State, coach_tenant, request_id, roles
-from serving.matching_service import NotReadyError
+from serving.matching_service import NotReadyError, Versions
 from serving.roles import Principal, Role
 from serving.routers.beneficiaries import NOT_FOUND, R404, owned_row, to_profile
 from serving.schemas import Message, ShortlistRequest, ShortlistResponse
 from serving.state import ServiceState
-from tremplin.store import repository as repo
 from tremplin.store.models import ShortlistRow
 
 router = APIRouter(prefix="/api/v1/shortlists", tags=["shortlists"])
@@ -39,9 +39,11 @@ def _compute(
             "donnez beneficiary_id ou profile, pas les deux / give beneficiary_id or profile, "
             "not both",
         )
+    pk: int | None = None  # the stored beneficiary's row
     with state.transaction() as session:
         if body.beneficiary_id is not None:
             row = owned_row(session, principal, body.beneficiary_id)
+            pk = row.id
             profile = BeneficiaryProfile.model_validate(row.payload)
         else:
             profile = to_profile(body.profile, cpas)
@@ -75,11 +77,31 @@ def _compute(
     returned = [i.opportunity_id for i in result.items]
     for items in result.by_kind.values():
         returned += [i.opportunity_id for i in items if i.opportunity_id not in returned]
+    try:
+        _store(state, principal, body, profile.id, response, versions, pk, returned)
+    except IntegrityError:  # erased meanwhile: the history row has no person to belong to
+        if pk is None:
+            raise
+        raise NOT_FOUND from None
+    state.metrics.shortlists.labels("stored" if body.beneficiary_id else "ad_hoc").inc()
+    return response
+
+
+def _store(
+    state: ServiceState,
+    principal: Principal,
+    body: ShortlistRequest,
+    person_id: str,
+    response: ShortlistResponse,
+    versions: Versions,
+    pk: int | None,
+    returned: list[str],
+) -> None:
+    """Keep the shortlist in the person's history (stored profiles) and audit it, together."""
+    cpas = coach_tenant(principal)
+    result = response.shortlist
     with state.transaction() as session:
-        if body.beneficiary_id is not None:
-            pk = repo.beneficiary_pk(session, cpas, body.beneficiary_id)
-            if pk is None:  # erased meanwhile
-                raise NOT_FOUND
+        if pk is not None:
             session.add(
                 ShortlistRow(
                     id=response.id,
@@ -99,7 +121,7 @@ def _compute(
             request_id(),
             audit.AuditAction.SHORTLIST,
             tenant=cpas,
-            subject=audit.pseudonym(state.pseudonym_key, cpas, profile.id),
+            subject=audit.pseudonym(state.pseudonym_key, cpas, person_id),
             versions=versions.as_dict(),
             inputs={
                 "shortlist_id": response.id,
@@ -110,8 +132,6 @@ def _compute(
             },
             returned_ids=returned,
         )
-    state.metrics.shortlists.labels("stored" if body.beneficiary_id else "ad_hoc").inc()
-    return response
 
 
 @router.post(

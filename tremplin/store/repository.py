@@ -349,15 +349,6 @@ def page(
     return rows, total
 
 
-def beneficiary_pk(session: Session, cpas_id: str, external_id: str) -> int | None:
-    """The primary key of one CPAS's beneficiary, or None (reads no profile)."""
-    return session.scalar(
-        select(BeneficiaryRow.id).where(
-            BeneficiaryRow.cpas_id == cpas_id, BeneficiaryRow.external_id == external_id
-        )
-    )
-
-
 def beneficiary_row(session: Session, cpas_id: str, external_id: str) -> BeneficiaryRow | None:
     """The stored row of one CPAS's beneficiary, or None (never another CPAS's)."""
     return session.scalar(
