@@ -35,3 +35,47 @@ def test_asking_for_the_catalogue_caps_the_request_thread(tmp_path: Any) -> None
     service = MatchingService(Settings(data_dir=tmp_path, compute_threads=1), factory=None)  # type: ignore[arg-type]
     service.catalogue = object()  # type: ignore[assignment]  # any loaded catalogue
     assert _in_new_thread(lambda: (service.current(), _openmp_effective_n_threads())[1]) == 1
+
+
+def test_compute_runs_at_most_compute_concurrency_at_once(tmp_path: Any) -> None:
+    import time
+
+    import anyio
+
+    from serving.state import ServiceState
+
+    state = ServiceState(
+        settings=Settings(data_dir=tmp_path, compute_concurrency=2),
+        engine=None,  # type: ignore[arg-type]
+        factory=None,  # type: ignore[arg-type]
+        matching=None,  # type: ignore[arg-type]
+        limiter=None,  # type: ignore[arg-type]
+        credentials=None,  # type: ignore[arg-type]
+        metrics=None,  # type: ignore[arg-type]
+        pseudonym_key=b"",
+    )
+    lock = threading.Lock()
+    running, peak = [0], [0]
+
+    def work(i: int) -> int:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return i * i
+
+    async def main() -> list[int]:
+        out: list[int] = []
+
+        async def one(i: int) -> None:
+            out.append(await state.compute(work, i))
+
+        async with anyio.create_task_group() as tg:
+            for i in range(6):
+                tg.start_soon(one, i)
+        return out
+
+    assert sorted(anyio.run(main)) == [0, 1, 4, 9, 16, 25]
+    assert peak[0] == 2

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         "API process: requests and workers already run in parallel, and idle library threads "
         "spinning beside them waste the cores.",
     )
+    compute_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Shortlists and title links computed at once in each API process; further "
+        "ones wait their turn (one core's work shared by many requests makes each slow).",
+    )
     catalogue_check_s: float = Field(
         default=5.0,
         ge=0,

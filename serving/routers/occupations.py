@@ -21,5 +21,5 @@ router = APIRouter(prefix="/api/v1/occupations", tags=["métiers / occupations"]
 )
 async def link_titles(body: LinkRequest, state: State) -> list[LinkResult]:
     """The ``top`` ESCO occupations for each title or aspiration, best first."""
-    linker = await run_in_threadpool(state.matching.linker)
-    return await run_in_threadpool(linker.link_many, body.titles, body.top)
+    linker = await run_in_threadpool(state.matching.linker)  # waits for the build, no CPU
+    return await state.compute(linker.link_many, body.titles, body.top)

@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 
 from data_contracts.models import BeneficiaryProfile
 from matching.shortlist import EmptyProfileError, Shortlist, shortlist
@@ -144,7 +143,7 @@ async def create_shortlist(body: ShortlistRequest, state: State, principal: Call
     """Rank opportunities for a stored beneficiary or an ad-hoc profile (not stored)."""
     try:
         result = await asyncio.wait_for(
-            run_in_threadpool(_compute, state, principal, body),
+            state.compute(_compute, state, principal, body),
             timeout=state.settings.request_timeout_s,
         )
         # serialised once by pydantic (the model is the documented response_model already)
