@@ -18,17 +18,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tremplin demo
 
+CODE = data_contracts matching training serving tremplin tests tools benchmarks
+
 test: $(STAMP)
-	$(BIN)/ruff check data_contracts matching training serving tremplin tests tools benchmarks
-	$(BIN)/ruff format --check data_contracts matching training serving tremplin tests tools benchmarks
-	$(BIN)/mypy data_contracts matching training serving tremplin
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy data_contracts matching training serving tremplin benchmarks
 	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+	$(BIN)/ruff check --fix $(CODE) && $(BIN)/ruff format $(CODE)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy data_contracts matching training serving tremplin
+	$(BIN)/mypy data_contracts matching training serving tremplin benchmarks
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

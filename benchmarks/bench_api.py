@@ -37,7 +37,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-mot-de-passe-123"
-MIX = (("shortlist", 0.60), ("search", 0.25), ("read", 0.15))
+MIX: tuple[tuple[str, float], ...] = (("shortlist", 0.60), ("search", 0.25), ("read", 0.15))
 
 
 def pct(values: list[float]) -> dict[str, float]:
@@ -45,7 +45,10 @@ def pct(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
     v = sorted(values)
-    at = lambda q: round(1000 * v[min(len(v) - 1, int(q * (len(v) - 1)))], 2)  # noqa: E731
+
+    def at(q: float) -> float:
+        return round(1000 * v[min(len(v) - 1, int(q * (len(v) - 1)))], 2)
+
     return {"p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99), "n": len(v)}
 
 
@@ -53,6 +56,7 @@ def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
     """The 10k sample loaded and indexed in ``data_dir``, and ``users`` coach accounts."""
     os.environ["TREMPLIN_DATA_DIR"] = str(data_dir)
     from serving import users as accounts
+    from serving.roles import Role
     from tremplin.cli_common import factory
     from tremplin.ingest import load_sample_dir
     from tremplin.sample import generate, write_sample
@@ -89,13 +93,11 @@ def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
         for i in range(users):
             name = f"bench.coach{i}"
             if accounts.get_user(session, name) is None:
-                accounts.create_user(
-                    session, name, PASSWORD, accounts.Role.COACH, tenants[i % len(tenants)]
-                )
+                accounts.create_user(session, name, PASSWORD, Role.COACH, tenants[i % len(tenants)])
     return people
 
 
-def direct_baseline(people: dict[str, list[str]], n: int) -> dict[str, float]:
+def direct_baseline(people: dict[str, list[str]], n: int) -> dict[str, Any]:
     """The shortlist function called in-process on the same data and model (the baseline)."""
     from matching.engine import load_engine
     from matching.shortlist import shortlist
@@ -121,7 +123,7 @@ def direct_baseline(people: dict[str, list[str]], n: int) -> dict[str, float]:
         t0 = time.perf_counter()
         shortlist(p, catalogue, top=10, reranker=reranker)
         times.append(time.perf_counter() - t0)
-    return pct(times[len(profiles) :]) | {"cold": pct(times[: len(profiles)])}  # type: ignore[dict-item]
+    return {**pct(times[len(profiles) :]), "cold": pct(times[: len(profiles)])}
 
 
 async def sign_in(client: httpx.AsyncClient, name: str) -> dict[str, str]:
@@ -144,7 +146,8 @@ async def user(
     """One signed-in coach: loop over the mix until ``until`` (one request every
     ``interval`` seconds when paced, else back to back)."""
     rng = random.Random(name)
-    kinds, weights = zip(*MIX, strict=True)
+    kinds = [k for k, _ in MIX]
+    weights = [w for _, w in MIX]
     words = ["aide", "agent", "cariste", "vendeur", "nettoyage", "cuisine", "chauffeur"]
     next_at = time.perf_counter() + (rng.random() * interval if interval else 0.0)
     while time.perf_counter() < until:

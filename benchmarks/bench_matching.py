@@ -22,6 +22,7 @@ import platform
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -99,7 +100,8 @@ def main() -> None:
     }
     for n in args.sizes:
         reps = -(-n // len(base.opportunities))
-        items, vectors = [], []
+        items: list[Any] = []
+        vectors: list[Any] = []
         for r in range(reps):
             for o, v in zip(base.opportunities, base_vectors, strict=True):
                 if len(items) == n:
