@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -37,11 +36,6 @@ TextKind = Literal["query", "passage"]
 CONVERSION_REVISION = "conv1"
 DIRECT_BATCH = 8  # up to this many texts skip sentence-transformers' encode() loop
 PAD_MULTIPLE = 32  # direct inputs are padded to a multiple of this many tokens
-
-# Nothing is ever fetched from a model hub at run time, whatever the environment says:
-# models load from installed packages or from folders under var/models only.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 
 class EncoderError(RuntimeError):

@@ -99,3 +99,19 @@ def test_a_broken_checkpoint_is_refused(tmp_path: Path) -> None:
     truncated.write_bytes(b"E5S1" + struct.pack("<I", 1) + bytes(10))
     with pytest.raises(CheckpointError, match="truncated"):
         read_checkpoint(truncated)
+
+
+def test_any_matching_import_switches_hugging_face_offline() -> None:
+    """The conversion and fine-tuning load models too: importing any part of the matching
+    package, whatever the environment said, forbids a model hub."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE",)}
+    env["TRANSFORMERS_OFFLINE"] = "0"
+    code = (
+        "import os, matching.e5_conversion; "
+        "assert os.environ['HF_HUB_OFFLINE'] == '1' and os.environ['TRANSFORMERS_OFFLINE'] == '1'"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)

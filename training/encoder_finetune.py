@@ -25,8 +25,8 @@ from typing import Any
 from pydantic import BaseModel
 from tqdm import tqdm
 
-# importing matching.encoder switches the Hugging Face libraries to offline mode: models load
-# from installed packages and var/models only, never from a hub
+# importing the matching package switches the Hugging Face libraries to offline mode: models
+# load from installed packages and var/models only, never from a hub
 from matching.encoder import converted_e5_path, load_encoder
 from tremplin.settings import Settings
 from tremplin.taxonomy import Taxonomy, load_taxonomy
