@@ -1,6 +1,6 @@
 """The matching engine inside the service: loaded at start, swapped whole on reload.
 
-Requests read ``self.catalogue`` once and keep that object for their whole computation, so a
+Requests read ``self.served`` once and keep that object for their whole computation, so a
 reload (admin, or after opportunity writes) builds the new catalogue beside the old one and
 replaces the reference: no request is dropped or sees half an engine.
 """
@@ -87,16 +87,26 @@ class NotReadyError(RuntimeError):
     """The engine is not loaded yet (or failed to load)."""
 
 
+@dataclass(frozen=True)
+class Served:
+    """One loaded engine, swapped whole on reload: a request that reads it once uses one
+    catalogue, its encoder, one re-ranker and the versions that describe them (the audit trail
+    never names an index or a model other than the one that ranked)."""
+
+    catalogue: OpportunityCatalogue
+    encoder: Encoder
+    reranker: Reranker | None
+    browser: CatalogueBrowser
+    versions: Versions
+
+
 class MatchingService:
     """Holds the current catalogue, encoder and title linker."""
 
     def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
         self.settings = settings
         self.factory = factory
-        self.catalogue: OpportunityCatalogue | None = None
-        self.encoder: Encoder | None = None
-        self.reranker: Reranker | None = None
-        self.browser: CatalogueBrowser | None = None
+        self.served: Served | None = None
         self._writes = 0  # opportunity writes seen by this process
         self._writes_loaded = 0  # of those, how many the served catalogue includes
         self._fingerprint: tuple[object, ...] | None = None  # the opportunity table's, at load
@@ -113,23 +123,16 @@ class MatchingService:
     @property
     def ready(self) -> bool:
         """Whether shortlists can be served."""
-        return self.catalogue is not None
+        return self.served is not None
 
     def versions(self) -> Versions:
-        """The versions of the engine, encoder and index now served."""
-        cat = self.catalogue
-        index = None
-        if cat is not None and cat.index is not None:
-            index = f"{cat.index.kind}:{len(cat.index)}@{cat.index.updated_at.isoformat()}"
-        return Versions(
-            ENGINE_VERSION,
-            self.encoder.version if self.encoder else None,
-            index,
-            self.reranker.version if self.reranker else "fusion",
-        )
+        """The versions of the engine, encoder, index and re-ranker now served."""
+        served = self.served
+        return served.versions if served is not None else Versions(ENGINE_VERSION, None, None)
 
     def info(self) -> ModelInfo:
         """What is served now, for /readyz and the admin."""
+        served = self.served
         v = self.versions()
         return ModelInfo(
             engine_version=v.engine,
@@ -137,7 +140,7 @@ class MatchingService:
             index_version=v.index,
             ranker_version=v.ranker,
             ready=self.ready,
-            opportunities=len(self.catalogue) if self.catalogue is not None else 0,
+            opportunities=len(served.catalogue) if served is not None else 0,
             profiles_prepared=self.profiles_prepared,
             title_linker_ready=self._linker is not None,
             error=self.error,
@@ -182,16 +185,19 @@ class MatchingService:
     def current_browser(self) -> CatalogueBrowser | None:
         """The served catalogue's browser if it holds every write this process made (else
         None: searches read the database, so a writer always sees its own writes)."""
-        return self.browser if self._writes_loaded == self._writes else None
+        served = self.served
+        if served is None or self._writes_loaded != self._writes:
+            return None
+        return served.browser
 
-    def current(self) -> OpportunityCatalogue:
-        """The catalogue to use for one request (the calling thread gets the compute cap)."""
-        cat = self.catalogue
-        if cat is None:
+    def current(self) -> Served:
+        """The engine to use for one request (the calling thread gets the compute cap)."""
+        served = self.served
+        if served is None:
             raise NotReadyError(self.error or "moteur en cours de chargement / engine loading")
         if self.settings.compute_threads:
             cap_this_thread(self.settings.compute_threads)
-        return cat
+        return served
 
     def reload(self) -> Versions:
         """Build a fresh catalogue from the database and the saved index, then swap it in."""
@@ -209,8 +215,19 @@ class MatchingService:
                 log.error("matching engine failed to load: %s", self.error)
                 raise
             limit_compute_threads(self.settings.compute_threads)  # now every library is loaded
-            self.encoder, self.catalogue, self.reranker = encoder, catalogue, reranker
-            self.browser = CatalogueBrowser(catalogue)
+            index = catalogue.index
+            self.served = Served(
+                catalogue=catalogue,
+                encoder=encoder,
+                reranker=reranker,
+                browser=CatalogueBrowser(catalogue),
+                versions=Versions(
+                    ENGINE_VERSION,
+                    encoder.version,
+                    f"{index.kind}:{len(index)}@{index.updated_at.isoformat()}" if index else None,
+                    reranker.version if reranker else "fusion",
+                ),
+            )
             self._writes_loaded = writes
             self._fingerprint = fingerprint
             self.error = None
@@ -224,7 +241,8 @@ class MatchingService:
         from training.registry import load_champion
 
         try:
-            return load_champion(self.settings, current=self.reranker)
+            served = self.served
+            return load_champion(self.settings, current=served.reranker if served else None)
         except Exception:  # a broken registry must not stop the service: the fusion serves
             log.exception("champion re-ranker could not be loaded; serving the fusion")
             return None
@@ -257,9 +275,10 @@ class MatchingService:
         from matching.profile import ProfileView
         from tremplin.store.models import BeneficiaryRow
 
-        cat, encoder = self.catalogue, self.encoder
-        if cat is None or encoder is None:
+        served = self.served
+        if served is None:
             return
+        cat, encoder = served.catalogue, served.encoder
         try:
             with self.factory() as session:
                 payloads = list(session.scalars(select(BeneficiaryRow.payload)))
@@ -297,7 +316,12 @@ class MatchingService:
         threading.Thread(target=self.linker, daemon=True).start()
 
     def _build_linker(self) -> OccupationLinker:
-        encoder = self.encoder or load_encoder(self.settings.model_name, self.settings.models_dir)
+        served = self.served
+        encoder = (
+            served.encoder
+            if served is not None
+            else load_encoder(self.settings.model_name, self.settings.models_dir)
+        )
         cache = EmbeddingCache(cache_path(self.settings))
         try:
             return OccupationLinker(encoder=encoder, cache=cache)

@@ -33,7 +33,7 @@ def test_a_new_thread_starts_uncapped_and_cap_this_thread_caps_it() -> None:
 
 def test_asking_for_the_catalogue_caps_the_request_thread(tmp_path: Any) -> None:
     service = MatchingService(Settings(data_dir=tmp_path, compute_threads=1), factory=None)  # type: ignore[arg-type]
-    service.catalogue = object()  # type: ignore[assignment]  # any loaded catalogue
+    service.served = object()  # type: ignore[assignment]  # any loaded engine
     assert _in_new_thread(lambda: (service.current(), _openmp_effective_n_threads())[1]) == 1
 
 

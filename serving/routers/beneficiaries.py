@@ -27,6 +27,7 @@ from serving.schemas import (
     Page,
     ShortlistSummary,
 )
+from serving.state import ServiceState
 from tremplin.store import repository as repo
 from tremplin.store.models import ShortlistRow
 
@@ -58,13 +59,13 @@ def to_out(profile: BeneficiaryProfile) -> Any:
     return BeneficiaryOut.model_validate(profile.model_dump(exclude={"monitoring"}))
 
 
-def _prepare_query_vector(state: Any, profile: BeneficiaryProfile) -> None:
+def _prepare_query_vector(state: ServiceState, profile: BeneficiaryProfile) -> None:
     """Encode the profile's query once, after the response (its shortlists are then faster)."""
-    m = state.matching
-    if m.encoder is not None and m.catalogue is not None:
-        view = ProfileView(profile, m.catalogue.taxonomy)
+    served = state.matching.served
+    if served is not None:
+        view = ProfileView(profile, served.catalogue.taxonomy)
         if not view.is_empty:
-            m.encoder.encode_query(view.query_text)
+            served.encoder.encode_query(view.query_text)
 
 
 @router.post(

@@ -23,6 +23,7 @@ from serving import audit
 from serving.deps import FORBIDDEN, Caller, State, request_id, roles
 from serving.roles import Principal, Role
 from serving.schemas import Message, Page
+from serving.state import ServiceState
 from tremplin.ingest import ImportKind, ImportReport, import_file
 from tremplin.store import repository as repo
 from tremplin.store.models import OpportunityRow
@@ -56,7 +57,7 @@ def _check_owner(principal: Principal, o: Opportunity) -> None:
         raise FORBIDDEN
 
 
-def _write(state: Any, principal: Principal, o: Opportunity, creating: bool) -> None:
+def _write(state: ServiceState, principal: Principal, o: Opportunity, creating: bool) -> None:
     with state.transaction() as session:
         existing = session.scalar(
             visible(select(OpportunityRow), principal).where(OpportunityRow.external_id == o.id)

@@ -47,19 +47,19 @@ def _compute(
         else:
             profile = to_profile(body.profile, cpas)
     try:
-        catalogue = state.matching.current()
+        served = state.matching.current()  # read once: catalogue, re-ranker, versions together
     except NotReadyError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
-    versions = state.matching.versions()
+    versions = served.versions
     try:
         result: Shortlist = shortlist(
             profile,
-            catalogue,
+            served.catalogue,
             top=body.top,
             kinds=frozenset(body.kinds),
             today=body.today,
             with_pathways=body.with_pathways,
-            reranker=state.matching.reranker,
+            reranker=served.reranker,
         )
     except EmptyProfileError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
