@@ -3,7 +3,7 @@
 Usage: python tools/vendor_reference_data.py SOURCE_DIR
 
 SOURCE_DIR is the gathered reference-data folder (ROME 4.0, ESCO French, Belgian
-postcodes). Files are copied byte for byte (then gzipped, deterministically with mtime=0)
+postcodes, the MELO France set with France's ROME -> ESCO crosswalk). Files are copied byte for byte (then gzipped, deterministically with mtime=0)
 so their provenance stays checkable; ``tremplin/taxonomy/data/MANIFEST.tsv`` records the
 SHA-256 of each source file and of each vendored file.
 """
@@ -32,6 +32,12 @@ FILES = {
     "esco_fr/ISCOGroups_fr.csv": "esco_isco_groups_fr.csv.gz",
     "esco_fr/broaderRelationsOccPillar.csv": "esco_broader_occupations.csv.gz",
     "be_postcodes/be_postcodes_fr_merged.csv": "be_postcodes.csv.gz",
+    "melo_fra/crosswalk_rome_esco_fra.json": "crosswalk_rome_esco_fra.json.gz",
+    "melo_fra/queries.tsv": "melo_fra_queries.tsv.gz",
+    "melo_fra/annotations.tsv": "melo_fra_annotations.tsv.gz",
+    "melo_fra/corpus_elements.tsv": "melo_fra_corpus_elements.tsv.gz",
+    "melo_fra/concept_mapping.tsv": "melo_fra_concept_mapping.tsv.gz",
+    "melo_fra/LICENSE": "melo_fra_LICENSE.txt.gz",
 }
 
 

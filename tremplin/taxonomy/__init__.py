@@ -2,6 +2,7 @@
 
 from tremplin.taxonomy.loader import (
     Appellation,
+    BelgianTitle,
     EscoOccupation,
     Metier,
     MetierSkill,
@@ -13,6 +14,7 @@ from tremplin.taxonomy.loader import (
 
 __all__ = [
     "Appellation",
+    "BelgianTitle",
     "EscoOccupation",
     "Metier",
     "MetierSkill",

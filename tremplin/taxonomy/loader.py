@@ -3,8 +3,10 @@
 ROME (France Travail, Licence Ouverte 2.0) is the skill backbone: métiers, their
 appellations (real French job titles) and the métier → skill links, where the items
 marked "Principale" are the core of the trade. ESCO (© European Union) provides the
-occupation and skill identifiers that other systems exchange; the ROME ↔ ESCO occupation
-crosswalk is built by ``tools/build_crosswalk.py`` (see docs/taxonomy.md).
+occupation and skill identifiers that other systems exchange. The ROME ↔ ESCO occupation
+crosswalk is France's official one (ROME appellation → ESCO occupations, typed matches, as
+published with the MELO benchmark); métiers it does not cover keep the similarity links built by
+``tools/build_crosswalk.py`` (see docs/taxonomy.md).
 
 Skill identifiers are strings: ``rome:<code_ogr>`` for ROME compétences and savoirs,
 the ESCO concept URI for ESCO skills that have no ROME equivalent.
@@ -12,6 +14,9 @@ the ESCO concept URI for ESCO skills that have no ROME equivalent.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,6 +32,14 @@ ROME_SKILL_PREFIX = "rome:"
 ROME_CODE = re.compile(r"^[A-N]\d{4}$")
 
 SkillKind = Literal["competence", "macro_competence", "savoir", "esco"]
+MatchType = Literal["exactMatch", "closeMatch", "narrowMatch", "broadMatch"]
+# how much an official crosswalk link of each type says "the same occupation"
+MATCH_WEIGHT: dict[str, float] = {
+    "exactMatch": 1.0,
+    "closeMatch": 0.9,
+    "narrowMatch": 0.8,
+    "broadMatch": 0.7,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +91,15 @@ class EscoOccupation:
 
 
 @dataclass(frozen=True, slots=True)
+class BelgianTitle:
+    """A job title used in Belgium that ROME files elsewhere or not at all (maintained list)."""
+
+    title: str
+    code_rome: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SkillResolution:
     """The result of resolving a user-given skill token (code, URI or label)."""
 
@@ -103,6 +125,9 @@ class Taxonomy:
         self._esco_skill_label_index: dict[str, str] = {}
         self._rome_to_esco: dict[str, list[tuple[str, float]]] = defaultdict(list)
         self._esco_to_rome: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        self._appellation_esco: dict[str, list[tuple[str, MatchType]]] = {}
+        self.crosswalk_source: dict[str, str] = {}  # métier -> "official" | "similarity"
+        self.belgian_titles: list[BelgianTitle] = []
 
     # --- ROME -----------------------------------------------------------------------
     def metier(self, code: str) -> Metier:
@@ -172,8 +197,17 @@ class Taxonomy:
         return SkillResolution(given, None, "unknown")
 
     # --- ESCO and crosswalk -----------------------------------------------------------
+    def esco_for_appellation(self, code_ogr: str) -> list[tuple[str, MatchType]]:
+        """The official crosswalk's ESCO occupations for a ROME appellation, with match types."""
+        return list(self._appellation_esco.get(code_ogr, []))
+
+    def official_crosswalk(self) -> dict[str, list[tuple[str, MatchType]]]:
+        """The whole official crosswalk: appellation code -> [(ESCO URI, match type)]."""
+        return {k: list(v) for k, v in self._appellation_esco.items()}
+
     def esco_for_metier(self, code: str) -> list[tuple[str, float]]:
-        """ESCO occupation URIs linked to a ROME métier, best first, with link scores."""
+        """ESCO occupation URIs linked to a ROME métier, best first, with link scores
+        (official crosswalk where it covers the métier, see :func:`metier_links`)."""
         return list(self._rome_to_esco.get(code, []))
 
     def metiers_for_esco(self, uri: str) -> list[tuple[str, float]]:
@@ -250,17 +284,65 @@ def _load_esco(tax: Taxonomy) -> None:
             tax._esco_skill_label_index.setdefault(normalize(label), s.id)
 
 
+def metier_links(
+    appellation_links: list[tuple[str, MatchType]],
+) -> list[tuple[str, float]]:
+    """Métier-level ESCO links from its appellations' official links, best first.
+
+    score = weight of the best match type to that occupation × (0.7 + 0.3 × its share of the
+    votes of the métier's most voted occupation), votes being the summed match weights: the
+    occupation most of the métier's titles point to, exactly, comes first with 1.0.
+    """
+    votes: dict[str, float] = {}
+    best: dict[str, float] = {}
+    for uri, kind in appellation_links:
+        weight = MATCH_WEIGHT[kind]
+        votes[uri] = votes.get(uri, 0.0) + weight
+        best[uri] = max(best.get(uri, 0.0), weight)
+    if not votes:
+        return []
+    top = max(votes.values())
+    scored = [(uri, round(best[uri] * (0.7 + 0.3 * votes[uri] / top), 4)) for uri in votes]
+    return sorted(scored, key=lambda t: (-t[1], t[0]))
+
+
 def _load_crosswalk(tax: Taxonomy) -> None:
-    if not (DATA_DIR / "crosswalk_rome_esco.csv.gz").exists():
-        return
-    for r in read_rows("crosswalk_rome_esco.csv.gz"):
-        score = float(r["score"])
-        tax._rome_to_esco[r["code_rome"]].append((r["esco_uri"], score))
-        tax._esco_to_rome[r["esco_uri"]].append((r["code_rome"], score))
+    with gzip.open(DATA_DIR / "crosswalk_rome_esco_fra.json.gz", "rt", encoding="utf-8") as fh:
+        official = json.load(fh)
+    by_metier: dict[str, list[tuple[str, MatchType]]] = defaultdict(list)
+    for code_ogr, entry in sorted(official.items()):
+        links: list[tuple[str, MatchType]] = [
+            (uri, kind)
+            for uri, kind in sorted(entry["matches"].items())
+            if uri in tax.esco_occupations and kind in MATCH_WEIGHT
+        ]
+        appellation = tax.appellations.get(code_ogr)
+        if not links or appellation is None:
+            continue
+        tax._appellation_esco[code_ogr] = links
+        by_metier[appellation.code_rome].extend(links)
+    for code, links in by_metier.items():
+        tax._rome_to_esco[code] = metier_links(links)
+        tax.crosswalk_source[code] = "official"
+    for r in read_rows("crosswalk_rome_esco.csv.gz"):  # similarity links, where France is silent
+        if r["code_rome"] in by_metier:
+            continue
+        tax._rome_to_esco[r["code_rome"]].append((r["esco_uri"], float(r["score"])))
+        tax.crosswalk_source[r["code_rome"]] = "similarity"
+    for code, scored in tax._rome_to_esco.items():
+        for uri, score in scored:
+            tax._esco_to_rome[uri].append((code, score))
     for table in (tax._rome_to_esco, tax._esco_to_rome):
-        for key, links in table.items():
-            links.sort(key=lambda t: -t[1])
-            table[key] = links
+        for key, scored in table.items():
+            table[key] = sorted(scored, key=lambda t: -t[1])
+
+
+def _load_belgian_titles(tax: Taxonomy) -> None:
+    with (DATA_DIR / "belgian_titles.csv").open(encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            if r["code_rome"] not in tax.metiers:
+                raise ValueError(f"belgian_titles.csv: unknown ROME code {r['code_rome']}")
+            tax.belgian_titles.append(BelgianTitle(r["title"], r["code_rome"], r["note"] or ""))
 
 
 @lru_cache(maxsize=1)
@@ -270,4 +352,5 @@ def load_taxonomy() -> Taxonomy:
     _load_rome(tax)
     _load_esco(tax)
     _load_crosswalk(tax)
+    _load_belgian_titles(tax)
     return tax
