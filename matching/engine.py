@@ -9,16 +9,19 @@ returns a ready :class:`~matching.catalogue.OpportunityCatalogue`.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+from filelock import FileLock
 from pydantic import BaseModel
 
 from matching.catalogue import OpportunityCatalogue, build_vector_index, sync_vector_index
 from matching.embedding_cache import EmbeddingCache
-from matching.encoder import Encoder, load_encoder
-from matching.vector_index import VectorIndex, read_index_file
+from matching.encoder import Encoder, served_encoder
+from matching.occupations import OccupationLinker
+from matching.vector_index import IndexEncoderMismatch, VectorIndex, read_index_file
 from tremplin.settings import Settings
 from tremplin.store.repository import active_opportunities
 
@@ -64,7 +67,7 @@ def build_index(
     approximate_threshold: int = 50_000,
 ) -> IndexReport:
     """Encode the active opportunities and save a fresh index."""
-    enc = encoder or load_encoder(settings.model_name, settings.models_dir)
+    enc = encoder or served_encoder(settings)
     ids, items = _active(session)
     cache = EmbeddingCache(cache_path(settings))
     try:
@@ -97,8 +100,13 @@ def _load_and_sync(
     session: Session, settings: Settings, encoder: Encoder | None, progress: bool = False
 ) -> _SyncedIndex:
     """The saved index, brought in step with the active opportunities in memory."""
-    enc = encoder or load_encoder(settings.model_name, settings.models_dir)
-    index = VectorIndex.load(index_path(settings), enc.version)
+    enc = encoder or served_encoder(settings)
+    try:
+        index = VectorIndex.load(index_path(settings), enc.version)
+    except IndexEncoderMismatch as exc:  # a newly served encoder: the index follows it
+        log.warning("%s — rebuilding the index for %s", exc, enc.version)
+        build_index(session, settings, enc)
+        index = VectorIndex.load(index_path(settings), enc.version)
     ids, items = _active(session)
     cache = EmbeddingCache(cache_path(settings))
     try:
@@ -145,14 +153,38 @@ def index_status(session: Session, settings: Settings) -> dict[str, Any]:
     }
 
 
+_LINKERS: dict[tuple[str, str], OccupationLinker] = {}
+_LINKERS_LOCK = threading.Lock()
+
+
+def title_linker(settings: Settings, encoder: Encoder | None) -> OccupationLinker:
+    """The process's title linker for ``encoder`` (built once; the first build in a data folder
+    embeds the ~40k taxonomy labels into the embedding cache, other processes wait for it)."""
+    path = cache_path(settings)
+    key = (encoder.version if encoder is not None else "lexical", str(path))
+    with _LINKERS_LOCK:
+        if key not in _LINKERS:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(path) + ".labels.lock"):
+                cache = EmbeddingCache(path) if encoder is not None else None
+                try:
+                    _LINKERS[key] = OccupationLinker(encoder=encoder, cache=cache)
+                finally:
+                    if cache is not None:
+                        cache.close()
+        return _LINKERS[key]
+
+
 def load_engine(
     session: Session, settings: Settings, encoder: Encoder | None = None
 ) -> OpportunityCatalogue:
-    """A catalogue of the active opportunities with the saved index (kept in step in memory)."""
+    """A catalogue of the active opportunities with the saved index (kept in step in memory)
+    and, unless disabled, the title linker."""
     enc, index, ids, items, changes, _ = _load_and_sync(session, settings, encoder)
     if any(changes.values()):
         log.warning(
             "index behind the database (%s): run `tremplin index update` to save the changes",
             changes,
         )
-    return OpportunityCatalogue(items, ids=ids, encoder=enc, index=index)
+    linker = title_linker(settings, enc) if settings.link_titles else None
+    return OpportunityCatalogue(items, ids=ids, encoder=enc, index=index, linker=linker)

@@ -63,8 +63,9 @@ class CharTfidf:
             analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
         )
         try:
-            self._matrix: csr_matrix | None = self._vectorizer.fit_transform(
-                [normalize(d) for d in documents]
+            # column-major: a query touches a few dozen n-gram columns, sliced directly
+            self._matrix: csc_matrix | None = csc_matrix(
+                self._vectorizer.fit_transform([normalize(d) for d in documents])
             )
         except ValueError:  # no text at all
             self._matrix = None
@@ -73,5 +74,7 @@ class CharTfidf:
         """Cosine similarity of ``query`` to every document."""
         if self._matrix is None or not normalize(query):
             return np.zeros(self.size, dtype=np.float32)
-        q = self._vectorizer.transform([normalize(query)])
-        return np.asarray((self._matrix @ q.T).toarray(), dtype=np.float32).ravel()
+        q = csr_matrix(self._vectorizer.transform([normalize(query)]))
+        if not q.nnz:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._matrix[:, q.indices] @ q.data, dtype=np.float32).ravel()

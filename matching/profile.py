@@ -1,8 +1,16 @@
-"""What the matching engine reads of a beneficiary profile, derived once per request."""
+"""What the matching engine reads of a beneficiary profile, derived once per request.
+
+The person's project is a set of weighted ROME métiers: the codes a coach gave (weight 1), the
+ESCO occupations given, through the crosswalk, and the trades named in the free-text wish,
+linked by the title linker (top 3, weight = the link's probability relative to the best one).
+Experiences without a code are linked the same way. The project outweighs the past: a target
+scores 1, a métier already practised :data:`EXPERIENCED`.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,18 +18,39 @@ from data_contracts.models import BeneficiaryProfile
 from matching.encoder import Encoder
 from tremplin.taxonomy import Taxonomy
 
+if TYPE_CHECKING:
+    from matching.catalogue import OpportunityCatalogue
+    from matching.occupations import OccupationLinker
+
 TARGET = 1.0
 NEIGHBOUR = 0.6  # same ROME family (first three characters) or a ROME mobility
-EXPERIENCED = 0.5  # a métier the person has already worked in
+EXPERIENCED = 0.4  # a métier the person has already worked in (less than any target)
 LINK_MIN_SCORE = 0.8  # ESCO -> ROME crosswalk links below this are not trusted for targets
+WISH_LINKS = 3  # métiers kept from a free-text wish
+WISH_MIN_SCORE = 0.05  # a wish's link below this probability is dropped
+WISH_MIN_RELATIVE = 0.3  # ... and one below this share of the best link
+EXPERIENCE_MIN_SCORE = 0.3  # an experience title is linked to its best métier above this
+GAP_MIN_WEIGHT = 0.5  # targets whose core skills make the skill gap (and name the query)
+QUERY_EXPERIENCES = 5  # experience titles added to the dense query
 
 
 class ProfileView:
     """Skills, target métiers, skill gap and query texts of one profile."""
 
-    def __init__(self, profile: BeneficiaryProfile, taxonomy: Taxonomy) -> None:
+    def __init__(
+        self,
+        profile: BeneficiaryProfile,
+        taxonomy: Taxonomy,
+        linker: OccupationLinker | None = None,
+    ) -> None:
         self.profile = profile
         self.taxonomy = taxonomy
+        self.linker = linker
+
+    @classmethod
+    def of(cls, profile: BeneficiaryProfile, catalogue: OpportunityCatalogue) -> ProfileView:
+        """The view of ``profile`` with the catalogue's taxonomy and title linker."""
+        return cls(profile, catalogue.taxonomy, catalogue.linker)
 
     @cached_property
     def skills(self) -> frozenset[str]:
@@ -29,26 +58,49 @@ class ProfileView:
         return frozenset(s.id for s in self.profile.skills)
 
     @cached_property
-    def targets(self) -> list[str]:
-        """Aspired ROME métiers: the given codes, then those linked to aspired ESCO occupations."""
-        codes = list(self.profile.aspirations.target_rome_codes)
+    def target_weights(self) -> dict[str, float]:
+        """Aspired ROME métiers and how sure the project names each (0-1), best first: the
+        given codes, the ESCO occupations given, then the trades linked from the wish."""
+        weights: dict[str, float] = {}
+        for code in self.profile.aspirations.target_rome_codes:
+            weights[code] = TARGET
         for uri in self.profile.aspirations.target_esco_uris:
             for code, score in self.taxonomy.metiers_for_esco(uri)[:1]:
-                if score >= LINK_MIN_SCORE and code not in codes:
-                    codes.append(code)
-        return [c for c in codes if c in self.taxonomy.metiers]
+                if score >= LINK_MIN_SCORE:
+                    weights.setdefault(code, TARGET)
+        if self.linker is not None and self.profile.aspirations.text.strip():
+            links = self.linker.metiers(self.profile.aspirations.text, WISH_LINKS)
+            best = links[0].score if links else 0.0
+            for m in links:
+                if m.score >= WISH_MIN_SCORE and m.score >= WISH_MIN_RELATIVE * best:
+                    weights.setdefault(m.concept, round(m.score / best, 4))
+        known = {c: w for c, w in weights.items() if c in self.taxonomy.metiers}
+        return dict(sorted(known.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    @cached_property
+    def targets(self) -> list[str]:
+        """Aspired ROME métiers, surest first."""
+        return list(self.target_weights)
 
     @cached_property
     def experienced(self) -> set[str]:
-        """ROME métiers of the person's experiences."""
-        return {e.rome_code for e in self.profile.experiences if e.rome_code}
+        """ROME métiers of the person's experiences (given, or linked from the title)."""
+        codes = {e.rome_code for e in self.profile.experiences if e.rome_code}
+        if self.linker is not None:
+            for e in self.profile.experiences:
+                if not e.rome_code:
+                    found = self.linker.metiers(e.title, 1)
+                    if found and found[0].score >= EXPERIENCE_MIN_SCORE:
+                        codes.add(found[0].concept)
+        return codes
 
     @cached_property
     def gap(self) -> frozenset[str]:
-        """Core skills of the aspired métiers that the person lacks."""
+        """Core skills of the surest aspired métiers that the person lacks."""
         core: set[str] = set()
-        for code in self.targets:
-            core.update(self.taxonomy.core_skills(code))
+        for code, weight in self.target_weights.items():
+            if weight >= GAP_MIN_WEIGHT:
+                core.update(self.taxonomy.core_skills(code))
         return frozenset(core - self.skills)
 
     @property
@@ -62,8 +114,10 @@ class ProfileView:
         """What the person wants and has done, in words (the dense query)."""
         tax = self.taxonomy
         parts = [self.profile.aspirations.text.strip()]
-        parts += [tax.metiers[c].label for c in self.targets]
-        parts += [e.title for e in self.profile.experiences[:5]]
+        parts += [
+            tax.metiers[c].label for c, w in self.target_weights.items() if w >= GAP_MIN_WEIGHT
+        ]
+        parts += [e.title for e in self.profile.experiences[:QUERY_EXPERIENCES]]
         text = ". ".join(p for p in parts if p)
         if not text:  # skills only
             text = ", ".join(tax.skill_label(s) for s in sorted(self.skills)[:10])
@@ -82,25 +136,24 @@ class ProfileView:
     @cached_property
     def _neighbours(self) -> dict[str, float]:
         scores: dict[str, float] = {}
-        for target in self.targets:
+        for target, weight in self.target_weights.items():
             for code in self.taxonomy.mobilities(target):
-                scores.setdefault(code, NEIGHBOUR)
+                scores[code] = max(scores.get(code, 0.0), NEIGHBOUR * weight)
         for code in self.experienced:
             scores[code] = max(scores.get(code, 0.0), EXPERIENCED)
-        for target in self.targets:
-            scores[target] = TARGET
+        for target, weight in self.target_weights.items():
+            scores[target] = max(scores.get(target, 0.0), TARGET * weight)
         return scores
 
     def aspiration_score(self, code: str) -> float:
         """How well a ROME métier matches the person's project (0 to 1)."""
         if not code:
             return 0.0
-        explicit = self._neighbours.get(code)
-        if explicit is not None:
-            return explicit
-        if any(code[:3] == t[:3] for t in self.targets):
-            return NEIGHBOUR
-        return 0.0
+        family = max(
+            (NEIGHBOUR * w for t, w in self.target_weights.items() if code[:3] == t[:3]),
+            default=0.0,
+        )
+        return max(self._neighbours.get(code, 0.0), family)
 
     def aspiration_scores(self, codes: list[str], inverse: np.ndarray) -> np.ndarray:
         """:meth:`aspiration_score` per opportunity, from distinct ``codes`` and each one's number."""
@@ -108,19 +161,23 @@ class ProfileView:
         return values[inverse] if len(values) else np.zeros(len(inverse), dtype=np.float32)
 
     def project_relations(self, codes: list[str], inverse: np.ndarray) -> np.ndarray:
-        """Per opportunity (through distinct ``codes``): 4 columns, 1.0 where its métier is a
-        target, a ROME mobility of a target, already exercised, in a target's domain (same
-        first letter of the ROME code: e.g. K, services to people)."""
-        targets = set(self.targets)
-        mobility = {m for t in self.targets for m in self.taxonomy.mobilities(t)}
-        domains = {t[:1] for t in self.targets}
+        """Per opportunity (through distinct ``codes``): 4 columns — how surely its métier is a
+        target, a ROME mobility of a target, already exercised (0/1), in a target's domain
+        (same first letter of the ROME code: e.g. K, services to people)."""
+        weights = self.target_weights
+        mobility: dict[str, float] = {}
+        domains: dict[str, float] = {}
+        for t, w in weights.items():
+            for m in self.taxonomy.mobilities(t):
+                mobility[m] = max(mobility.get(m, 0.0), w)
+            domains[t[:1]] = max(domains.get(t[:1], 0.0), w)
         rows = np.array(
             [
                 [
-                    c in targets,
-                    c in mobility,
+                    weights.get(c, 0.0),
+                    mobility.get(c, 0.0),
                     c in self.experienced,
-                    bool(c) and c[:1] in domains,
+                    domains.get(c[:1], 0.0) if c else 0.0,
                 ]
                 for c in codes
             ],

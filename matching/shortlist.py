@@ -12,7 +12,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -34,13 +37,29 @@ EXACT_DENSE_LIMIT = 4096  # below this many eligible items, dense scores are com
 
 
 class FusionWeights(BaseModel):
-    """Weights of the score's parts (learnt by the training pipeline; a setting now)."""
+    """Weights of the score's parts. These defaults are the documented untrained fallback;
+    :func:`fitted_weights` serves the ones fitted on the external suites' dev side."""
 
     dense: float = Field(default=0.20, ge=0)
     lexical: float = Field(default=0.10, ge=0)
     skills: float = Field(default=0.40, ge=0)
     aspiration: float = Field(default=0.30, ge=0)
     distance: float = Field(default=0.10, ge=0)
+
+
+FITTED_WEIGHTS = Path(__file__).resolve().parent / "fitted" / "fusion.json"
+
+
+@lru_cache(maxsize=8)
+def fitted_weights(encoder_folder: Path | None = None) -> FusionWeights:
+    """The fusion weights fitted on the external suites' dev side (``training/fusion.py``):
+    those fitted with a fine-tuned encoder (``fusion.json`` beside its weights), else the
+    shipped ones (``matching/fitted/fusion.json``), else the hand-set defaults."""
+    for path in (encoder_folder / FITTED_WEIGHTS.name if encoder_folder else None, FITTED_WEIGHTS):
+        if path is not None and path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return FusionWeights.model_validate(data["weights"])
+    return FusionWeights()
 
 
 class ChannelScores(BaseModel):
@@ -140,9 +159,9 @@ def shortlist(
     its score over :data:`~matching.features.FEATURE_NAMES`; without one, by the fusion.
     """
     today = today or dt.date.today()
-    w = weights or FusionWeights()
     cat = catalogue
-    view = ProfileView(profile, cat.taxonomy)
+    w = weights or fitted_weights(getattr(cat.encoder, "path", None))
+    view = ProfileView.of(profile, cat)
     if view.is_empty:
         raise EmptyProfileError(
             "profil vide : ajoutez une compétence, une expérience ou une aspiration / "
@@ -248,19 +267,16 @@ class _Ranked:
         )
 
 
-def _rank(
-    signals: QuerySignals,
-    cat: OpportunityCatalogue,
-    eligible: np.ndarray,
-    w: FusionWeights,
-    reranker: Reranker | None = None,
-) -> _Ranked:
+def candidate_pool(
+    signals: QuerySignals, cat: OpportunityCatalogue, eligible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The fusion's candidates: the best :data:`CHANNEL_DEPTH` eligible positions of each
+    channel, and their dense similarities when the catalogue keeps its vector matrix."""
     view = signals.view
-    skills, aspiration, lexical = signals.skills, signals.aspiration, signals.lexical
     channels = [
-        _top(skills, eligible, CHANNEL_DEPTH),
-        _top(aspiration, eligible, CHANNEL_DEPTH),
-        _top(lexical, eligible, CHANNEL_DEPTH),
+        _top(signals.skills, eligible, CHANNEL_DEPTH),
+        _top(signals.aspiration, eligible, CHANNEL_DEPTH),
+        _top(signals.lexical, eligible, CHANNEL_DEPTH),
     ]
     similarities = None  # every opportunity's, when the catalogue keeps its vector matrix
     if cat.dense_matrix is not None and cat.encoder is not None:
@@ -270,6 +286,17 @@ def _rank(
         channels.append(_dense_top(view, cat, eligible))
     pool = np.unique(np.concatenate(channels))
     cosine = np.asarray(similarities[pool], dtype=np.float32) if similarities is not None else None
+    return pool, cosine
+
+
+def _rank(
+    signals: QuerySignals,
+    cat: OpportunityCatalogue,
+    eligible: np.ndarray,
+    w: FusionWeights,
+    reranker: Reranker | None = None,
+) -> _Ranked:
+    pool, cosine = candidate_pool(signals, cat, eligible)
     parts = fusion_parts(signals, cat, pool, cosine)
     total = parts.total(w)
     if reranker is not None:
@@ -359,7 +386,7 @@ def _item(
         if distance is not None
         else None
     )
-    reasons = [r for r in [view.aspiration_reason(o.occupation.rome_code)] if r]
+    reasons = [r for r in [view.aspiration_reason(cat.occupation_codes[p])] if r]
     if channels.dense >= 0.8 or channels.lexical >= 0.8:
         reasons.append("intitulé proche de ce que la personne recherche")
     if matched:

@@ -38,6 +38,10 @@ class IndexFileError(RuntimeError):
     """The index file is missing, corrupted or built by another encoder."""
 
 
+class IndexEncoderMismatch(IndexFileError):
+    """The index was built by another encoder than the one loading it."""
+
+
 class IndexHeader(BaseModel):
     """What a saved index says about itself."""
 
@@ -241,7 +245,7 @@ class VectorIndex:
         """Read an index, checking its integrity and (if given) the encoder version."""
         header, body = read_index_file(path)
         if expected_model_version and header.model_version != expected_model_version:
-            raise IndexFileError(
+            raise IndexEncoderMismatch(
                 f"index {path} was built by encoder {header.model_version}, not "
                 f"{expected_model_version}: rebuild it with `tremplin index build`"
             )

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from matching.browse import CatalogueBrowser
 from matching.catalogue import OpportunityCatalogue
 from matching.embedding_cache import EmbeddingCache
-from matching.encoder import Encoder, load_encoder
-from matching.engine import cache_path, load_engine
+from matching.encoder import Encoder, served_encoder
+from matching.engine import cache_path, load_engine, title_linker
 from matching.occupations import OccupationLinker
 from matching.reranker import Reranker
 from matching.shortlist import ENGINE_VERSION
@@ -205,7 +205,7 @@ class MatchingService:
             writes = self._writes
             try:
                 fingerprint = self._table_fingerprint()
-                encoder = load_encoder(self.settings.model_name, self.settings.models_dir)
+                encoder = served_encoder(self.settings)
                 encoder.warm_up()
                 with self.factory() as session:
                     catalogue = load_engine(session, self.settings, encoder)
@@ -285,7 +285,7 @@ class MatchingService:
         except Exception:  # best effort: shortlists encode on demand instead
             log.warning("stored profiles could not be read for embedding", exc_info=True)
             return
-        views = [ProfileView(BeneficiaryProfile.model_validate(p), cat.taxonomy) for p in payloads]
+        views = [ProfileView.of(BeneficiaryProfile.model_validate(p), cat) for p in payloads]
         texts = [v.query_text for v in views if not v.is_empty]
         cache = EmbeddingCache(cache_path(self.settings))
         try:
@@ -317,13 +317,7 @@ class MatchingService:
 
     def _build_linker(self) -> OccupationLinker:
         served = self.served
-        encoder = (
-            served.encoder
-            if served is not None
-            else load_encoder(self.settings.model_name, self.settings.models_dir)
-        )
-        cache = EmbeddingCache(cache_path(self.settings))
-        try:
-            return OccupationLinker(encoder=encoder, cache=cache)
-        finally:
-            cache.close()
+        if served is not None and served.catalogue.linker is not None:
+            return served.catalogue.linker  # the engine's own (built once per process)
+        encoder = served.encoder if served is not None else served_encoder(self.settings)
+        return title_linker(self.settings, encoder)

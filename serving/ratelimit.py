@@ -28,6 +28,11 @@ class RateLimiter:
             calls.append(now)
             return 0.0
 
+    def clear(self) -> None:
+        """Forget every count (a new window for everyone)."""
+        with self._lock:
+            self._calls.clear()
+
     @staticmethod
     def retry_after(wait: float) -> str:
         """The Retry-After header value (whole seconds, at least 1)."""

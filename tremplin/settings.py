@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         description="How often the API checks the opportunity table for other processes' "
         "writes and reloads (0: never).",
     )
+    link_titles: bool = Field(
+        default=True,
+        description="Link free-text wishes, experience titles and offers without an occupation "
+        "code to ROME métiers with the title linker (built once per process, with the encoder).",
+    )
     use_reranker: bool = Field(
         default=True,
         description="Serve the registry's champion re-ranker when there is one (else the fusion).",

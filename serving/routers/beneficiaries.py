@@ -63,7 +63,7 @@ def _prepare_query_vector(state: ServiceState, profile: BeneficiaryProfile) -> N
     """Encode the profile's query once, after the response (its shortlists are then faster)."""
     served = state.matching.served
     if served is not None:
-        view = ProfileView(profile, served.catalogue.taxonomy)
+        view = ProfileView.of(profile, served.catalogue)
         if not view.is_empty:
             served.encoder.encode_query(view.query_text)
 

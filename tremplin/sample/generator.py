@@ -506,8 +506,10 @@ def suitability(
     """The hidden ground-truth suitability of ``o`` for ``b`` (noise-free) and the main obstacle.
 
     Skills fit (core skills weigh most), aspirations (target métier, its sector, ROME mobility),
-    distance and hard constraints. Used only to simulate outcomes and to label evaluation
-    sets; the product never calls it.
+    distance and hard constraints — and three factors no feature of the engine sees
+    (:func:`unobserved`): the person's motivation, the employer's taste for experience in its
+    sector, and local labour demand for the trade. Used only to simulate outcomes and to label
+    the sample suite; the product never calls it.
     """
     have = {s.id for s in b.skills}
     required = [s.id for s in o.required_skills]
@@ -549,7 +551,37 @@ def suitability(
         obstacle = obstacle or RefusalReason.OTHER
     if fit < 0.34 and o.kind is not OpportunityKind.TRAINING:
         obstacle = obstacle or RefusalReason.SKILLS
-    return score, obstacle
+    return score + unobserved(b, o), obstacle
+
+
+def _latent(key: str, scale: float) -> float:
+    """A deterministic draw from N(0, scale²) keyed by ``key`` (independent of the seed's stream)."""
+    digest = hashlib.sha256(f"latent:{key}".encode()).digest()
+    u1 = (int.from_bytes(digest[:8], "big") + 1) / (2**64 + 1)
+    u2 = int.from_bytes(digest[8:16], "big") / 2**64
+    return scale * math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
+
+
+MOTIVATION_SCALE = 0.4  # the person's drive, invisible in a profile
+EMPLOYER_SCALE = 0.3  # an employer's own taste (some like newcomers, some do not)
+EXPERIENCE_PREMIUM = 0.4  # employers value experience in their sector, a feature sees only part
+DEMAND_SCALE = 0.3  # local labour demand for a trade in a region
+
+
+def unobserved(b: BeneficiaryProfile, o: Opportunity) -> float:
+    """The part of suitability that no engine feature sees (so the sample truth is not a
+    replay of the features): motivation, employer preference, local demand."""
+    code = o.occupation.rome_code or ""
+    employer = o.employer_id or o.provider or ""
+    sector = _sector_of(code).key if code else ""
+    experienced = any(e.rome_code and _sector_of(e.rome_code).key == sector for e in b.experiences)
+    taste = _latent(f"employer:{employer}", EMPLOYER_SCALE)
+    return (
+        _latent(f"motivation:{b.id}", MOTIVATION_SCALE)
+        + (taste + EXPERIENCE_PREMIUM * (1 if experienced else -0.5))
+        * (o.kind is not OpportunityKind.TRAINING)
+        + _latent(f"demand:{code[:3]}:{o.location.postcode // 100}", DEMAND_SCALE)
+    )
 
 
 def _sigmoid(x: float) -> float:
