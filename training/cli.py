@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import json
 import uuid
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -211,32 +213,172 @@ def models() -> None:
     console.print(f"suivi : {registry.tracking_uri(settings)} · {dt.date.today()}")
 
 
+Suite = Literal["external", "sample", "all"]
+
+
+def evaluate(
+    suite: Annotated[
+        str,
+        typer.Option(
+            help="external : jeux externes (ROME, ESCO, MELO) ; sample : vérité cachée de "
+            "l'échantillon (montre que le code tourne, pas la qualité) ; all : les deux."
+        ),
+    ] = "external",
+    size: Annotated[
+        int | None,
+        typer.Option(min=20, help="Tranche déterministe de chaque jeu (défaut : jeux complets)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Dossier des résultats (JSON et Markdown).")] = Path(
+        "var/evaluation"
+    ),
+    seed: Annotated[int, typer.Option(help="Graine de l'échantillon (--suite sample).")] = 7,
+    beneficiaries: Annotated[int, typer.Option(min=5, max=2000)] = 150,
+    opportunities: Annotated[int, typer.Option(min=100, max=50_000)] = 3000,
+    champion: Annotated[
+        bool, typer.Option(help="Évaluer aussi le re-classeur champion du registre.")
+    ] = True,
+    log: Annotated[bool, typer.Option(help="Enregistrer le run dans MLflow.")] = True,
+) -> None:
+    """Mesurer nDCG@10, Recall@10, MRR et succès@1 (intervalles bootstrap) du moteur servi
+    contre TF-IDF, BM25 et l'encodeur seul, sur des données que le projet n'a pas générées."""
+    from training.suites.metrics import METRICS
+    from training.suites.runner import run_external, write_report
+    from training.suites.sample import evaluate_sample
+
+    if suite not in ("external", "sample", "all"):
+        raise fail(f"--suite {suite!r} inconnu : donnez external, sample ou all")
+    settings = get_settings()
+    if suite in ("external", "all"):
+        report = run_external(settings, size, champion, progress=True, log_to_mlflow=log)
+        write_report(report, out)
+        console.print(report.markdown())
+        if report.run_id:
+            console.print(f"run MLflow {report.run_id} (expérience tremplin-evaluation)")
+    if suite in ("sample", "all"):
+        rows = evaluate_sample(settings, seed, beneficiaries, True, opportunities)
+        table = Table(title=rows[0].suite if rows else "échantillon")
+        for column in ("méthode", "n", *METRICS):
+            table.add_column(column)
+        for r in rows:
+            table.add_row(r.method, str(r.queries), *(str(r.metrics[m]) for m in METRICS))
+        console.print(table)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "sample.json").write_text(
+            json.dumps([r.model_dump(mode="json") for r in rows], indent=2), encoding="utf-8"
+        )
+
+
+def fit_matching_command(
+    size: Annotated[
+        int | None, typer.Option(min=20, help="Tranche des jeux de dev (défaut : complets).")
+    ] = None,
+) -> None:
+    """Ajuster la liaison d'intitulés et les poids de la fusion sur le côté dev des jeux
+    externes, pour l'encodeur servi (fichiers fournis, ou à côté d'un encodeur affiné)."""
+    from matching.e5_conversion import MODEL_ID
+    from matching.encoder import served_encoder
+    from matching.engine import title_linker
+    from matching.occupations import FITTED_DIR
+    from training.blends import fit_matching
+
+    settings = get_settings()
+    encoder = served_encoder(settings)
+    folder = getattr(encoder, "path", None)  # a fine-tuned encoder keeps its blends beside it
+    out_dir = folder if folder is not None and encoder.name != MODEL_ID else FITTED_DIR
+    linker = title_linker(settings, encoder)
+    fit = fit_matching(settings, encoder, linker, out_dir, size=size, progress=True)
+    for kind, link in fit.links.items():
+        console.print(
+            f"liaison {kind} : pénalité {link.penalty}, "
+            f"succès@1 (validation croisée dev) {max(link.cv_success_at_1.values()):.3f}"
+        )
+    console.print(
+        f"fusion : {fit.fusion.weights.model_dump()} — nDCG@10 dev "
+        f"{fit.fusion.untrained_dev_ndcg_at_10:.3f} -> {fit.fusion.dev_ndcg_at_10:.3f}"
+    )
+    console.print(f"écrit dans {fit.folder} · run {fit.run_id}")
+
+
 def finetune_encoder(
-    pairs: Annotated[int, typer.Option(min=64, help="Paires de la taxonomie utilisées.")] = 6000,
+    pairs: Annotated[int, typer.Option(min=64, help="Paires de la taxonomie utilisées.")] = 20000,
     epochs: Annotated[int, typer.Option(min=1, max=20)] = 1,
     batch_size: Annotated[int, typer.Option(min=4, max=512)] = 32,
-    titles: Annotated[
-        int, typer.Option(min=20, max=5000, help="Intitulés tenus à l'écart pour l'évaluation.")
-    ] = 600,
-    seed: Annotated[int, typer.Option(help="Graine des intitulés tenus à l'écart.")] = 7,
+    learning_rate: Annotated[float, typer.Option(min=1e-7, max=1e-2)] = 3e-5,
+    size: Annotated[
+        int | None, typer.Option(min=20, help="Tranche des jeux externes pour la comparaison.")
+    ] = None,
     evaluate: Annotated[
-        bool, typer.Option(help="Comparer la liaison d'intitulés avec l'encodeur fourni.")
+        bool, typer.Option(help="Comparer à l'encodeur servi sur les jeux externes (porte).")
+    ] = True,
+    promote: Annotated[
+        bool, typer.Option(help="Servir le nouvel encodeur s'il franchit la porte.")
     ] = True,
     device: Annotated[
         str | None, typer.Option(help="cpu ou cuda (défaut : cuda si disponible).")
     ] = None,
 ) -> None:
-    """Affiner l'encodeur sur les paires françaises de la taxonomie et le comparer à
-    l'encodeur fourni (liaison d'intitulés), suivi dans MLflow."""
+    """Affiner l'encodeur sur des paires françaises de la taxonomie (concepts dev seulement),
+    ajuster ses mélanges, le comparer à l'encodeur servi, l'enregistrer et le servir s'il
+    franchit la porte."""
     from training.encoder_finetune import FinetuneConfig, run_finetune
 
     settings = get_settings()
-    config = FinetuneConfig(max_pairs=pairs, epochs=epochs, batch_size=batch_size, device=device)
-    result = run_finetune(settings, config, titles, seed, evaluate)
-    for key, value in sorted(result["metrics"].items()):
-        console.print(f"{key} : {value:.4f}")
-    console.print(f"run {result['run_id']} · modèle : {result['path']}")
-    console.print(f"pour l'utiliser : TREMPLIN_MODEL_NAME={result['path']} tremplin index build")
+    config = FinetuneConfig(
+        max_pairs=pairs,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        device=device,
+    )
+    report = run_finetune(settings, config, size, evaluate, promote, progress=True)
+    if report.challenger_markdown:
+        console.print(report.served_markdown)
+        console.print(report.challenger_markdown)
+    if report.verdict is not None:
+        verdict = (
+            "franchie"
+            if report.verdict.accepted
+            else "refusée : " + "; ".join(report.verdict.reasons)
+        )
+        console.print(f"porte {verdict}")
+    if report.promoted:
+        _audit_model_change(settings, "promote", report.version, "encoder gate passed")
+        console.print(f"encodeur servi : {report.version} (l'index sera reconstruit au chargement)")
+    console.print(f"run {report.run_id} · modèle : {report.path}")
+
+
+def promote_encoder(
+    run: Annotated[str, typer.Option("--run", help="Identifiant du run MLflow.")],
+    force: Annotated[
+        bool, typer.Option(help="Promouvoir malgré un refus de la porte (audité).")
+    ] = False,
+) -> None:
+    """Servir l'encodeur affiné d'un run (si la porte l'a accepté, ou avec --force)."""
+    from training.encoder_registry import promote_encoder as promote_run
+    from training.registry import RegistryError
+
+    settings = get_settings()
+    reason = "forced" if force else "gate passed"
+    try:
+        path = promote_run(settings, run, reason, force)
+    except RegistryError as exc:
+        raise fail(str(exc), 1) from None
+    _audit_model_change(settings, "promote_forced" if force else "promote", str(path), reason)
+    console.print(f"encodeur servi : {path} — rechargez l'API ; l'index suit l'encodeur")
+
+
+def rollback_encoder() -> None:
+    """Revenir à l'encodeur servi avant (ou à l'encodeur fourni)."""
+    from training.encoder_registry import rollback_encoder as rollback_run
+    from training.registry import RegistryError
+
+    settings = get_settings()
+    try:
+        now = rollback_run(settings)
+    except RegistryError as exc:
+        raise fail(str(exc), 1) from None
+    _audit_model_change(settings, "rollback", now, "encoder rollback")
+    console.print(f"encodeur servi : {now} — rechargez l'API")
 
 
 def register(app: typer.Typer) -> None:
@@ -247,3 +389,7 @@ def register(app: typer.Typer) -> None:
     app.command("retrain")(retrain)
     app.command("models")(models)
     app.command("finetune-encoder")(finetune_encoder)
+    app.command("promote-encoder")(promote_encoder)
+    app.command("rollback-encoder")(rollback_encoder)
+    app.command("fit-matching")(fit_matching_command)
+    app.command("evaluate")(evaluate)

@@ -27,6 +27,7 @@ from matching.catalogue import OpportunityCatalogue, build_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.features import FEATURE_NAMES, feature_matrix, query_signals
+from matching.occupations import OccupationLinker
 from matching.profile import ProfileView
 from training.labels import Event, PairLabel, pair_labels
 from tremplin.store.models import (
@@ -158,7 +159,7 @@ def _table(
         profile = data.profiles.get(b)
         if not pairs or profile is None:
             continue
-        view = ProfileView(profile, cat.taxonomy)
+        view = ProfileView.of(profile, cat)
         shown_on = min(label.first_at for _, label in pairs).date()
         pos = cat.positions_of(np.asarray([o for o, _ in pairs], dtype=np.int64))
         blocks.append(feature_matrix(query_signals(view, cat, shown_on), cat, pos))
@@ -180,6 +181,7 @@ def build_dataset(
     cache: EmbeddingCache | None,
     held_out_share: float = HELD_OUT_SHARE,
     min_people: int = 20,
+    linker: OccupationLinker | None = None,
 ) -> Dataset:
     """Split ``data`` by time and person, and compute the features of every labelled pair."""
     first_seen: dict[int, dt.datetime] = {}
@@ -206,7 +208,9 @@ def build_dataset(
     index = None
     if encoder is not None and cache is not None:
         index = build_vector_index(items, ids, encoder, cache)
-    cat = OpportunityCatalogue(items, ids=ids, encoder=encoder if index else None, index=index)
+    cat = OpportunityCatalogue(
+        items, ids=ids, encoder=encoder if index else None, index=index, linker=linker
+    )
     train = _table(train_labels, train_people, data, cat)
     held_out = _table(held_labels, held_people, data, cat)
     if not (train.grades > 0).any() or not (train.grades == 0).any():

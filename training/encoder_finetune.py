@@ -20,21 +20,28 @@ import hashlib
 import json
 import random
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from tqdm import tqdm
 
 # importing the matching package switches the Hugging Face libraries to offline mode: models
 # load from installed packages and var/models only, never from a hub
-from matching.encoder import converted_e5_path, load_encoder
+from matching.e5_conversion import MODEL_ID
+from matching.encoder import converted_e5_path, load_encoder, served_encoder
+from training import registry
+from training.encoder_registry import EncoderVerdict
+from training.suites.split import fold_of, split_of
+from training.suites.titles import FOLDS, noisy_title
 from tremplin.settings import Settings
 from tremplin.taxonomy import Taxonomy, load_taxonomy
-from tremplin.text import normalize
+from tremplin.text import gender_variants, normalize
+
+if TYPE_CHECKING:
+    from training.suites.runner import ExternalReport
 
 PREFIX = "query: "  # e5's prefix for symmetric (label to label) similarity
 ENCODER_EXPERIMENT = "tremplin-encoder"
-APPELLATION_MIN_LINK = 0.5  # crosswalk score below which a métier's ESCO link is too loose
 
 
 class FinetuneConfig(BaseModel):
@@ -61,35 +68,68 @@ class FinetuneResult(BaseModel):
     final_loss: float
 
 
-def taxonomy_pairs(
-    tax: Taxonomy, held_out: set[str], max_pairs: int, seed: int = 0, skill_share: float = 0.15
-) -> list[tuple[str, str]]:
-    """(anchor, positive) French pairs, none touching a held-out label (normalised).
+ENCODER_FOLDS = frozenset({0, 1, 2})  # dev folds the encoder learns from
+BLEND_FOLDS = frozenset({3, 4})  # dev folds its blends are fitted on and its gate reads
 
-    Title pairs (alternative labels, appellations) make up ``1 - skill_share`` of the set.
+
+def trainable(concept: str, folds: frozenset[int] = ENCODER_FOLDS) -> bool:
+    """Whether the encoder may learn from ``concept`` (an ESCO URI or a ROME code): on the dev
+    side of the one split, in one of ``folds``."""
+    return split_of(concept) == "dev" and fold_of(concept, FOLDS) in folds
+
+
+def taxonomy_pairs(
+    tax: Taxonomy,
+    max_pairs: int,
+    seed: int = 0,
+    skill_share: float = 0.15,
+    folds: frozenset[int] = ENCODER_FOLDS,
+) -> list[tuple[str, str]]:
+    """(anchor, positive) French pairs, each touching only trainable concepts.
+
+    Titles: an ESCO alternative label and its preferred label; an appellation and its métier's
+    label; two appellations of one métier; an appellation and the ESCO occupation the official
+    crosswalk links it to; an appellation as people type it (typos, "(h/f/x)", abbreviations,
+    :func:`~training.suites.titles.noisy_title`) and its métier; a Belgian title and its
+    métier. Skills (``skill_share`` of the set): a métier's label and one of its core skills.
+    Nothing of a test concept, nor of the dev folds the blends are fitted on, is used.
     """
+    rng = random.Random(seed)
     titles: list[tuple[str, str]] = []
     skills: list[tuple[str, str]] = []
 
     def add(into: list[tuple[str, str]], anchor: str, positive: str) -> None:
-        a, p = normalize(anchor), normalize(positive)
-        if a and p and a != p and a not in held_out and p not in held_out:
+        if normalize(anchor) and normalize(positive) and normalize(anchor) != normalize(positive):
             into.append((anchor, positive))
 
     for uri in sorted(tax.esco_occupations):
-        occ = tax.esco_occupations[uri]
-        for alt in occ.alt_labels:
-            add(titles, alt, occ.label)
+        if trainable(uri, folds):
+            occ = tax.esco_occupations[uri]
+            for alt in occ.alt_labels:
+                add(titles, alt, gender_variants(occ.label)[0])
     for code in sorted(tax.metiers):
-        links = tax.esco_for_metier(code)
-        if links and links[0][1] >= APPELLATION_MIN_LINK:
-            target = tax.esco_occupations.get(links[0][0])
-            if target is not None:
-                for app in tax.appellations_of(code):
-                    add(titles, app.label, target.label)
+        if not trainable(code, folds):
+            continue
+        label = gender_variants(tax.metiers[code].label)[0]
+        apps = [rng.choice(gender_variants(a.label)) for a in tax.appellations_of(code)]
+        for app in apps:
+            add(titles, app, label)
+            add(titles, noisy_title(app, rng), label)
+        for a, b in zip(apps, apps[1:] + apps[:1], strict=True):
+            add(titles, a, b)
         for skill_id in tax.core_skills(code):
-            add(skills, tax.metiers[code].label, tax.skill_label(skill_id))
-    rng = random.Random(seed)
+            add(skills, label, tax.skill_label(skill_id))
+    for code_ogr, links in sorted(tax.official_crosswalk().items()):
+        appellation = tax.appellations[code_ogr]
+        for uri, _ in links:
+            if trainable(appellation.code_rome, folds) and trainable(uri, folds):
+                preferred = gender_variants(tax.esco_occupations[uri].label)[0]
+                add(titles, appellation.label, preferred)
+    for bt in tax.belgian_titles:
+        if trainable(bt.code_rome, folds):
+            add(titles, bt.title, gender_variants(tax.metiers[bt.code_rome].label)[0])
+    titles = sorted(set(titles))
+    skills = sorted(set(skills))
     rng.shuffle(titles)
     rng.shuffle(skills)
     n_skills = min(len(skills), round(max_pairs * skill_share))
@@ -200,61 +240,113 @@ def finetune(
     )
 
 
+class FinetuneReport(BaseModel):
+    """What ``tremplin finetune-encoder`` did, measured and decided."""
+
+    run_id: str
+    version: str
+    path: str
+    pairs: int
+    steps: int
+    final_loss: float
+    verdict: EncoderVerdict | None = None
+    promoted: bool = False
+    served_markdown: str = ""
+    challenger_markdown: str = ""
+
+
 def run_finetune(
-    settings: Settings, config: FinetuneConfig, n_titles: int, seed: int, evaluate: bool = True
-) -> dict[str, Any]:
-    """Fine-tune on the taxonomy pairs (held-out titles excluded), compare title linking with
-    the bundled encoder in the same run, and log both to MLflow with the model as artifact."""
+    settings: Settings,
+    config: FinetuneConfig,
+    size: int | None = None,
+    evaluate: bool = True,
+    promote: bool = True,
+    progress: bool = False,
+) -> FinetuneReport:
+    """Fine-tune on the taxonomy pairs of :data:`ENCODER_FOLDS`, fit the new encoder's blends on
+    the other dev folds, evaluate the served and the new encoder on the external suites in
+    the same run, log and register the new one, and promote it when the gate accepts it (the
+    gate reads the dev folds neither encoder learnt from; test figures are reported)."""
     import mlflow
 
-    from matching.evaluation import evaluate_titles, held_out_titles
-    from training import registry
-    from training.pipeline import git_commit
+    from matching.engine import title_linker
+    from training.blends import fit_matching
+    from training.encoder_registry import (
+        EncoderGatePolicy,
+        encoder_gate,
+        headline,
+        promote_encoder,
+        register_encoder,
+    )
+    from training.registry import tracked_run
+    from training.suites.runner import run_external
 
     tax = load_taxonomy()
-    held = {normalize(label) for _, label in held_out_titles(n_titles, seed)}
-    pairs = taxonomy_pairs(tax, held, config.max_pairs, config.seed, config.skill_share)
+    pairs = taxonomy_pairs(tax, config.max_pairs, config.seed, config.skill_share)
     assert settings.models_dir is not None
-    load_encoder(settings.model_name, settings.models_dir)  # converts the bundled model once
+    served = served_encoder(settings)
+    load_encoder(MODEL_ID, settings.models_dir)  # converts the bundled model once
     base = converted_e5_path(settings.models_dir)
-    out = settings.models_dir / "finetuned" / f"e5-ft-{pairs_digest(pairs)[:8]}"
+    out = settings.models_dir / "finetuned" / f"e5-ft-{pairs_digest(pairs)[:8]}-{config.seed}"
     result = finetune(base, pairs, out, config)
-    metrics: dict[str, float] = {"final_loss": result.final_loss, "steps": float(result.steps)}
-    rows: list[dict[str, Any]] = []
+    verdict: EncoderVerdict | None = None
+    reports: dict[str, ExternalReport] = {}
     if evaluate:
-        for name, model_name in (("bundled", settings.model_name), ("finetuned", str(out))):
-            figures = evaluate_titles(
-                settings.model_copy(update={"model_name": model_name}), seed, n_titles, True
+        tuned = load_encoder(str(out), settings.models_dir)
+        fit_matching(
+            settings, tuned, title_linker(settings, tuned), out, BLEND_FOLDS, size, progress, False
+        )
+        for name, encoder in (("served", served), ("challenger", tuned)):
+            reports[name] = run_external(
+                settings.model_copy(update={"model_name": getattr(encoder, "path", MODEL_ID)}),
+                size=size,
+                with_champion=False,
+                progress=progress,
+                log_to_mlflow=False,
+                dev_folds=BLEND_FOLDS,
             )
-            for row in figures:
-                rows.append({"encoder": name, **row.model_dump()})
-                if row.method in ("dense", "hybrid"):
-                    for key in ("top1", "recall_at_10", "mrr"):
-                        metrics[f"{name}.{row.method}.{key}"] = float(getattr(row, key) or 0.0)
-    c = registry.client(settings)
-    experiment = registry.experiment_id(settings, c, ENCODER_EXPERIMENT)
-    with mlflow.start_run(experiment_id=experiment) as run:
-        mlflow.set_tags({"git_commit": git_commit(), "encoder_version": result.version})
+        verdict = encoder_gate(reports["served"], reports["challenger"], EncoderGatePolicy())
+    tags = {
+        "encoder_version": result.version,
+        "gate": "accepted" if verdict and verdict.accepted else "rejected",
+        "gate_reason": "; ".join(verdict.reasons) if verdict else "not evaluated",
+    }
+    with tracked_run(settings, ENCODER_EXPERIMENT, tags) as run:
         mlflow.log_params(
             {
                 **config.model_dump(mode="json"),
                 "pairs": result.pairs,
                 "pairs_digest": result.pairs_digest,
                 "device": result.device,
-                "held_out_titles": n_titles,
-                "held_out_seed": seed,
+                "encoder_folds": ",".join(map(str, sorted(ENCODER_FOLDS))),
+                "blend_folds": ",".join(map(str, sorted(BLEND_FOLDS))),
+                "served_encoder": served.version,
             }
         )
+        metrics: dict[str, float] = {"final_loss": result.final_loss, "steps": float(result.steps)}
+        for name, report in reports.items():
+            for split in ("dev", "test"):
+                metrics.update(
+                    {f"{name}.{split}.{k}": v for k, v in headline(report, split).items()}
+                )
+            mlflow.log_text(report.markdown(), f"external_{name}.md")
         mlflow.log_metrics(metrics)
-        if rows:
-            import pandas as pd
-
-            mlflow.log_table(pd.DataFrame(rows), "title_linking.json")
         mlflow.log_artifacts(str(out), "encoder")
-    return {
-        "run_id": run.info.run_id,
-        "path": str(out),
-        "version": result.version,
-        "metrics": metrics,
-        "rows": rows,
-    }
+    rejected = EncoderVerdict(accepted=False, reasons=["non évalué"], served={}, challenger={})
+    register_encoder(registry.client(settings), run.info.run_id, verdict or rejected)
+    promoted = False
+    if promote and verdict is not None and verdict.accepted:
+        promote_encoder(settings, run.info.run_id, "gate passed against the served encoder")
+        promoted = True
+    return FinetuneReport(
+        run_id=run.info.run_id,
+        version=result.version,
+        path=str(out),
+        pairs=result.pairs,
+        steps=result.steps,
+        final_loss=result.final_loss,
+        verdict=verdict,
+        promoted=promoted,
+        served_markdown=reports["served"].markdown() if reports else "",
+        challenger_markdown=reports["challenger"].markdown() if reports else "",
+    )

@@ -19,7 +19,6 @@ import numpy as np
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import BeneficiaryProfile, Opportunity
-from matching.evaluation import DISCOUNTS, RELEVANT, K, ndcg
 from matching.features import query_signals
 from matching.filters import apply_filters
 from matching.profile import ProfileView
@@ -27,6 +26,8 @@ from matching.reranker import Reranker
 from matching.shortlist import FusionWeights, fusion_parts, shortlist
 from training.datasets import Dataset
 from training.labels import GOOD_STAGE
+from training.suites.metrics import DISCOUNTS, K, ndcg
+from training.suites.sample import RELEVANT
 
 Truth = Callable[[BeneficiaryProfile, Opportunity], float]
 
@@ -119,7 +120,7 @@ def evaluate_logged(ds: Dataset, ranker: Reranker | None) -> Evaluation:
         if ranker is not None:
             scores = ranker.score(table.features[rows])
         else:
-            view = ProfileView(ds.data.profiles[int(person)], cat.taxonomy)
+            view = ProfileView.of(ds.data.profiles[int(person)], cat)
             signals = query_signals(view, cat, ds.as_of)
             scores = fusion_parts(signals, cat, positions).total(weights)
         order = positions[np.lexsort((positions, -scores))]
@@ -138,7 +139,7 @@ class TruthTable:
         for person in ds.held_out_people:
             profile = ds.data.profiles[person]
             eligible = np.flatnonzero(apply_filters(profile, cat.columns, ds.as_of, kinds).eligible)
-            if len(eligible) < K or ProfileView(profile, cat.taxonomy).is_empty:
+            if len(eligible) < K or ProfileView.of(profile, cat).is_empty:
                 continue
             self.gains[person] = {
                 int(p): float(truth(profile, cat.opportunities[int(p)])) for p in eligible

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,19 +15,21 @@ import numpy as np
 from pydantic import BaseModel
 
 from matching.embedding_cache import EmbeddingCache
-from matching.encoder import load_encoder
-from matching.engine import cache_path
+from matching.encoder import served_encoder
+from matching.engine import cache_path, title_linker
 from matching.features import FEATURE_NAMES
 from matching.reranker import Reranker, SklearnReranker
 from training import registry
 from training.datasets import Dataset, OutcomeData, build_dataset
 from training.evaluation import Truth, TruthTable, evaluate_logged, evaluate_truth
+from training.external import external_guard, external_pairs
 from training.fairness import FairnessReport, fairness_report
 from training.model import TRUSTED_TYPES, OrdinalBoostingRanker
 from training.registry import GateDecision, GatePolicy
 from tremplin.settings import Settings
 
 log = logging.getLogger(__name__)
+EXTERNAL_SEEDS = 30  # target métiers per external recipe in a training run
 
 
 class MethodFigures(BaseModel):
@@ -81,25 +82,6 @@ class TrainReport(BaseModel):
             f"Promu champion : {'oui' if self.promoted else 'non'}.",
         ]
         return "\n".join(lines) + "\n"
-
-
-def git_commit() -> str:
-    """The code version (git commit, with '+dirty' for uncommitted changes), or 'unknown'."""
-    here = Path(__file__).resolve().parent
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
 
 
 def _figures(
@@ -178,23 +160,38 @@ def train(
     auto_promote: bool = True,
     params: dict[str, Any] | None = None,
     use_encoder: bool = True,
+    external_seeds: int = EXTERNAL_SEEDS,
 ) -> TrainReport:
-    """Fit, evaluate, log, register and gate a re-ranker on ``data``."""
+    """Fit, evaluate, log, register and gate a re-ranker on ``data`` — and on the external
+    recipes' dev people (``external_seeds`` target métiers per recipe; 0: outcomes only)."""
     import mlflow
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
     policy = policy or GatePolicy()
-    encoder = load_encoder(settings.model_name, settings.models_dir) if use_encoder else None
+    encoder = served_encoder(settings) if use_encoder else None
+    linker = title_linker(settings, encoder) if settings.link_titles else None
     cache = EmbeddingCache(cache_path(settings)) if use_encoder else None
     try:
-        ds = build_dataset(data, encoder, cache)
+        ds = build_dataset(data, encoder, cache, linker=linker)
+        extra = external_pairs(encoder, cache, linker, external_seeds) if external_seeds else None
+        model = OrdinalBoostingRanker(**(params or {}))
+        if extra is not None and len(extra.grades):
+            model.fit(
+                np.vstack([ds.train.features, extra.features]),
+                np.concatenate([ds.train.grades, extra.grades]),
+            )
+        else:
+            model.fit(ds.train.features, ds.train.grades)
+        challenger = SklearnReranker(model, "challenger")
+        guard = (
+            external_guard(encoder, cache, linker, challenger, external_seeds)
+            if external_seeds
+            else None
+        )
     finally:
         if cache is not None:
             cache.close()
-    model = OrdinalBoostingRanker(**(params or {}))
-    model.fit(ds.train.features, ds.train.grades)
-    challenger = SklearnReranker(model, "challenger")
     c = registry.client(settings)
     incumbent_version = registry.champion(c)
     table = TruthTable(ds, truth) if truth is not None else None
@@ -211,23 +208,28 @@ def train(
         except Exception as error:  # a champion trained on other features: compare to fusion
             log.warning("champion could not be evaluated (%s); comparing with the fusion", error)
     decision = registry.gate(new.metrics, incumbent.metrics, incumbent.method, policy)
+    if (
+        guard is not None
+        and guard.mean("reranker") < guard.mean("fusion") - policy.external_tolerance
+    ):
+        decision.accepted = False
+        decision.reasons.append(
+            f"recettes externes (dev) : nDCG@10 {guard.mean('reranker'):.4f} < fusion "
+            f"{guard.mean('fusion'):.4f} - {policy.external_tolerance}"
+        )
     gains = {
         k: round(new.metrics[k] / fusion.metrics[k] - 1, 4)
         for k in ("ndcg_at_10", "ndcg_exp_at_10", "ndcg_binary_at_10", "recall_at_10")
         if fusion.metrics.get(k)
     }
-    experiment = registry.experiment_id(settings, c)
-    with mlflow.start_run(experiment_id=experiment) as run:
-        mlflow.set_tags(
-            {
-                "git_commit": git_commit(),
-                "grading": "hidden_truth" if truth is not None else "logged",
-                "encoder": encoder.version if encoder else "none",
-                "gate": "accepted" if decision.accepted else "rejected",
-                "gate_reason": "; ".join(decision.reasons) or "ok",
-                "gate_incumbent": decision.incumbent,
-            }
-        )
+    tags = {
+        "grading": "hidden_truth" if truth is not None else "logged",
+        "encoder": encoder.version if encoder else "none",
+        "gate": "accepted" if decision.accepted else "rejected",
+        "gate_reason": "; ".join(decision.reasons) or "ok",
+        "gate_incumbent": decision.incumbent,
+    }
+    with registry.tracked_run(settings, registry.EXPERIMENT, tags) as run:
         mlflow.log_params(
             {**{f"model.{k}": v for k, v in model.get_params().items()}, **ds.params()}
         )
@@ -237,6 +239,13 @@ def train(
             mlflow.log_metrics({f"{prefix}{k}": v for k, v in m.metrics.items() if v == v})
             mlflow.log_metrics({f"{prefix}logged.{k}": v for k, v in m.logged.items() if v == v})
         mlflow.log_metrics({f"gain_over_fusion.{k}": v for k, v in gains.items()})
+        if guard is not None:
+            mlflow.log_metrics({f"external.fusion.{k}": v for k, v in guard.fusion.items()})
+            mlflow.log_metrics({f"external.challenger.{k}": v for k, v in guard.reranker.items()})
+        if extra is not None:
+            mlflow.log_params(
+                {"external_seeds": external_seeds, "external_pairs": len(extra.grades)}
+            )
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
             (out / "features.json").write_text(json.dumps(list(FEATURE_NAMES)), "utf-8")

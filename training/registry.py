@@ -13,6 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +55,12 @@ class GatePolicy(BaseModel):
         ge=0,
         description="How much the exposure ratio may drop below the incumbent's.",
     )
+    external_tolerance: float = Field(
+        default=0.01,
+        ge=0,
+        description="How far below the fusion a re-ranker may rank the external recipes' "
+        "guard people (nDCG@10, mean over recipes).",
+    )
 
 
 class GateDecision(BaseModel):
@@ -85,6 +94,36 @@ def gate(
             f"par rapport à {incumbent_name} ({before:.3f})"
         )
     return GateDecision(accepted=not reasons, reasons=reasons, incumbent=incumbent_name)
+
+
+def git_commit() -> str:
+    """The code version (git commit, with '+dirty' for uncommitted changes), or 'unknown'."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+@contextmanager
+def tracked_run(settings: Settings, experiment: str, tags: dict[str, str]) -> Iterator[Any]:
+    """An MLflow run in ``experiment`` (created on first use), tagged with the code version."""
+    import mlflow
+
+    c = client(settings)
+    with mlflow.start_run(experiment_id=experiment_id(settings, c, experiment)) as run:
+        mlflow.set_tags({"git_commit": git_commit(), **tags})
+        yield run
 
 
 def tracking_uri(settings: Settings) -> str:
@@ -122,64 +161,68 @@ def experiment_id(settings: Settings, c: MlflowClient, name: str = EXPERIMENT) -
     return str(c.create_experiment(name, artifact_location=location))
 
 
-def version_label(version: ModelVersion | str) -> str:
+def version_label(version: ModelVersion | str, model: str = MODEL_NAME) -> str:
     """How a version is reported to people: ``tremplin-reranker/v3``."""
     number = version if isinstance(version, str) else version.version
-    return f"{MODEL_NAME}/v{number}"
+    return f"{model}/v{number}"
 
 
-def champion(c: MlflowClient) -> ModelVersion | None:
+def champion(c: MlflowClient, model: str = MODEL_NAME) -> ModelVersion | None:
     """The champion's version, or None when none was promoted."""
     from mlflow.exceptions import MlflowException
 
     try:
-        return c.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+        return c.get_model_version_by_alias(model, CHAMPION)
     except MlflowException:
         return None
 
 
-def version_of_run(c: MlflowClient, run_id: str) -> ModelVersion:
+def version_of_run(c: MlflowClient, run_id: str, model: str = MODEL_NAME) -> ModelVersion:
     """The registered version logged by ``run_id``."""
-    found = c.search_model_versions(f"name='{MODEL_NAME}' and run_id='{run_id}'")
+    found = c.search_model_versions(f"name='{model}' and run_id='{run_id}'")
     if not found:
         raise RegistryError(
-            f"aucune version de {MODEL_NAME} pour le run {run_id} : vérifiez l'identifiant "
+            f"aucune version de {model} pour le run {run_id} : vérifiez l'identifiant "
             f"(tremplin models) / no registered version for run {run_id}"
         )
     return found[0]
 
 
-def promote(c: MlflowClient, version: ModelVersion, reason: str) -> ModelVersion | None:
+def promote(
+    c: MlflowClient, version: ModelVersion, reason: str, model: str = MODEL_NAME
+) -> ModelVersion | None:
     """Make ``version`` the champion; returns the champion it replaced."""
-    before = champion(c)
+    before = champion(c, model)
     if before is not None and before.version == version.version:
-        raise RegistryError(f"{version_label(version)} est déjà le champion / already champion")
+        raise RegistryError(
+            f"{version_label(version, model)} est déjà le champion / already champion"
+        )
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    c.set_model_version_tag(MODEL_NAME, version.version, "promoted_at", now)
-    c.set_model_version_tag(MODEL_NAME, version.version, "promotion_reason", reason)
+    c.set_model_version_tag(model, version.version, "promoted_at", now)
+    c.set_model_version_tag(model, version.version, "promotion_reason", reason)
     c.set_model_version_tag(
-        MODEL_NAME, version.version, "previous_champion", str(before.version) if before else ""
+        model, version.version, "previous_champion", str(before.version) if before else ""
     )
-    c.set_registered_model_alias(MODEL_NAME, CHAMPION, version.version)
+    c.set_registered_model_alias(model, CHAMPION, version.version)
     log.info("champion: %s (was %s)", version.version, before.version if before else None)
     return before
 
 
-def rollback(c: MlflowClient) -> tuple[ModelVersion, ModelVersion]:
+def rollback(c: MlflowClient, model: str = MODEL_NAME) -> tuple[ModelVersion, ModelVersion]:
     """Give the alias back to the champion the current one replaced: (restored, withdrawn)."""
-    current = champion(c)
+    current = champion(c, model)
     if current is None:
         raise RegistryError("aucun champion à retirer / no champion to roll back")
     previous = (current.tags or {}).get("previous_champion", "")
     if not previous:
         raise RegistryError(
-            f"{version_label(current)} n'a pas de champion précédent : promouvez une autre "
+            f"{version_label(current, model)} n'a pas de champion précédent : promouvez une autre "
             "version (tremplin promote) / no previous champion to go back to"
         )
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    c.set_model_version_tag(MODEL_NAME, current.version, "rolled_back_at", now)
-    c.set_registered_model_alias(MODEL_NAME, CHAMPION, previous)
-    return c.get_model_version(MODEL_NAME, previous), current
+    c.set_model_version_tag(model, current.version, "rolled_back_at", now)
+    c.set_registered_model_alias(model, CHAMPION, previous)
+    return c.get_model_version(model, previous), current
 
 
 def load_version(c: MlflowClient, version: ModelVersion) -> SklearnReranker:

@@ -375,12 +375,11 @@ def _train_first_reranker(settings: Settings) -> None:
 
 
 def _register_matching() -> None:
-    from matching.cli import evaluate, index_app, occupations_app
+    from matching.cli import index_app, occupations_app
     from serving.cli import openapi, serve, users_app
 
     app.add_typer(index_app, name="index")
     app.add_typer(occupations_app, name="occupations")
-    app.command("evaluate")(evaluate)
     app.command("serve")(serve)
     app.command("openapi")(openapi)
     app.add_typer(users_app, name="users")
