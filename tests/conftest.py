@@ -136,11 +136,10 @@ def api(
 
 
 @pytest.fixture(scope="session")
-def linker(encoder: Encoder, embedding_cache: EmbeddingCache, shared_dir: Path) -> OccupationLinker:
-    """The dense title linker; one worker encodes the ~25k ESCO labels, others read the cache."""
-    from filelock import FileLock
+def linker(encoder: Encoder, shared_dir: Path) -> OccupationLinker:
+    """The process's dense title linker (the engine's own); one worker encodes the ~27k
+    taxonomy labels into the shared cache while the other waits, then both read it."""
+    from matching.engine import title_linker
+    from tremplin.settings import get_settings
 
-    from matching.occupations import OccupationLinker
-
-    with FileLock(str(shared_dir / "labels.lock")):
-        return OccupationLinker(encoder=encoder, cache=embedding_cache)
+    return title_linker(get_settings(), encoder)

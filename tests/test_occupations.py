@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from matching.occupations import OccupationLinker, clean_query, occupation_labels
+from matching.linking import LinkMask
+from matching.occupations import OccupationLinker, clean_query, esco_mappings, wish_segments
 from tremplin.cli import app
 from tremplin.settings import get_settings
 from tremplin.taxonomy import load_taxonomy
@@ -28,14 +29,8 @@ def test_wishes_lose_their_lead_in() -> None:
         ("Magasinier cariste (h/f/x)", "magasinier"),
         ("Agent(e) de nettoyage (h/f/x)", "nettoy"),
         ("aide-soignante en maison de repos", "aide-soignant"),
-        pytest.param(
-            "Commis de cuisine H/F",
-            "aide-cuisinier",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known miss: ESCO French has no 'commis'; needs synonyms or fine-tuning",
-            ),
-        ),
+        ("Commis de cuisine H/F", "cuisinier"),  # a ROME title: the official crosswalk
+        ("technicienne de surface (h/f/x)", "entretien"),  # the Belgian list
         ("chauffeuse poids lourd", "poids lourd"),
     ],
 )
@@ -53,12 +48,34 @@ def test_a_wish_in_words_reaches_the_care_occupations(linker: OccupationLinker) 
     assert any("soin" in label or "infirm" in label for label in labels), labels
 
 
-def test_held_out_labels_are_really_out_of_the_index() -> None:
+def test_withheld_labels_and_mappings_are_really_out_of_reach(linker: OccupationLinker) -> None:
+    esco = linker.linkers.esco
     tax = load_taxonomy()
-    uri = "http://data.europa.eu/esco/occupation/00030d09-2b3a-4efd-87cc-c4ea39d27c34"
-    rows = occupation_labels(tax, exclude={(uri, "régisseuse")})
-    assert (uri, "régisseuse") not in {(u, label) for u, label, _ in rows}
-    assert (uri, "régisseur") in {(u, label) for u, label, _ in rows}
+    row = next(r for r in esco_mappings(tax) if r.source == "crosswalk")
+    found = esco.link(row.label, 5)
+    assert found and found[0].concept == row.concept and found[0].mapped
+    hidden = esco.link(row.label, 5, LinkMask(concepts=frozenset({row.concept})))
+    assert all(not (m.mapped and m.concept == row.concept) for m in hidden)
+    bare = esco.link(row.label, 5, LinkMask(no_mappings=True))
+    assert not any(m.mapped for m in bare)
+
+
+def test_every_belgian_title_reaches_its_metier_through_the_list(linker: OccupationLinker) -> None:
+    tax = load_taxonomy()
+    wrong = [
+        t.title for t in tax.belgian_titles if linker.metiers(t.title, 1)[0].concept != t.code_rome
+    ]
+    assert wrong == []
+
+
+def test_a_wish_is_read_clause_by_clause(linker: OccupationLinker) -> None:
+    assert wish_segments("J'aimerais devenir tuyauteur, si possible près de chez moi.") == [
+        "tuyauteur",
+        "possible près de chez moi",
+    ]
+    found = linker.metiers("J'aimerais devenir tuyauteur, si possible près de chez moi.")
+    assert found[0].label.startswith("Tuyauteur")
+    assert found == linker.metiers("J'aimerais devenir tuyauteur, si possible près de chez moi.")
 
 
 def test_cli_links_a_file_of_titles_as_json_lines(tmp_path: Path) -> None:
@@ -83,6 +100,7 @@ def test_cli_links_a_file_of_titles_as_json_lines(tmp_path: Path) -> None:
         for r in line["results"]:
             assert r["uri"].startswith("http://data.europa.eu/esco/occupation/")
             assert set(r) == {"uri", "label", "score"}
+        assert line["metiers"] and set(line["metiers"][0]) == {"code", "label", "score"}
     one = runner.invoke(app, ["occupations", "link", "Magasinier", "--top", "2"])
     assert one.exit_code == 0 and "magasinier" in one.stdout.lower()
 

@@ -180,13 +180,16 @@ def test_the_whole_loop(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.Mo
         with factory() as session:
             data = load_outcome_data(session)
         lenient = GatePolicy(margin=0.0, fairness_floor=0.0, fairness_tolerance=1.0)
-        first = train(s, data, policy=lenient)
+        first = train(s, data, policy=lenient, external_seeds=6)
         assert first.promoted and first.version == "tremplin-reranker/v1"
 
         c = registry.client(s)
         run = c.get_run(first.run_id)
         for key in ("ndcg_at_10", "recall_at_10", "mrr", "coverage", "exposure_ratio_min"):
             assert key in run.data.metrics
+        # it learnt from the external recipes' dev people too, and was checked on others
+        assert int(run.data.params["external_pairs"]) > 0
+        assert "external.challenger.coded" in run.data.metrics
         assert run.data.params["dataset_digest"] and run.data.tags["git_commit"]
         artifacts = {a.path for a in c.list_artifacts(first.run_id)}
         assert {"evaluation.csv", "fairness_groups.csv", "metrics.png", "report.md"} <= artifacts
@@ -205,7 +208,12 @@ def test_the_whole_loop(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.Mo
             assert last.ranker_version == "tremplin-reranker/v1"
 
         # a worse challenger (a two-tree model) is registered, kept, and rejected
-        worse = train(s, data, params={"max_iter": 2, "learning_rate": 0.01, "max_leaf_nodes": 2})
+        worse = train(
+            s,
+            data,
+            params={"max_iter": 2, "learning_rate": 0.01, "max_leaf_nodes": 2},
+            external_seeds=0,
+        )
         assert not worse.promoted and not worse.gate.accepted
         assert worse.gate.incumbent == "tremplin-reranker/v1"
         assert c.get_run(worse.run_id).data.tags["gate"] == "rejected"
