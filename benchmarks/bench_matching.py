@@ -30,7 +30,8 @@ import numpy as np
 from data_contracts.enums import OpportunityKind
 from matching.catalogue import OpportunityCatalogue, dense_text
 from matching.embedding_cache import EmbeddingCache
-from matching.encoder import forget_queries, load_encoder
+from matching.encoder import forget_queries, served_encoder
+from matching.engine import title_linker
 from matching.profile import ProfileView
 from matching.shortlist import CHANNEL_DEPTH, shortlist
 from matching.vector_index import VectorIndex
@@ -76,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     tax = load_taxonomy()
-    encoder = load_encoder(settings.model_name, settings.models_dir)
+    encoder = served_encoder(settings)
     cache = EmbeddingCache(settings.embedding_cache or settings.data_dir / "index" / "emb.sqlite")
     base = generate(42, n_opportunities=3000, n_beneficiaries=args.queries)
     texts = [dense_text(o, tax) for o in base.opportunities]
@@ -90,6 +91,7 @@ def main() -> None:
     codes = sorted({o.location.postcode for o in base.opportunities})
     rng = np.random.default_rng(0)
     reranker = load_champion(settings)
+    linker = title_linker(settings, encoder)
     report: dict[str, object] = {
         "date": dt.date.today().isoformat(),
         "machine": machine(),
@@ -130,14 +132,16 @@ def main() -> None:
         index = VectorIndex.build(encoder.version, ids, vectors_arr, [str(i) for i in ids])
         faiss_build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        cat = OpportunityCatalogue(items, tax, ids=ids, encoder=encoder, index=index)
+        cat = OpportunityCatalogue(items, tax, ids=ids, encoder=encoder, index=index, linker=linker)
         catalogue_s = time.perf_counter() - t0
         memory = rss_mb() - before
+        # the engine as it was before title linking, measured side by side (same run, same data)
+        plain = OpportunityCatalogue(items, tax, ids=ids, encoder=encoder, index=index)
         kinds = frozenset(OpportunityKind)
         encoder.warm_up()
         for p in profiles[:3]:  # warm-up
             shortlist(p, cat, today=REFERENCE_DATE, kinds=kinds)
-        cold, warm, floor, reranked = [], [], [], []
+        cold, warm, floor, reranked, unlinked = [], [], [], [], []
         for p in profiles:
             view = ProfileView(p, tax)
             t0 = time.perf_counter()
@@ -145,6 +149,11 @@ def main() -> None:
             index.search(q, CHANNEL_DEPTH)
             floor.append(time.perf_counter() - t0)
             forget_queries()
+            t0 = time.perf_counter()
+            shortlist(p, plain, today=REFERENCE_DATE, kinds=kinds)
+            unlinked.append(time.perf_counter() - t0)
+            forget_queries()
+            linker.forget()
             t0 = time.perf_counter()
             shortlist(p, cat, today=REFERENCE_DATE, kinds=kinds)
             cold.append(time.perf_counter() - t0)
@@ -161,6 +170,10 @@ def main() -> None:
             "nprobe": index.nprobe,
             "recall_at_10_vs_exact": index.recall_at_10,
             "shortlist": sl,
+            "shortlist_without_title_linking": percentiles(unlinked),
+            "shortlist_over_without_linking_p95": round(
+                sl["p95_ms"] / percentiles(unlinked)["p95_ms"], 2
+            ),
             "shortlist_profile_vector_cached": percentiles(warm),
             "shortlist_reranked_profile_vector_cached": percentiles(reranked) if reranked else None,
             "floor_encode_plus_faiss": fl,
