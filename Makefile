@@ -18,19 +18,22 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tremplin demo
 
-CODE = data_contracts matching training serving tremplin tests tools benchmarks
+PACKAGES = data_contracts tremplin matching training services serving tremplin_cli
+CODE = $(PACKAGES) tests tools benchmarks
 
 test: $(STAMP)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
-	$(BIN)/mypy data_contracts matching training serving tremplin benchmarks
+	$(BIN)/mypy $(PACKAGES) benchmarks
+	$(BIN)/lint-imports
 	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix $(CODE) && $(BIN)/ruff format $(CODE)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy data_contracts matching training serving tremplin benchmarks
+	$(BIN)/mypy $(PACKAGES) benchmarks
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -56,16 +56,15 @@ def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
     """The 10k sample loaded and indexed in ``data_dir``, and ``users`` coach accounts."""
     os.environ["TREMPLIN_DATA_DIR"] = str(data_dir)
     from serving import users as accounts
-    from serving.roles import Role
-    from tremplin.cli_common import factory
+    from tremplin.actors import Role
     from tremplin.ingest import load_sample_dir
     from tremplin.sample import generate, write_sample
     from tremplin.settings import get_settings
-    from tremplin.store.db import transaction
+    from tremplin.store.db import migrated_factory, transaction
     from tremplin.store.models import BeneficiaryRow
 
     settings = get_settings()
-    f = factory(settings)
+    f = migrated_factory(settings.database_url)
     sample = data_dir / "sample"
     if not (sample / "manifest.json").exists():
         write_sample(generate(42, n_opportunities=10_000, n_beneficiaries=800), sample, 42, False)
@@ -78,9 +77,9 @@ def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
 
     c = registry.client(settings)
     if not c.search_model_versions(f"name='{registry.MODEL_NAME}'"):  # once per data folder
-        from training.cli import hidden_truth
         from training.datasets import load_outcome_data
         from training.pipeline import train
+        from tremplin_cli.training_commands import hidden_truth
 
         with f() as session:
             data = load_outcome_data(session)
@@ -99,16 +98,16 @@ def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
 
 def direct_baseline(people: dict[str, list[str]], n: int) -> dict[str, Any]:
     """The shortlist function called in-process on the same data and model (the baseline)."""
+    from matching.champion import load_champion
     from matching.engine import load_engine
     from matching.shortlist import shortlist
-    from serving.matching_service import limit_compute_threads
-    from training.registry import load_champion
-    from tremplin.cli_common import factory
+    from services.engine import limit_compute_threads
     from tremplin.settings import get_settings
+    from tremplin.store.db import migrated_factory
     from tremplin.store.repository import get_beneficiary
 
     settings = get_settings()
-    f = factory(settings)
+    f = migrated_factory(settings.database_url)
     reranker = load_champion(settings)
     with f() as session:
         catalogue = load_engine(session, settings)

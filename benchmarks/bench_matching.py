@@ -29,13 +29,13 @@ import numpy as np
 
 from data_contracts.enums import OpportunityKind
 from matching.catalogue import OpportunityCatalogue, dense_text
+from matching.champion import load_champion
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import forget_queries, served_encoder
 from matching.engine import title_linker
 from matching.profile import ProfileView
 from matching.shortlist import CHANNEL_DEPTH, shortlist
 from matching.vector_index import VectorIndex
-from training.registry import load_champion
 from tremplin.sample.generator import REFERENCE_DATE, generate
 from tremplin.settings import get_settings
 from tremplin.taxonomy import load_taxonomy

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from tremplin.geo import is_known_postcode
+from data_contracts.postcodes import is_known_postcode
 
 ExternalId = Annotated[
     str,

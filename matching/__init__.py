@@ -11,7 +11,6 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 from matching.catalogue import OpportunityCatalogue
 from matching.shortlist import (
-    EmptyProfileError,
     FusionWeights,
     Shortlist,
     ShortlistItem,
@@ -19,7 +18,6 @@ from matching.shortlist import (
 )
 
 __all__ = [
-    "EmptyProfileError",
     "FusionWeights",
     "OpportunityCatalogue",
     "Shortlist",

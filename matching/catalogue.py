@@ -21,7 +21,7 @@ from matching.embedding_cache import EmbeddingCache, text_key
 from matching.encoder import Encoder
 from matching.filters import FilterColumns
 from matching.lexical import BM25
-from matching.vector_index import VectorIndex
+from matching.vector_index import APPROXIMATE_FACTORY, EXACT_FACTORY, VectorIndex
 from tremplin.taxonomy import Taxonomy, load_taxonomy
 from tremplin.text import search_terms
 
@@ -258,14 +258,22 @@ def build_vector_index(
     taxonomy: Taxonomy | None = None,
     approximate_threshold: int = 50_000,
     progress: bool = False,
+    factories: tuple[str, str] = (EXACT_FACTORY, APPROXIMATE_FACTORY),
 ) -> VectorIndex:
-    """A fresh vector index over ``opportunities`` (texts found in ``cache`` are not re-encoded)."""
+    """A fresh vector index over ``opportunities`` (texts found in ``cache`` are not re-encoded);
+    ``factories``: the FAISS factory strings, exact and above the threshold."""
     tax = taxonomy or load_taxonomy()
     texts = [dense_text(o, tax) for o in opportunities]
     vectors = cache.embed(encoder, texts, "passage", progress=progress)
     keys = [text_key(t, "passage") for t in texts]
     return VectorIndex.build(
-        encoder.version, ids, vectors, keys, approximate_threshold=approximate_threshold
+        encoder.version,
+        ids,
+        vectors,
+        keys,
+        approximate_threshold=approximate_threshold,
+        factory=factories[0],
+        approximate_factory=factories[1],
     )
 
 

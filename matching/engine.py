@@ -64,15 +64,21 @@ def build_index(
     settings: Settings,
     encoder: Encoder | None = None,
     progress: bool = False,
-    approximate_threshold: int = 50_000,
 ) -> IndexReport:
-    """Encode the active opportunities and save a fresh index."""
+    """Encode the active opportunities and save a fresh index (FAISS factory strings and the
+    approximate threshold from the settings)."""
     enc = encoder or served_encoder(settings)
     ids, items = _active(session)
     cache = EmbeddingCache(cache_path(settings))
     try:
         index = build_vector_index(
-            items, ids, enc, cache, approximate_threshold=approximate_threshold, progress=progress
+            items,
+            ids,
+            enc,
+            cache,
+            approximate_threshold=settings.index_approximate_from,
+            progress=progress,
+            factories=(settings.index_factory, settings.index_factory_approximate),
         )
     finally:
         cache.close()
@@ -105,6 +111,12 @@ def _load_and_sync(
         index = VectorIndex.load(index_path(settings), enc.version)
     except IndexEncoderMismatch as exc:  # a newly served encoder: the index follows it
         log.warning("%s — rebuilding the index for %s", exc, enc.version)
+        build_index(session, settings, enc)
+        index = VectorIndex.load(index_path(settings), enc.version)
+    if index.kind == "flat" and index.factory != settings.index_factory:
+        log.warning(
+            "index built as %s, settings say %s — rebuilding", index.factory, settings.index_factory
+        )
         build_index(session, settings, enc)
         index = VectorIndex.load(index_path(settings), enc.version)
     ids, items = _active(session)
@@ -143,6 +155,7 @@ def index_status(session: Session, settings: Settings) -> dict[str, Any]:
         "path": str(index_path(settings)),
         "model_version": header.model_version,
         "kind": header.kind,
+        "factory": header.factory,
         "nprobe": header.nprobe,
         "count": header.count,
         "recall_at_10": header.recall_at_10,

@@ -29,6 +29,7 @@ from matching.pathways import Pathway, build_pathways
 from matching.profile import ProfileView
 from matching.reranker import Reranker
 from matching.travel import travel_minutes
+from tremplin.errors import EmptyProfileError
 
 ENGINE_VERSION = "hybrid-v1"
 CHANNEL_DEPTH = 300  # candidates taken from each channel before fusion
@@ -111,10 +112,6 @@ class Shortlist(BaseModel):
     pathways: list[Pathway] = Field(default_factory=list)
 
 
-class EmptyProfileError(ValueError):
-    """The profile has nothing to match on."""
-
-
 def _top(scores: np.ndarray, among: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` positions of ``among`` with the highest ``scores`` (unordered)."""
     if len(among) <= k:
@@ -164,8 +161,8 @@ def shortlist(
     view = ProfileView.of(profile, cat)
     if view.is_empty:
         raise EmptyProfileError(
-            "profil vide : ajoutez une compétence, une expérience ou une aspiration / "
-            "empty profile: add a skill, an experience or an aspiration"
+            "profil vide : ajoutez une compétence, une expérience ou une aspiration",
+            "empty profile: add a skill, an experience or an aspiration",
         )
     filtered = apply_filters(profile, cat.columns, today, kinds)
     eligible = np.flatnonzero(filtered.eligible)

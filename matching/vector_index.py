@@ -1,9 +1,11 @@
 """The FAISS index over opportunity vectors, persisted crash-safely with its model version.
 
-* Exact inner-product search (``IndexIDMap2`` over ``IndexFlatIP``) by default; above
-  ``approximate_threshold`` vectors an ``IndexIVFFlat`` (with a direct map, so vectors can be
-  read back and removed) is chosen, its ``nprobe`` raised until recall@10 against exact search
-  reaches ``target_recall`` on a sample of stored vectors; the measured recall is recorded.
+* The index is described by a FAISS factory string (settings ``index_factory``, exact by
+  default: ``IDMap2,Flat``); above ``approximate_threshold`` vectors the approximate one
+  (``index_factory_approximate``, ``IVF{nlist},Flat`` with nlist = sqrt(n)) is used, with a
+  direct map so vectors can be read back and removed, its ``nprobe`` raised until recall@10
+  against exact search reaches ``target_recall`` on a sample of stored vectors; the measured
+  recall and the factory string are recorded in the header.
 * Stable int64 ids (the opportunities' database keys) map to opportunities; each id also
   records the key of the text its vector came from, so an update re-encodes only changed
   texts and removes expired ones without a rebuild.
@@ -31,6 +33,8 @@ from pydantic import BaseModel, Field
 _faiss: Any = faiss  # the SWIG bindings' stubs miss keyword arguments
 MAGIC = b"TFXI"
 FORMAT_VERSION = 1
+EXACT_FACTORY = "IDMap2,Flat"
+APPROXIMATE_FACTORY = "IVF{nlist},Flat"
 BITMAP_MAX_BITS = 1 << 24  # id filters use a bitmap while the largest allowed id is below
 
 
@@ -49,6 +53,7 @@ class IndexHeader(BaseModel):
     model_version: str
     dim: int
     kind: str
+    factory: str = "IDMap2,Flat"
     nprobe: int = 0
     count: int
     checksum: str
@@ -67,13 +72,15 @@ class VectorIndex:
         dim: int,
         approximate_threshold: int = 50_000,
         target_recall: float = 0.95,
+        factory: str = EXACT_FACTORY,
     ) -> None:
         self.model_version = model_version
         self.dim = dim
         self.approximate_threshold = approximate_threshold
         self.target_recall = target_recall
-        self.index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        self.kind = "flat"
+        self.index: Any = make_index(factory, dim)
+        self.factory = factory
+        self.kind = index_kind(self.index)
         self.nprobe = 0
         self.recall_at_10: float | None = None
         self.entries: dict[int, str] = {}
@@ -95,30 +102,33 @@ class VectorIndex:
         keys: list[str],
         approximate_threshold: int = 50_000,
         target_recall: float = 0.95,
+        factory: str = EXACT_FACTORY,
+        approximate_factory: str = APPROXIMATE_FACTORY,
     ) -> VectorIndex:
-        """A fresh index over ``vectors`` (exact, or IVF above the threshold)."""
-        out = cls(model_version, vectors.shape[1], approximate_threshold, target_recall)
+        """A fresh index over ``vectors``: ``factory`` below the threshold, else
+        ``approximate_factory`` (``{nlist}`` replaced by sqrt(n), at least 16), trained."""
+        out = cls(model_version, vectors.shape[1], approximate_threshold, target_recall, factory)
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) >= approximate_threshold:
-            out._make_ivf(vectors)
+            out._make_approximate(vectors, approximate_factory)
         out.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
         out.entries = {int(i): k for i, k in zip(ids, keys, strict=True)}
         if out.kind == "ivf":
             out._tune_nprobe()
         return out
 
-    def _make_ivf(self, vectors: np.ndarray) -> None:
+    def _make_approximate(self, vectors: np.ndarray, factory: str) -> None:
         n = len(vectors)
-        nlist = max(16, int(np.sqrt(n)))
-        quantizer = faiss.IndexFlatIP(self.dim)
-        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        resolved = factory.format(nlist=max(16, int(np.sqrt(n))))
+        index = make_index(resolved, self.dim)
+        ivf = _faiss.try_extract_index_ivf(index)
         rng = np.random.default_rng(0)
+        nlist = int(ivf.nlist) if ivf is not None else 16
         sample = vectors[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
-        ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
-        ivf.set_direct_map_type(_faiss.DirectMap.Hashtable)
-        self._quantizer = quantizer  # keep the Python object alive with the index
-        self.index = ivf
-        self.kind = "ivf"
+        index.train(np.ascontiguousarray(sample, dtype=np.float32))
+        self.index = index
+        self.factory = resolved
+        self.kind = index_kind(index)
 
     def _tune_nprobe(self, sample_size: int = 200) -> None:
         ids = np.array(sorted(self.entries), dtype=np.int64)
@@ -208,6 +218,7 @@ class VectorIndex:
             model_version=self.model_version,
             dim=self.dim,
             kind=self.kind,
+            factory=self.factory,
             nprobe=self.nprobe,
             count=len(self),
             checksum=checksum,
@@ -251,8 +262,8 @@ class VectorIndex:
             )
         out = cls(header.model_version, header.dim)
         out.index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8))
-        if out.kind != header.kind:
-            out.kind = header.kind
+        out.factory = header.factory
+        out.kind = index_kind(out.index)
         out.nprobe = header.nprobe
         out.recall_at_10 = header.recall_at_10
         out.built_at = header.built_at
@@ -263,6 +274,34 @@ class VectorIndex:
                 f"index {path} is inconsistent: rebuild it with `tremplin index build`"
             )
         return out
+
+
+def make_index(factory: str, dim: int) -> Any:
+    """An empty inner-product index from a FAISS factory string. Only indexes that keep
+    stable ids, read vectors back and remove ids are accepted: ``IDMap2,...`` over a flat
+    index, or the IVF family (given a hash-table direct map here)."""
+    try:
+        index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"chaîne de fabrique FAISS invalide {factory!r} / invalid FAISS factory string: "
+            f"{str(exc).splitlines()[0]}"
+        ) from None
+    ivf = _faiss.try_extract_index_ivf(index)
+    if ivf is not None and isinstance(index, faiss.IndexIVF):
+        ivf.set_direct_map_type(_faiss.DirectMap.Hashtable)
+        return index
+    if isinstance(index, faiss.IndexIDMap2):
+        return index
+    raise ValueError(
+        f"index FAISS {factory!r} non pris en charge : utilisez IDMap2,Flat ou IVF<n>,Flat / "
+        "unsupported FAISS index: use IDMap2,Flat or an IVF index"
+    )
+
+
+def index_kind(index: Any) -> str:
+    """``ivf`` for an inverted-file index (searched with nprobe), else ``flat``."""
+    return "ivf" if isinstance(index, faiss.IndexIVF) else "flat"
 
 
 def _selector(allowed: np.ndarray) -> Any:

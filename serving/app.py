@@ -19,9 +19,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from serving.audit import pseudonym_key
+from services.engine import MatchingService
 from serving.credential_cache import CredentialCache
-from serving.matching_service import MatchingService
+from serving.errors import http_headers, http_status
 from serving.metrics import Metrics
 from serving.middleware import ServiceMiddleware
 from serving.ratelimit import RateLimiter
@@ -37,6 +37,8 @@ from serving.routers import (
 )
 from serving.state import ServiceState, request_id_var
 from tremplin import __version__
+from tremplin.audit import pseudonym_key
+from tremplin.errors import DomainError, ErrorCode
 from tremplin.settings import Settings, get_settings
 from tremplin.store.db import make_engine, session_factory, upgrade
 
@@ -154,6 +156,7 @@ def _document_error_body(app: FastAPI) -> None:
                             "title": "Detail",
                         },
                         "message": {"type": "string"},
+                        "code": {"type": "string", "enum": [c.value for c in ErrorCode]},
                         "request_id": {"type": "string"},
                     },
                     "required": ["detail"],
@@ -164,11 +167,23 @@ def _document_error_body(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _body(detail: Any) -> dict[str, Any]:
-    return {"detail": detail, "request_id": request_id_var.get()}
+def _body(detail: Any, code: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": detail, "request_id": request_id_var.get()}
+    if code is not None:
+        body["code"] = code
+    return body
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        if exc.details is not None:
+            body = _body(jsonable_encoder(exc.details), exc.code.value)
+            body["message"] = exc.message
+        else:
+            body = _body(exc.message, exc.code.value)
+        return JSONResponse(body, status_code=http_status(exc), headers=http_headers(exc))
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail

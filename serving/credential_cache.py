@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from serving.roles import Principal
+from tremplin.actors import Principal
 
 
 @dataclass(frozen=True)

@@ -9,27 +9,32 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
 from serving import users
-from serving.roles import Principal, Role
 from serving.security import digest
 from serving.state import ServiceState, request_id_var
+from tremplin.actors import Principal, Role
+from tremplin.errors import PolicyRefusedError, RateLimitedError, UnauthenticatedError
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 
-UNAUTHENTICATED = HTTPException(
-    status.HTTP_401_UNAUTHORIZED,
-    "authentification requise ou jeton invalide / authentication required or invalid token",
-    headers={"WWW-Authenticate": "Bearer"},
-)
-FORBIDDEN = HTTPException(
-    status.HTTP_403_FORBIDDEN,
-    "votre rôle ne permet pas cette action / your role does not allow this action",
-)
+
+def unauthenticated() -> UnauthenticatedError:
+    """No valid bearer token or API key."""
+    return UnauthenticatedError(
+        "authentification requise ou jeton invalide", "authentication required or invalid token"
+    )
+
+
+def forbidden() -> PolicyRefusedError:
+    """A role that the route does not admit."""
+    return PolicyRefusedError(
+        "votre rôle ne permet pas cette action", "your role does not allow this action"
+    )
 
 
 async def get_state(request: Request) -> ServiceState:
@@ -53,13 +58,13 @@ async def current_principal(
     (no thread, no query); otherwise it is looked up in a worker thread."""
     kind, secret = ("token", token) if token else ("api_key", key)
     if not secret:
-        raise UNAUTHENTICATED
+        raise unauthenticated()
     secret_digest = digest(secret)
     principal = state.credentials.get(kind, secret_digest)
     if principal is None:
         principal = await run_in_threadpool(_lookup, state, kind, secret_digest)
     if principal is None:
-        raise UNAUTHENTICATED
+        raise unauthenticated()
     request.state.principal = principal
     return principal
 
@@ -84,7 +89,7 @@ class _RoleGuard:
 
     async def __call__(self, principal: Caller) -> Principal:
         if principal.role not in self.allowed:
-            raise FORBIDDEN
+            raise forbidden()
         return principal
 
 
@@ -116,23 +121,13 @@ async def limited(request: Request, state: State, principal: Caller) -> None:
     throttle(
         state,
         f"{principal.user_id}",
-        "trop de recherches, réessayez plus tard / too many searches, retry later",
+        ("trop de recherches, réessayez plus tard", "too many searches, retry later"),
     )
 
 
-def throttle(state: ServiceState, key: str, message: str) -> None:
-    """Count one call for ``key``; 429 with Retry-After when over the per-minute limit."""
+def throttle(state: ServiceState, key: str, message: tuple[str, str]) -> None:
+    """Count one call for ``key``; rate limited (429 with Retry-After) when over the
+    per-minute limit. ``message`` is (French, English)."""
     wait = state.limiter.check(key)
     if wait:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            message,
-            headers={"Retry-After": state.limiter.retry_after(wait)},
-        )
-
-
-def coach_tenant(principal: Principal) -> str:
-    """The CPAS a coach acts for (coaches always have one)."""
-    if principal.cpas_id is None:  # pragma: no cover - enforced at user creation
-        raise FORBIDDEN
-    return principal.cpas_id
+        raise RateLimitedError(*message, retry_after=int(state.limiter.retry_after(wait)))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 if TYPE_CHECKING:
-    from serving.matching_service import Versions
+    from data_contracts.versions import Versions
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -41,10 +41,10 @@ class Metrics:
         """Report the served versions (only the current set keeps value 1)."""
         self.model.clear()
         self.model.labels(
-            engine=versions.engine,
-            model=versions.model or "",
-            index=versions.index or "",
-            ranker=versions.ranker,
+            engine=versions.engine_version,
+            model=versions.model_version or "",
+            index=versions.index_version or "",
+            ranker=versions.ranker_version,
         ).set(1)
 
     def render(self) -> bytes:

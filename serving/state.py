@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -11,31 +10,25 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
+from services.context import ServiceContext
 from serving.credential_cache import CredentialCache
-from serving.matching_service import MatchingService
 from serving.metrics import Metrics
 from serving.ratelimit import RateLimiter
-from tremplin.settings import Settings
-from tremplin.store.db import transaction
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 T = TypeVar("T")
 
 
 @dataclass
-class ServiceState:
-    """The app's shared objects (one per app; stored on ``app.state.tremplin``)."""
+class ServiceState(ServiceContext):
+    """The app's shared objects (one per app; stored on ``app.state.tremplin``): the services'
+    context, and what only the API holds (its database engine, limits, credentials, metrics)."""
 
-    settings: Settings
     engine: Engine
-    factory: sessionmaker[Session]
-    matching: MatchingService
     limiter: RateLimiter
     credentials: CredentialCache
     metrics: Metrics
-    pseudonym_key: bytes
     _compute_slots: anyio.CapacityLimiter | None = field(default=None, repr=False)
 
     async def compute(self, fn: Callable[..., T], *args: object) -> T:
@@ -49,9 +42,3 @@ class ServiceState:
         if self._compute_slots is None:  # made on the event loop, at first use
             self._compute_slots = anyio.CapacityLimiter(self.settings.compute_concurrency)
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._compute_slots)
-
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session committed on success, rolled back on any error."""
-        with transaction(self.factory) as session:
-            yield session

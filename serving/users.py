@@ -7,7 +7,6 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from serving.roles import Principal, Role
 from serving.security import (
     API_KEY_PREFIX,
     TOKEN_PREFIX,
@@ -16,14 +15,17 @@ from serving.security import (
     new_secret,
     verify_password,
 )
+from tremplin.actors import Principal, Role
+from tremplin.errors import (
+    ConflictError,
+    InvalidRequestError,
+    PolicyRefusedError,
+    UnknownCpasError,
+)
 from tremplin.store.models import CpasRow, CredentialRow, UserRow
 
 # a fixed hash to verify against when the user does not exist (same time either way)
 _DUMMY_HASH = hash_password("tremplin-dummy-password")
-
-
-class UserError(ValueError):
-    """A user cannot be created or changed as asked (the message says why)."""
 
 
 def now() -> dt.datetime:
@@ -32,13 +34,22 @@ def now() -> dt.datetime:
 
 
 def check_scope(session: Session, role: Role, cpas_id: str | None, employer_id: str | None) -> None:
-    """Coaches need their CPAS, employers their employer id; the CPAS must exist."""
+    """Coaches need their CPAS, employers their employer id; the CPAS must exist; no account
+    may hold the system role (it is the command line's, never a sign-in)."""
+    if role is Role.SYSTEM:
+        raise PolicyRefusedError(
+            "le rôle system est réservé aux commandes", "the system role is not for accounts"
+        )
     if role is Role.COACH and not cpas_id:
-        raise UserError("un coach doit être rattaché à un CPAS / a coach needs a cpas_id")
+        raise InvalidRequestError(
+            "un coach doit être rattaché à un CPAS", "a coach needs a cpas_id"
+        )
     if role is Role.EMPLOYER and not employer_id:
-        raise UserError("un employeur doit avoir un employer_id / an employer needs employer_id")
+        raise InvalidRequestError(
+            "un employeur doit avoir un employer_id", "an employer needs employer_id"
+        )
     if cpas_id and session.get(CpasRow, cpas_id) is None:
-        raise UserError(f"CPAS inconnu / unknown CPAS: {cpas_id}")
+        raise UnknownCpasError(f"CPAS inconnu : {cpas_id}", f"unknown CPAS: {cpas_id}")
 
 
 def create_user(
@@ -52,7 +63,9 @@ def create_user(
 ) -> UserRow:
     """A new active user (the username must be free)."""
     if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-        raise UserError(f"nom d'utilisateur déjà pris / username taken: {username}")
+        raise ConflictError(
+            f"nom d'utilisateur déjà pris : {username}", f"username taken: {username}"
+        )
     check_scope(session, role, cpas_id, employer_id)
     if role is Role.MAISON_EMPLOI:
         for cpas in partner_cpas or []:

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from serving.app import create_app
-from serving.roles import Role
+from tremplin.actors import Role
 from tremplin.ingest import load_sample_dir
 from tremplin.sample import generate, write_sample
 from tremplin.settings import Settings

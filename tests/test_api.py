@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from api_support import TODAY, World
 
 
@@ -160,7 +161,7 @@ def test_erasure_removes_the_person_and_keeps_a_pseudonymous_trace(api: World) -
 def test_a_person_erased_while_their_shortlist_is_computed_gets_404_and_no_trace(
     api: World, monkeypatch: Any
 ) -> None:
-    from serving.routers import shortlists
+    from services import shortlists
 
     api.call("coach.liege", "POST", "/api/v1/beneficiaries", json=profile("api-race"))
     compute = shortlists.shortlist
@@ -325,3 +326,72 @@ def test_search_rate_limit_answers_429_with_retry_after(api: World, linker: obje
     finally:
         limiter.per_minute = saved
         limiter.clear()
+
+
+def test_domain_errors_carry_a_code_and_their_headers(api: World) -> None:
+    """Every refusal names its kind for programs (``code``) beside the bilingual message."""
+    missing = api.call("coach.liege", "GET", "/api/v1/beneficiaries/nobody")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert missing.json()["request_id"] == missing.headers["X-Request-ID"]
+    anonymous = api.client.get("/api/v1/beneficiaries")
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthenticated"
+    assert anonymous.headers["WWW-Authenticate"] == "Bearer"
+    refused = api.call("admin", "GET", "/api/v1/beneficiaries")
+    assert refused.status_code == 403 and refused.json()["code"] == "refused_by_policy"
+    empty = {"id": "e1", "constraints": {"home_postcode": 4000}}
+    r = api.call("coach.liege", "POST", "/api/v1/shortlists", json={"profile": empty})
+    assert r.status_code == 422 and r.json()["code"] == "empty_profile"
+    incoherent = {"profile": profile("p"), "beneficiary_id": "x"}
+    r = api.call("coach.liege", "POST", "/api/v1/shortlists", json=incoherent)
+    assert r.json()["code"] == "invalid_request" and "beneficiary_id" in r.json()["detail"]
+
+
+def test_no_account_can_hold_the_system_role(api: World) -> None:
+    """The system role is the command line's: the API refuses to give it to a user."""
+    body = {"username": "robot", "password": "un-long-mot-de-passe", "role": "system"}
+    r = api.call("admin", "POST", "/api/v1/admin/users", json=body)
+    assert r.status_code == 403 and r.json()["code"] == "refused_by_policy"
+    listed = api.call("admin", "GET", "/api/v1/admin/users?limit=1000").json()["items"]
+    assert "robot" not in [u["username"] for u in listed]
+
+
+def test_command_line_and_api_rank_the_same_way_and_both_audit(
+    api: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One shortlist service: the same person gets the same ranking from the API and from
+    ``tremplin shortlist``, and the command line's is audited under a named system actor and
+    kept in the person's history."""
+    from typer.testing import CliRunner
+
+    from tremplin.settings import get_settings
+    from tremplin_cli.main import app as cli
+
+    s = api.settings
+    for key, value in {
+        "TREMPLIN_DATA_DIR": s.data_dir,
+        "TREMPLIN_DATABASE_URL": s.database_url,
+        "TREMPLIN_MODELS_DIR": s.models_dir,
+        "TREMPLIN_EMBEDDING_CACHE": s.embedding_cache,
+        "TREMPLIN_PSEUDONYM_KEY": s.pseudonym_key,
+    }.items():
+        monkeypatch.setenv(key, str(value))
+    get_settings.cache_clear()
+    ben = api.beneficiaries["cpas-liege"][1]
+    try:
+        out = CliRunner().invoke(
+            cli, ["shortlist", "--beneficiary", ben, "--top", "5", "--today", TODAY, "--json"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    by_cli = [i["opportunity_id"] for i in json.loads(out.stdout)["items"]]
+    body = {"beneficiary_id": ben, "top": 5, "today": TODAY}
+    by_api = api.call("coach.liege", "POST", "/api/v1/shortlists", json=body).json()
+    assert by_cli == [i["opportunity_id"] for i in by_api["shortlist"]["items"]]
+    records = api.call("admin", "GET", "/api/v1/admin/audit?action=shortlist&limit=1000").json()
+    cli_records = [a for a in records["items"] if a["actor"].startswith("cli:")]
+    assert cli_records and cli_records[-1]["role"] == "system"
+    assert cli_records[-1]["tenant"] == "cpas-liege"
+    assert cli_records[-1]["returned_ids"][: len(by_cli)] == by_cli
+    history = api.call("coach.liege", "GET", f"/api/v1/beneficiaries/{ben}/shortlists").json()
+    assert any(h["created_by"].startswith("cli:") for h in history["items"])

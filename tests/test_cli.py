@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from tremplin.cli import app
 from tremplin.settings import get_settings
+from tremplin_cli.main import app
 
 runner = CliRunner()
 
@@ -91,7 +91,8 @@ def test_demo_loads_sample_and_prints_a_shortlist(workdir: Path) -> None:
 def test_shortlist_errors_are_clear(workdir: Path) -> None:
     runner.invoke(app, ["cpas", "add", "cpas-liege", "CPAS de Liège"])
     unknown = runner.invoke(app, ["shortlist", "--beneficiary", "nobody", "--cpas", "cpas-liege"])
-    assert unknown.exit_code == 1 and "inconnu" in unknown.output
+    assert unknown.exit_code == 1 and "introuvable" in unknown.output
+    assert "[not_found]" in unknown.output
     missing = runner.invoke(app, ["shortlist"])
     assert missing.exit_code == 2 and "--profile" in missing.output
     bad_kind = runner.invoke(app, ["shortlist", "--profile", "x.json", "--kinds", "jobs"])

@@ -7,7 +7,7 @@ from typing import Any
 
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
-from serving.matching_service import MatchingService, cap_this_thread
+from services.engine import MatchingService, cap_this_thread
 from tremplin.settings import Settings
 
 

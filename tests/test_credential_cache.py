@@ -8,7 +8,7 @@ import pytest
 
 from serving import credential_cache
 from serving.credential_cache import CredentialCache
-from serving.roles import Principal, Role
+from tremplin.actors import Principal, Role
 
 WHO = Principal(user_id=1, username="coach", role=Role.COACH, credential_id=7, cpas_id="c1")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tremplin.cli import app
+from tremplin_cli.main import app
 
 runner = CliRunner()
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from training.suites.runner import ExternalReport
 from training.suites.shortlists import RECIPES
-from tremplin.cli import app
+from tremplin_cli.main import app
 
 SLICE = 300  # cases per title suite (half test), and 30 target métiers per shortlist recipe
 SHORTLIST_MARGIN = 0.15  # the target over the encoder alone, on every recipe

@@ -14,8 +14,9 @@ from data_contracts.models import BeneficiaryProfile, Opportunity
 from matching.catalogue import OpportunityCatalogue
 from matching.filters import FilterColumns, apply_filters, violations
 from matching.profile import ProfileView
-from matching.shortlist import EmptyProfileError, shortlist
+from matching.shortlist import shortlist
 from tests.factories import beneficiaries, beneficiary, opportunities, opportunity
+from tremplin.errors import EmptyProfileError
 
 TODAY = dt.date(2026, 11, 1)
 ALL = frozenset(OpportunityKind)

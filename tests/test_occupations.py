@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from matching.linking import LinkMask
 from matching.occupations import OccupationLinker, clean_query, esco_mappings, wish_segments
-from tremplin.cli import app
 from tremplin.settings import get_settings
 from tremplin.taxonomy import load_taxonomy
+from tremplin_cli.main import app
 
 runner = CliRunner()
 

@@ -12,8 +12,9 @@ from matching.catalogue import OpportunityCatalogue, build_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.filters import violations
-from matching.shortlist import EmptyProfileError, shortlist
+from matching.shortlist import shortlist
 from tests.factories import beneficiary, opportunity
+from tremplin.errors import EmptyProfileError
 from tremplin.sample.generator import REFERENCE_DATE, generate
 from tremplin.taxonomy import load_taxonomy
 

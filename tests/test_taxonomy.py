@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tremplin.geo import distance_km, is_known_postcode, place
+from data_contracts.postcodes import is_known_postcode
+from tremplin.geo import distance_km, place, postcodes
 from tremplin.taxonomy import load_taxonomy
 from tremplin.taxonomy.files import DATA_DIR
 from tremplin.taxonomy.loader import metier_links
@@ -105,6 +106,13 @@ def test_vendored_files_match_manifest() -> None:
 def test_postcodes_have_places(code: int, locality: str) -> None:
     p = place(code)
     assert p is not None and p.locality == locality and p.has_coordinates
+
+
+def test_contract_postcodes_are_the_vendored_places() -> None:
+    """The contracts' postcode list and the geography's are the same bpost codes."""
+    from data_contracts.postcodes import known_postcodes
+
+    assert known_postcodes() == frozenset(postcodes())
 
 
 def test_distances_are_plausible() -> None:

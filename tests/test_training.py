@@ -150,7 +150,7 @@ def test_exposure_ratio_is_worst_over_best_group() -> None:
 
 
 def _cli(*args: str) -> Any:
-    from tremplin.cli import app
+    from tremplin_cli.main import app
 
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
@@ -159,10 +159,10 @@ def _cli(*args: str) -> Any:
 def test_the_whole_loop(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from api_support import world
 
-    from serving.audit import AuditAction
     from training import registry
     from training.datasets import load_outcome_data
     from training.pipeline import train
+    from tremplin.audit import AuditAction
     from tremplin.settings import get_settings
     from tremplin.store.db import make_engine, session_factory
     from tremplin.store.models import AuditRow
@@ -264,3 +264,43 @@ def test_training_without_outcomes_says_what_is_missing(
     get_settings.cache_clear()
     assert result.exit_code == 1
     assert "au moins" in result.output or "au moins" in str(result.stderr)
+
+
+@pytest.mark.parametrize("logged", [["not", "these", "features"], None])
+def test_a_registered_reranker_with_other_or_no_feature_list_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logged: list[str] | None
+) -> None:
+    """A registry version trained on another feature list (or with none logged) is refused
+    at load instead of scoring misaligned columns."""
+    import json
+
+    import mlflow
+    import mlflow.sklearn
+    from sklearn.linear_model import LinearRegression
+
+    from matching.champion import MODEL_NAME, load_version
+    from matching.features import FEATURE_NAMES
+    from matching.ranker_model import TRUSTED_TYPES
+    from matching.reranker import FeatureMismatchError
+    from training import registry
+    from tremplin.settings import Settings
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    s = Settings(data_dir=tmp_path)
+    x = np.random.default_rng(0).normal(size=(20, len(FEATURE_NAMES)))
+    model = LinearRegression().fit(x, x[:, 0])
+    with registry.tracked_run(s, registry.EXPERIMENT, {}):
+        if logged is not None:
+            names = tmp_path / "features.json"
+            names.write_text(json.dumps(logged), encoding="utf-8")
+            mlflow.log_artifact(str(names))
+        info = mlflow.sklearn.log_model(
+            model,
+            name="reranker",
+            registered_model_name=MODEL_NAME,
+            skops_trusted_types=TRUSTED_TYPES,
+        )
+    c = registry.client(s)
+    version = c.get_model_version(MODEL_NAME, str(info.registered_model_version))
+    with pytest.raises(FeatureMismatchError, match="ré-entraînez"):
+        load_version(c, version)

@@ -185,3 +185,31 @@ def test_allowed_ids_filter_the_same_with_bitmap_or_hash_set(sparse_ids: bool) -
         assert found.tolist() == expected.tolist()
         approx, _ = index.search(q, 20, allowed=allowed)
         assert set(approx.tolist()) <= set(allowed.tolist())
+
+
+def test_factory_strings_describe_the_index_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    """The factory string chosen (exact, or the approximate one with its nlist) is kept in the
+    header and read back; a string FAISS cannot build, or an index that cannot remove ids,
+    is refused with a message naming what to use."""
+    rng = np.random.default_rng(4)
+    ids = np.arange(2000, dtype=np.int64)
+    vectors = unit(rng, len(ids))
+    approx = VectorIndex.build(
+        "m@1",
+        ids,
+        vectors,
+        keys(ids),
+        approximate_threshold=1000,
+        approximate_factory="IVF{nlist},Flat",
+    )
+    assert approx.factory == "IVF44,Flat" and approx.kind == "ivf"
+    path = tmp_path / "ivf.index"
+    approx.save(path)
+    header, _ = read_index_file(path)
+    assert header.factory == "IVF44,Flat" and header.kind == "ivf"
+    assert VectorIndex.load(path).factory == "IVF44,Flat"
+    assert VectorIndex.build("m@1", ids[:10], vectors[:10], keys(ids[:10])).factory == "IDMap2,Flat"
+    with pytest.raises(ValueError, match="invalide"):
+        VectorIndex.build("m@1", ids[:10], vectors[:10], keys(ids[:10]), factory="Nonsense42")
+    with pytest.raises(ValueError, match="non pris en charge"):
+        VectorIndex.build("m@1", ids[:10], vectors[:10], keys(ids[:10]), factory="HNSW32")

@@ -10,6 +10,7 @@ SHA-256 of each source file and of each vendored file.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import shutil
@@ -61,7 +62,16 @@ def main(source: Path) -> None:
             shutil.copyfileobj(fin, gz)
         rows.append(f"{rel}\t{_sha256(src)}\t{name}\t{_sha256(dst)}\t{dst.stat().st_size}")
     (target / "MANIFEST.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _write_postcode_list(source / "be_postcodes/be_postcodes_fr_merged.csv")
     print(f"vendored {len(FILES)} files into {target}")
+
+
+def _write_postcode_list(src: Path) -> None:
+    """The distinct codes, for the contracts' validation (data_contracts/postcodes.py)."""
+    with src.open(encoding="utf-8", newline="") as fh:
+        codes = sorted({int(r["postcode"]) for r in csv.DictReader(fh)})
+    out = Path(__file__).resolve().parents[1] / "data_contracts" / "data" / "be_postcodes.csv"
+    out.write_text("postcode\n" + "".join(f"{c}\n" for c in codes), encoding="utf-8")
 
 
 if __name__ == "__main__":

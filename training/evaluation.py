@@ -26,7 +26,7 @@ from matching.reranker import Reranker
 from matching.shortlist import FusionWeights, fusion_parts, shortlist
 from training.datasets import Dataset
 from training.labels import GOOD_STAGE
-from training.suites.metrics import DISCOUNTS, K, ndcg
+from training.metrics import K, discounts, mrr, ndcg_at_k, recall_at_k
 from training.suites.sample import RELEVANT
 
 Truth = Callable[[BeneficiaryProfile, Opportunity], float]
@@ -81,26 +81,25 @@ def person_result(
     person: int, order: np.ndarray, gains: dict[int, float], good: float
 ) -> PersonResult:
     """Figures for one person from the ranked positions and every candidate's gain."""
-    every = np.asarray(list(gains.values()), dtype=float)
-    ranked = np.asarray([gains.get(int(p), 0.0) for p in order[:K]], dtype=float)
-    hits = ranked >= good
-    relevant = int((every >= good).sum())
-    first = int(np.argmax(hits)) + 1 if hits.any() else 0
-    weights = DISCOUNTS[: len(ranked)]
+    ranked = [int(p) for p in order]
+    positive = {p: max(g, 0.0) for p, g in gains.items()}
+    relevant = sum(1 for g in gains.values() if g >= good)
+    hits = np.asarray([gains.get(p, 0.0) >= good for p in ranked[:K]], dtype=float)
+    weights = discounts(K)[: len(hits)]
     return PersonResult(
         person=person,
-        ndcg=ndcg(np.maximum(ranked, 0), np.maximum(every, 0)),
-        ndcg_exp=ndcg(2 ** np.maximum(ranked, 0) - 1, 2 ** np.maximum(every, 0) - 1),
-        ndcg_binary=ndcg(hits.astype(float), (every >= good).astype(float)),
-        recall=hits.sum() / min(relevant, K) if relevant else float("nan"),
-        reciprocal_rank=1 / first if first else 0.0,
+        ndcg=ndcg_at_k(ranked, positive, K),
+        ndcg_exp=ndcg_at_k(ranked, {p: 2**g - 1 for p, g in positive.items()}, K),
+        ndcg_binary=ndcg_at_k(ranked, {p: float(g >= good) for p, g in gains.items()}, K),
+        recall=recall_at_k(ranked, gains, K, good) if relevant else float("nan"),
+        reciprocal_rank=mrr(ranked, gains, K, good),
         exposure=(
-            float((weights * hits).sum() / DISCOUNTS[: min(relevant, K)].sum())
+            float((weights * hits).sum() / discounts(min(relevant, K)).sum())
             if relevant
             else float("nan")
         ),
-        exposure_raw=float((weights * hits).sum() / DISCOUNTS.sum()),
-        shown=[int(p) for p in order[:K]],
+        exposure_raw=float((weights * hits).sum() / discounts(K).sum()),
+        shown=ranked[:K],
     )
 
 

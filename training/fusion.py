@@ -28,7 +28,7 @@ from matching.occupations import OccupationLinker
 from matching.profile import ProfileView
 from matching.shortlist import FITTED_WEIGHTS, FusionWeights, fusion_parts
 from training.labels import Event, pair_labels
-from training.suites.metrics import K, ndcg
+from training.metrics import K, ndcg_at_k
 from training.suites.shortlist_eval import FusionCase
 from tremplin.sample.generator import REFERENCE_DATE, generate
 from tremplin.taxonomy import load_taxonomy
@@ -61,7 +61,7 @@ def mean_ndcg(cases: Sequence[FusionCase], w: FusionWeights) -> float:
     for case in cases:
         total = case.parts.total(w)
         top = np.lexsort((case.pool, -total))[:K]
-        values.append(ndcg(case.gains[top], case.all_gains))
+        values.append(ndcg_at_k(top.tolist(), case.gain_of, K))
     return float(np.mean(values))
 
 

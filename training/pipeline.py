@@ -14,17 +14,18 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from matching.champion import load_version
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import served_encoder
 from matching.engine import cache_path, title_linker
 from matching.features import FEATURE_NAMES
+from matching.ranker_model import TRUSTED_TYPES, OrdinalBoostingRanker
 from matching.reranker import Reranker, SklearnReranker
 from training import registry
 from training.datasets import Dataset, OutcomeData, build_dataset
 from training.evaluation import Truth, TruthTable, evaluate_logged, evaluate_truth
 from training.external import external_guard, external_pairs
 from training.fairness import FairnessReport, fairness_report
-from training.model import TRUSTED_TYPES, OrdinalBoostingRanker
 from training.registry import GateDecision, GatePolicy
 from tremplin.settings import Settings
 
@@ -202,7 +203,7 @@ def train(
     incumbent = fusion
     if incumbent_version is not None:
         try:
-            champ = registry.load_version(c, incumbent_version)
+            champ = load_version(c, incumbent_version)
             incumbent = _figures(ds, registry.version_label(incumbent_version), champ, table)
             methods.append(incumbent)
         except Exception as error:  # a champion trained on other features: compare to fusion

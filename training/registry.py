@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,24 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from matching.reranker import Reranker, SklearnReranker
+from matching.champion import (  # the registry's read side, shared with serving
+    CHAMPION as CHAMPION,
+)
+from matching.champion import (
+    MODEL_NAME as MODEL_NAME,
+)
+from matching.champion import (
+    champion as champion,
+)
+from matching.champion import (
+    client as client,
+)
+from matching.champion import (
+    tracking_uri as tracking_uri,
+)
+from matching.champion import (
+    version_label as version_label,
+)
 from tremplin.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,9 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "tremplin-reranker"
 EXPERIMENT = "tremplin-reranker"
-CHAMPION = "champion"
 GATE_METRIC_TAG = "gate_metric"
 
 
@@ -126,27 +140,9 @@ def tracked_run(settings: Settings, experiment: str, tags: dict[str, str]) -> It
         yield run
 
 
-def tracking_uri(settings: Settings) -> str:
-    """Where runs are tracked: ``MLFLOW_TRACKING_URI`` wins over the settings."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or settings.mlflow_tracking_uri
-
-
 def artifact_root(settings: Settings) -> Path:
     """Where local runs keep their artifacts."""
     return (settings.data_dir / "mlflow-artifacts").resolve()
-
-
-def client(settings: Settings) -> MlflowClient:
-    """An MLflow client on the configured tracking store and registry."""
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-    uri = tracking_uri(settings)
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
 def experiment_id(settings: Settings, c: MlflowClient, name: str = EXPERIMENT) -> str:
@@ -159,22 +155,6 @@ def experiment_id(settings: Settings, c: MlflowClient, name: str = EXPERIMENT) -
         artifact_root(settings).mkdir(parents=True, exist_ok=True)
         location = artifact_root(settings).as_uri()
     return str(c.create_experiment(name, artifact_location=location))
-
-
-def version_label(version: ModelVersion | str, model: str = MODEL_NAME) -> str:
-    """How a version is reported to people: ``tremplin-reranker/v3``."""
-    number = version if isinstance(version, str) else version.version
-    return f"{model}/v{number}"
-
-
-def champion(c: MlflowClient, model: str = MODEL_NAME) -> ModelVersion | None:
-    """The champion's version, or None when none was promoted."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return c.get_model_version_by_alias(model, CHAMPION)
-    except MlflowException:
-        return None
 
 
 def version_of_run(c: MlflowClient, run_id: str, model: str = MODEL_NAME) -> ModelVersion:
@@ -223,33 +203,3 @@ def rollback(c: MlflowClient, model: str = MODEL_NAME) -> tuple[ModelVersion, Mo
     c.set_model_version_tag(model, current.version, "rolled_back_at", now)
     c.set_registered_model_alias(model, CHAMPION, previous)
     return c.get_model_version(model, previous), current
-
-
-def load_version(c: MlflowClient, version: ModelVersion) -> SklearnReranker:
-    """The re-ranker of a registered version."""
-    import mlflow.sklearn
-
-    model: Any = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version.version}")
-    return SklearnReranker(model, version_label(version))
-
-
-def load_champion(settings: Settings, current: Reranker | None = None) -> Reranker | None:
-    """The champion re-ranker, or None when the registry has none (the fusion serves then).
-
-    ``current`` is returned as it is when it already is the champion: reloading the engine
-    after opportunity writes does not read the model again.
-    """
-    if not _store_exists(settings):
-        return None
-    c = client(settings)
-    version = champion(c)
-    if version is None:
-        return None
-    if current is not None and current.version == version_label(version):
-        return current
-    return load_version(c, version)
-
-
-def _store_exists(settings: Settings) -> bool:
-    uri = tracking_uri(settings)
-    return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).is_file()

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from training import registry
-from tremplin.cli_common import factory
 from tremplin.settings import Settings
+from tremplin.store.db import migrated_factory
 from tremplin.store.models import OutcomeEventRow
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def retrain_if_due(
     settings: Settings, min_new_events: int, train: Callable[[], TrainReport]
 ) -> RetrainOutcome:
     """Run ``train`` when at least ``min_new_events`` events arrived; write a short report."""
-    with factory(settings)() as session:
+    with migrated_factory(settings.database_url)() as session:
         events = int(session.scalar(select(func.count()).select_from(OutcomeEventRow)) or 0)
     new = events - events_at_last_run(settings)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")

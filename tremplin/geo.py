@@ -56,11 +56,6 @@ def place(postcode: int) -> Place | None:
     return postcodes().get(postcode)
 
 
-def is_known_postcode(postcode: int) -> bool:
-    """True when ``postcode`` is a real Belgian postcode."""
-    return postcode in postcodes()
-
-
 def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     """Great-circle distance in kilometres between two WGS84 points."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

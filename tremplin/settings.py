@@ -51,6 +51,17 @@ class Settings(BaseSettings):
         description="How often the API checks the opportunity table for other processes' "
         "writes and reloads (0: never).",
     )
+    index_factory: str = Field(
+        default="IDMap2,Flat",
+        description="FAISS factory string of the vector index (exact inner product by default).",
+    )
+    index_factory_approximate: str = Field(
+        default="IVF{nlist},Flat",
+        description="FAISS factory string above index_approximate_from vectors ({nlist}: sqrt n).",
+    )
+    index_approximate_from: int = Field(
+        default=50_000, ge=1, description="Vector count from which the approximate index is used."
+    )
     link_titles: bool = Field(
         default=True,
         description="Link free-text wishes, experience titles and offers without an occupation "

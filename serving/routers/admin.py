@@ -6,14 +6,11 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from serving import audit, users
-from serving.deps import Caller, State, request_id, roles
-from serving.roles import Role
-from serving.schemas import (
+from services.schemas import (
     ApiKeyIn,
     ApiKeyOut,
     Message,
@@ -23,11 +20,19 @@ from serving.schemas import (
     UserOut,
     UserPatch,
 )
+from serving import users
+from serving.deps import Caller, State, request_id, roles
+from tremplin import audit
+from tremplin.actors import Role
+from tremplin.errors import NotFoundError, UnavailableError
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
 ADMIN = roles(Role.ADMIN)
 R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
-NO_USER = HTTPException(status.HTTP_404_NOT_FOUND, "utilisateur introuvable / user not found")
+
+
+def _no_user() -> NotFoundError:
+    return NotFoundError("utilisateur introuvable", "user not found")
 
 
 @router.get("/users", response_model=Page[UserOut], **ADMIN)
@@ -54,19 +59,15 @@ def list_users(
 def create_user(body: UserIn, state: State, principal: Caller) -> UserOut:
     """Create a user with a role (coaches need a CPAS, employers an employer id)."""
     with state.transaction() as session:
-        try:
-            row = users.create_user(
-                session,
-                body.username,
-                body.password,
-                body.role,
-                body.cpas_id,
-                body.employer_id,
-                body.partner_cpas,
-            )
-        except users.UserError as exc:
-            code = 409 if "pris" in str(exc) else 422
-            raise HTTPException(code, str(exc)) from None
+        row = users.create_user(
+            session,
+            body.username,
+            body.password,
+            body.role,
+            body.cpas_id,
+            body.employer_id,
+            body.partner_cpas,
+        )
         audit.record(
             session,
             principal,
@@ -84,7 +85,7 @@ def update_user(username: str, body: UserPatch, state: State, principal: Caller)
     with state.transaction() as session:
         row = users.get_user(session, username)
         if row is None:
-            raise NO_USER
+            raise _no_user()
         if body.active is not None:
             row.active = body.active
             if not body.active:
@@ -120,7 +121,7 @@ def create_api_key(username: str, body: ApiKeyIn, state: State, principal: Calle
     with state.transaction() as session:
         row = users.get_user(session, username)
         if row is None:
-            raise NO_USER
+            raise _no_user()
         ttl = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
         secret, cred = users.issue(session, row, "api_key", ttl, body.label)
         audit.record(
@@ -139,7 +140,7 @@ def revoke_credentials(username: str, state: State, principal: Caller) -> dict[s
     with state.transaction() as session:
         row = users.get_user(session, username)
         if row is None:
-            raise NO_USER
+            raise _no_user()
         count = users.revoke_all(session, row.id)
         audit.record(
             session,
@@ -168,9 +169,8 @@ async def reload_model(state: State, principal: Caller) -> ModelInfo:
     try:
         after = await run_in_threadpool(state.matching.reload)
     except Exception as exc:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"rechargement impossible, l'ancien moteur reste servi / reload failed: {exc}",
+        raise UnavailableError(
+            "rechargement impossible, l'ancien moteur reste servi", f"reload failed: {exc}"
         ) from None
     state.metrics.set_model(after)
     with state.transaction() as session:
@@ -179,8 +179,8 @@ async def reload_model(state: State, principal: Caller) -> ModelInfo:
             principal,
             request_id(),
             audit.AuditAction.MODEL_RELOAD,
-            versions=after.as_dict(),
-            inputs={"previous": before.as_dict()},
+            versions=after,
+            inputs={"previous": before.audit_fields()},
         )
     return state.matching.info()
 

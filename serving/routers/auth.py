@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from services.schemas import Me, Message, TokenResponse
 from serving import users
 from serving.deps import Caller, State, public, roles, throttle
-from serving.roles import Role
-from serving.schemas import Me, Message, TokenResponse
+from tremplin.actors import PERSON_ROLES, Role
+from tremplin.errors import UnauthenticatedError
 
 router = APIRouter(prefix="/api/v1/auth", tags=["authentification"])
-ALL = tuple(Role)
+ALL = PERSON_ROLES
 
 
 @router.post(
@@ -27,14 +28,12 @@ def token(
     request: Request, state: State, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenResponse:
     """Exchange a username and password for an expiring bearer token."""
-    throttle(state, f"login:{form.username}", "trop de tentatives / too many attempts")
+    throttle(state, f"login:{form.username}", ("trop de tentatives", "too many attempts"))
     with state.transaction() as session:
         user = users.authenticate(session, form.username, form.password)
         if user is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "identifiant ou mot de passe incorrect / wrong username or password",
-                headers={"WWW-Authenticate": "Bearer"},
+            raise UnauthenticatedError(
+                "identifiant ou mot de passe incorrect", "wrong username or password"
             )
         ttl = dt.timedelta(minutes=state.settings.token_ttl_minutes)
         secret, row = users.issue(session, user, "token", ttl)

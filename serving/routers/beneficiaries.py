@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, status
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi import APIRouter, BackgroundTasks, Query
 
 from data_contracts.enums import TrajectoryPhase
 from data_contracts.models import BeneficiaryProfile
 from matching.profile import ProfileView
-from serving import audit
-from serving.deps import Caller, State, coach_tenant, request_id, roles
-from serving.roles import Role
-from serving.schemas import (
+from services import shortlists
+from services.schemas import (
     BeneficiaryIn,
     BeneficiaryOut,
     ConsentUpdate,
@@ -27,31 +23,16 @@ from serving.schemas import (
     Page,
     ShortlistSummary,
 )
+from services.tenancy import acting_cpas, beneficiary_not_found, in_tenant, owned_row
+from serving.deps import Caller, State, request_id, roles
 from serving.state import ServiceState
+from tremplin import audit
+from tremplin.actors import Role
+from tremplin.errors import ConflictError, InvalidRequestError
 from tremplin.store import repository as repo
-from tremplin.store.models import ShortlistRow
 
 router = APIRouter(prefix="/api/v1/beneficiaries", tags=["bénéficiaires / beneficiaries"])
-NOT_FOUND = HTTPException(
-    status.HTTP_404_NOT_FOUND, "bénéficiaire introuvable / beneficiary not found"
-)
 R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
-
-
-def to_profile(body: Any, cpas_id: str) -> BeneficiaryProfile:
-    """The full contract for ``body`` in the caller's CPAS (422 when incoherent)."""
-    try:
-        return BeneficiaryProfile.model_validate({**body.model_dump(), "cpas_id": cpas_id})
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
-
-
-def owned_row(session: Any, principal: Any, beneficiary_id: str) -> Any:
-    """The caller's CPAS's row for ``beneficiary_id``; 404 for anything else."""
-    row = repo.beneficiary_row(session, coach_tenant(principal), beneficiary_id)
-    if row is None:
-        raise NOT_FOUND
-    return row
 
 
 def to_out(profile: BeneficiaryProfile) -> Any:
@@ -82,12 +63,10 @@ def create_beneficiary(
     background: BackgroundTasks,
 ) -> Any:
     """Record a new beneficiary in the coach's CPAS."""
-    profile = to_profile(body, coach_tenant(principal))
+    profile = in_tenant(body, acting_cpas(principal), BeneficiaryProfile)
     with state.transaction() as session:
         if repo.beneficiary_row(session, profile.cpas_id, profile.id) is not None:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, "ce bénéficiaire existe déjà / beneficiary already exists"
-            )
+            raise ConflictError("ce bénéficiaire existe déjà", "beneficiary already exists")
         repo.upsert_beneficiaries(session, [profile])
     background.add_task(_prepare_query_vector, state, profile)
     return to_out(profile)
@@ -107,7 +86,7 @@ def list_beneficiaries(
     with state.transaction() as session:
         items, total = repo.page_beneficiaries(
             session,
-            coach_tenant(principal),
+            acting_cpas(principal),
             limit,
             offset,
             phase.value if phase else None,
@@ -120,9 +99,9 @@ def list_beneficiaries(
 def read_beneficiary(beneficiary_id: str, state: State, principal: Caller) -> Any:
     """One beneficiary of the CPAS."""
     with state.transaction() as session:
-        profile = repo.get_beneficiary(session, coach_tenant(principal), beneficiary_id)
+        profile = repo.get_beneficiary(session, acting_cpas(principal), beneficiary_id)
     if profile is None:
-        raise NOT_FOUND
+        raise beneficiary_not_found()
     return to_out(profile)
 
 
@@ -135,11 +114,10 @@ def replace_beneficiary(
     background: BackgroundTasks,
 ) -> Any:
     """Replace a beneficiary's profile (the body's id must be the path's)."""
-    profile = to_profile(body, coach_tenant(principal))
+    profile = in_tenant(body, acting_cpas(principal), BeneficiaryProfile)
     if profile.id != beneficiary_id:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "l'id du corps diffère de celui du chemin / body id differs from path id",
+        raise InvalidRequestError(
+            "l'id du corps diffère de celui du chemin", "body id differs from path id"
         )
     with state.transaction() as session:
         owned_row(session, principal, beneficiary_id)
@@ -156,11 +134,11 @@ def replace_beneficiary(
 )
 def set_consent(beneficiary_id: str, body: ConsentUpdate, state: State, principal: Caller) -> Any:
     """Record the beneficiary's consent to the anonymised employer pool (or its withdrawal)."""
-    cpas = coach_tenant(principal)
+    cpas = acting_cpas(principal)
     with state.transaction() as session:
         profile = repo.get_beneficiary(session, cpas, beneficiary_id)
         if profile is None:
-            raise NOT_FOUND
+            raise beneficiary_not_found()
         updated = profile.model_copy(
             update={"consent": profile.consent.model_copy(update=body.model_dump())}
         )
@@ -176,12 +154,12 @@ def set_consent(beneficiary_id: str, body: ConsentUpdate, state: State, principa
 def erase_beneficiary(beneficiary_id: str, state: State, principal: Caller) -> Any:
     """Erase a person (GDPR art. 17): profile, monitoring data, outcomes, shortlist history and
     employer-pool presence. The audit trail keeps only a pseudonymous trace."""
-    cpas = coach_tenant(principal)
+    cpas = acting_cpas(principal)
     subject = audit.pseudonym(state.pseudonym_key, cpas, beneficiary_id)
     with state.transaction() as session:
         removed = repo.erase_beneficiary(session, cpas, beneficiary_id)
         if removed is None:
-            raise NOT_FOUND
+            raise beneficiary_not_found()
         audit.record(
             session,
             principal,
@@ -213,25 +191,4 @@ def shortlist_history(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Any:
     """The beneficiary's earlier shortlists, newest first."""
-    from sqlalchemy import select
-
-    limit = min(limit, state.settings.max_page_size)
-    with state.transaction() as session:
-        row = owned_row(session, principal, beneficiary_id)
-        stmt = select(ShortlistRow).where(ShortlistRow.beneficiary_id == row.id)
-        rows, total = repo.page(
-            session, stmt, limit, offset, ShortlistRow.created_at.desc(), ShortlistRow.id
-        )
-        items = [
-            ShortlistSummary(
-                id=r.id,
-                created_at=r.created_at,
-                created_by=r.created_by,
-                engine_version=r.engine_version,
-                model_version=r.model_version,
-                ranker_version=r.ranker_version,
-                opportunity_ids=[i["opportunity_id"] for i in r.payload.get("items", [])],
-            )
-            for r in rows
-        ]
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return shortlists.shortlist_history(state, principal, beneficiary_id, limit, offset)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
+from services.schemas import ModelInfo
 from serving.deps import State, public
-from serving.schemas import ModelInfo
 
 router = APIRouter(tags=["santé / health"])
 

@@ -1,4 +1,4 @@
-"""Job-title linking to ESCO occupations."""
+"""Job-title linking to ESCO occupations (and ROME métiers)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from matching.occupations import LinkResult
+from services import linking
+from services.schemas import LinkRequest, Message
 from serving.deps import State, roles
-from serving.roles import Role
-from serving.schemas import LinkRequest, Message
+from tremplin.actors import Role
 
 router = APIRouter(prefix="/api/v1/occupations", tags=["métiers / occupations"])
 
@@ -21,5 +22,5 @@ router = APIRouter(prefix="/api/v1/occupations", tags=["métiers / occupations"]
 )
 async def link_titles(body: LinkRequest, state: State) -> list[LinkResult]:
     """The ``top`` ESCO occupations for each title or aspiration, best first."""
-    linker = await run_in_threadpool(state.matching.linker)  # waits for the build, no CPU
-    return await state.compute(linker.link_many, body.titles, body.top)
+    await run_in_threadpool(linking.title_linker, state)  # waits for the build, no compute slot
+    return await state.compute(linking.link_titles, state, body)

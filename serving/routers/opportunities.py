@@ -11,19 +11,27 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import JSONResponse
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import Opportunity
 from data_contracts.types import RomeCode
 from matching.browse import Visibility
-from serving import audit
-from serving.deps import FORBIDDEN, Caller, State, request_id, roles
-from serving.roles import Principal, Role
-from serving.schemas import Message, Page
+from services.schemas import Message, Page
+from services.tenancy import visible
+from serving.deps import Caller, State, forbidden, request_id, roles
 from serving.state import ServiceState
+from tremplin import audit
+from tremplin.actors import Principal, Role
+from tremplin.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    UnknownCpasError,
+    UnsupportedFormatError,
+)
 from tremplin.ingest import ImportKind, ImportReport, import_file
 from tremplin.store import repository as repo
 from tremplin.store.models import OpportunityRow
@@ -31,30 +39,17 @@ from tremplin.store.models import OpportunityRow
 router = APIRouter(prefix="/api/v1/opportunities", tags=["opportunités / opportunities"])
 WRITERS = (Role.MAISON_EMPLOI, Role.EMPLOYER)
 READERS = (Role.COACH, Role.MAISON_EMPLOI, Role.EMPLOYER)
-NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, "opportunité introuvable / not found")
 R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
 IMPORT_SUFFIXES = {".csv", ".jsonl", ".ndjson", ".json", ".parquet"}
 
 
-def visible(stmt: Select[Any], principal: Principal) -> Select[Any]:
-    """Restrict an opportunity query to what ``principal`` may see."""
-    if principal.role is Role.EMPLOYER:
-        return stmt.where(
-            OpportunityRow.payload["employer_id"].as_string() == (principal.employer_id or "")
-        )
-    if principal.role is Role.COACH:
-        return stmt.where(
-            or_(
-                OpportunityRow.reserved_for_cpas.is_(None),
-                OpportunityRow.reserved_for_cpas == principal.cpas_id,
-            )
-        )
-    return stmt
+def _not_found() -> NotFoundError:
+    return NotFoundError("opportunité introuvable", "opportunity not found")
 
 
 def _check_owner(principal: Principal, o: Opportunity) -> None:
     if principal.role is Role.EMPLOYER and o.employer_id != principal.employer_id:
-        raise FORBIDDEN
+        raise forbidden()
 
 
 def _write(state: ServiceState, principal: Principal, o: Opportunity, creating: bool) -> None:
@@ -64,15 +59,11 @@ def _write(state: ServiceState, principal: Principal, o: Opportunity, creating: 
         )
         anyone = session.scalar(select(OpportunityRow.id).where(OpportunityRow.external_id == o.id))
         if creating and anyone is not None:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, "cette opportunité existe déjà / already exists"
-            )
+            raise ConflictError("cette opportunité existe déjà", "already exists")
         if not creating and existing is None:
-            raise NOT_FOUND
+            raise _not_found()
         if o.reserved_for_cpas and o.reserved_for_cpas not in repo.known_cpas(session):
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT, "CPAS inconnu / unknown CPAS"
-            )
+            raise UnknownCpasError("CPAS inconnu", "unknown CPAS")
         repo.upsert_opportunities(session, [o])
         if existing is not None and not existing.active:
             existing.active = True
@@ -112,9 +103,8 @@ def replace_opportunity(
 ) -> Opportunity:
     """Replace an opportunity (the body's id must be the path's)."""
     if body.id != opportunity_id:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "l'id du corps diffère de celui du chemin / body id differs from path id",
+        raise InvalidRequestError(
+            "l'id du corps diffère de celui du chemin", "body id differs from path id"
         )
     _check_owner(principal, body)
     _write(state, principal, body, creating=False)
@@ -134,7 +124,7 @@ def expire_opportunity(opportunity_id: str, state: State, principal: Caller) -> 
             )
         )
         if row is None:
-            raise NOT_FOUND
+            raise _not_found()
         o = Opportunity.model_validate(row.payload)
         valid_from = o.valid_from if o.valid_from and o.valid_from <= today else None
         expired = Opportunity.model_validate(
@@ -172,9 +162,9 @@ def import_opportunities(
     """
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
-        raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            f"format non pris en charge / unsupported format: use {sorted(IMPORT_SUFFIXES)}",
+        raise UnsupportedFormatError(
+            f"format non pris en charge : utilisez {sorted(IMPORT_SUFFIXES)}",
+            f"unsupported format: use {sorted(IMPORT_SUFFIXES)}",
         )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
@@ -261,5 +251,5 @@ def read_opportunity(opportunity_id: str, state: State, principal: Caller) -> An
             )
         )
         if row is None:
-            raise NOT_FOUND
+            raise _not_found()
         return Opportunity.model_validate(row.payload)

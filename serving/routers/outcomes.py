@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from data_contracts.models import Contract, OutcomeEvent
-from serving import audit
-from serving.deps import Caller, State, coach_tenant, request_id, roles
-from serving.roles import Role
-from serving.routers.beneficiaries import R404, owned_row
-from serving.schemas import Message, OutcomeIn, Page
+from data_contracts.models import OutcomeEvent
+from services.schemas import Message, OutcomeIn, Page
+from services.tenancy import acting_cpas, in_tenant, owned_row
+from serving.deps import Caller, State, request_id, roles
+from tremplin import audit
+from tremplin.actors import Role
+from tremplin.errors import ConflictError, NotFoundError
 from tremplin.store import repository as repo
 from tremplin.store.models import OpportunityRow, OutcomeEventRow
 
+R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
 router = APIRouter(prefix="/api/v1", tags=["résultats / outcomes"])
 
 
@@ -31,26 +31,19 @@ router = APIRouter(prefix="/api/v1", tags=["résultats / outcomes"])
 def record_outcome(body: OutcomeIn, state: State, principal: Caller) -> Any:  # type: ignore[valid-type]
     """Record an outcome (proposed, applied, interview, hired, refused with a reason,
     training enrolled or completed) for a beneficiary of the coach's CPAS."""
-    cpas = coach_tenant(principal)
-    try:
-        event = OutcomeEvent.model_validate({**Contract.model_dump(body), "cpas_id": cpas})
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
+    cpas = acting_cpas(principal)
+    event = in_tenant(body, cpas, OutcomeEvent)
     with state.transaction() as session:
         owned_row(session, principal, event.beneficiary_id)
         known = session.scalar(
             select(OpportunityRow.id).where(OpportunityRow.external_id == event.opportunity_id)
         )
         if known is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, "opportunité inconnue / unknown opportunity"
-            )
+            raise NotFoundError("opportunité inconnue", "unknown opportunity")
         if session.scalar(
             select(OutcomeEventRow.id).where(OutcomeEventRow.external_id == event.id)
         ):
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, "événement déjà enregistré / duplicate event"
-            )
+            raise ConflictError("événement déjà enregistré", "duplicate event")
         repo.upsert_outcomes(session, [event])
         audit.record(
             session,

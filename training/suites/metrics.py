@@ -1,13 +1,5 @@
-"""Ranking metrics per query and their means with bootstrap confidence intervals.
-
-A query's figures come from the ranked ids and the graded gain of every id that counts
-(the ideal order for nDCG is computed over all of them, not only the ones ranked):
-
-* ``success_at_1`` — the first item is relevant;
-* ``recall_at_10`` — relevant items in the top 10 over min(relevant, 10);
-* ``ndcg_at_10`` — graded gains, linear, log2 discounts;
-* ``mrr`` — 1 / rank of the first relevant item (0 when none in the top 10... or anywhere
-  ranked: the list is cut at :data:`K`).
+"""The suites' four figures per query (from :mod:`training.metrics`) and their means with
+bootstrap confidence intervals.
 
 Intervals: 95% percentile bootstrap over queries (1,000 resamples, fixed seed).
 """
@@ -19,36 +11,21 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from pydantic import BaseModel
 
-K = 10
+from training.metrics import K, mrr, ndcg_at_k, recall_at_k, success_at_k
+
 METRICS: tuple[str, ...] = ("ndcg_at_10", "recall_at_10", "mrr", "success_at_1")
-DISCOUNTS = 1 / np.log2(np.arange(2, K + 2))  # position weights of the top K
-
-
-def ndcg(
-    gains_in_order: Sequence[float] | np.ndarray, all_gains: Sequence[float] | np.ndarray
-) -> float:
-    """nDCG@K of a ranking's gains against the best order of every candidate's gain."""
-    got = np.asarray(gains_in_order, dtype=float)[:K]
-    ideal_gains = np.sort(np.asarray(all_gains, dtype=float))[::-1][:K]
-    ideal = float((ideal_gains * DISCOUNTS[: len(ideal_gains)]).sum())
-    return float((got * DISCOUNTS[: len(got)]).sum()) / ideal if ideal > 0 else 0.0
 
 
 def query_metrics(
     ranked: Sequence[str], gains: Mapping[str, float], relevant_from: float
 ) -> tuple[float, float, float, float]:
-    """(nDCG@10, recall@10, MRR, success@1) of one ranking; ``gains``: every id that counts,
-    ``relevant_from``: the gain from which an item is relevant."""
-    top = list(ranked)[:K]
-    got = [gains.get(i, 0.0) for i in top]
-    relevant = sum(1 for g in gains.values() if g >= relevant_from)
-    hits = [g >= relevant_from for g in got]
-    first = next((n for n, h in enumerate(hits, start=1) if h), None)
+    """(nDCG@10, recall@10, MRR, success@1) of one ranking (:mod:`training.metrics`);
+    ``gains``: every id that counts, ``relevant_from``: the gain from which an id is relevant."""
     return (
-        ndcg(got, list(gains.values())),
-        sum(hits) / min(relevant, K) if relevant else 0.0,
-        1.0 / first if first else 0.0,
-        1.0 if hits and hits[0] else 0.0,
+        ndcg_at_k(ranked, gains, K),
+        recall_at_k(ranked, gains, K, relevant_from),
+        mrr(ranked, gains, K, relevant_from),
+        success_at_k(ranked, gains, 1, relevant_from),
     )
 
 

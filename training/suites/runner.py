@@ -135,7 +135,7 @@ def run_external(
     linker = title_linker(settings, encoder)
     reranker = None
     if with_champion:
-        from training.registry import load_champion
+        from matching.champion import load_champion
 
         reranker = load_champion(settings)
     titles: list[MethodRow] = []

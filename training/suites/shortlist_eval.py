@@ -16,8 +16,10 @@ answers of the ``esco-wish`` recipe.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from tqdm import tqdm
@@ -177,6 +179,16 @@ class FusionCase:
     signals: QuerySignals
     pool: np.ndarray
     target: str  # the person's target métier (its fold decides who may fit on it)
+
+    @cached_property
+    def gain_of(self) -> dict[Hashable, float]:
+        """Gains keyed by candidate index, plus one entry per eligible opportunity outside
+        the pool (they count in the ideal order of nDCG but can never be ranked)."""
+        out: dict[Hashable, float] = {i: float(g) for i, g in enumerate(self.gains)}
+        outside = Counter(self.all_gains.tolist()) - Counter(self.gains.tolist())
+        for n, g in enumerate(outside.elements()):
+            out[("outside", n)] = float(g)
+        return out
 
 
 def fusion_cases(engine: SuiteEngine, split: str = "dev") -> list[FusionCase]:

@@ -68,3 +68,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def migrated_factory(database_url: str) -> sessionmaker[Session]:
+    """A session factory on ``database_url``, the schema migrated to the latest revision."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    return session_factory(engine)

@@ -1,4 +1,4 @@
-"""``tremplin index``, ``tremplin occupations`` and ``tremplin evaluate`` (heavy imports lazily)."""
+"""``tremplin index`` and ``tremplin occupations`` (heavy imports lazily)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tremplin.cli_common import console, factory, fail
 from tremplin.settings import get_settings
+from tremplin_cli.common import console, factory, fail
 
 if TYPE_CHECKING:
     from matching.engine import IndexReport
+    from matching.occupations import OccupationLinker
 
 index_app = typer.Typer(help="Index vectoriel des opportunités (FAISS).", no_args_is_help=True)
 occupations_app = typer.Typer(
@@ -122,18 +123,12 @@ def occupations_link(
             console.print(f"  {m.score:.3f}  {m.label}  {m.uri}")
 
 
-def _linker(lexical_only: bool):  # type: ignore[no-untyped-def]
-    from matching.embedding_cache import EmbeddingCache
-    from matching.encoder import served_encoder
-    from matching.engine import cache_path
+def _linker(lexical_only: bool) -> OccupationLinker:
+    """The served title linker (the API's, through the linking service), or a lexical one."""
     from matching.occupations import OccupationLinker
+    from services import linking
+    from services.context import open_context
 
-    settings = get_settings()
     if lexical_only:
         return OccupationLinker()
-    encoder = served_encoder(settings)
-    cache = EmbeddingCache(cache_path(settings))
-    try:
-        return OccupationLinker(encoder=encoder, cache=cache, progress=True)
-    finally:
-        cache.close()
+    return linking.title_linker(open_context(get_settings()))

@@ -55,7 +55,7 @@ def monotonic_constraints() -> list[int]:
 # only the types listed; the files are our own, written by the training pipeline).
 TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "training.model.OrdinalBoostingRanker",
+    "matching.ranker_model.OrdinalBoostingRanker",
 ]
 
 

@@ -11,10 +11,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from serving.roles import Role
 from serving.workers import reuseport_available, serve_workers
-from tremplin.cli_common import console, factory, fail
+from tremplin.actors import Role
+from tremplin.errors import DomainError
 from tremplin.settings import Settings, get_settings
+from tremplin_cli.common import console, factory, fail, fail_with
 
 users_app = typer.Typer(help="Utilisateurs de l'API et leurs rôles.", no_args_is_help=True)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -103,8 +104,8 @@ def users_add(
     try:
         with transaction(factory(get_settings())) as session:
             users.create_user(session, username, secret, role, cpas, employer, partner or [])
-    except users.UserError as exc:
-        raise fail(str(exc)) from None
+    except DomainError as exc:
+        raise fail_with(exc) from None
     console.print(
         f"Utilisateur {username} ({role.value}) créé."
         + ("" if password else f" Mot de passe : {secret}")

@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from serving.roles import Principal
+from data_contracts.versions import Versions
+from tremplin.actors import Principal
 from tremplin.settings import Settings
 from tremplin.store.models import AuditRow
 from tremplin.store.repository import page
@@ -92,12 +93,12 @@ def record(
     action: AuditAction,
     tenant: str | None = None,
     subject: str | None = None,
-    versions: dict[str, str | None] | None = None,
+    versions: Versions | None = None,
     inputs: dict[str, Any] | None = None,
     returned_ids: list[str] | None = None,
 ) -> None:
     """Append one record (inside the caller's transaction: it lands with the work it audits)."""
-    v = versions or {}
+    v = versions.audit_fields() if versions is not None else {}
     session.add(
         AuditRow(
             at=dt.datetime.now(dt.UTC),

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.table import Table
 
-from tremplin.cli_common import console, factory, fail
 from tremplin.settings import Settings, get_settings
+from tremplin_cli.common import console, factory, fail
 
 if TYPE_CHECKING:
     from training.evaluation import Truth
@@ -35,24 +35,25 @@ def hidden_truth(enabled: bool) -> Truth | None:
     return lambda b, o: suitability(b, o, tax)[0]
 
 
+RunOption = Annotated[str, typer.Option("--run", help="Identifiant du run MLflow.")]
+ForceOption = Annotated[bool, typer.Option(help="Promouvoir malgré un refus de la porte (audité).")]
+
+
 def _audit_model_change(settings: Settings, what: str, version: str, detail: str) -> None:
-    """An audit record for a promotion or a rollback made from the command line."""
-    from serving.audit import AuditAction, record
-    from serving.roles import Principal, Role
+    """An audit record for a promotion or a rollback made from the command line, under the
+    system actor ``cli:<user>``; ``version`` is the model version made current."""
+    from tremplin.actors import system_actor
+    from tremplin.audit import AuditAction, record
     from tremplin.store.db import transaction
 
-    who = Principal(
-        user_id=0, username=f"cli:{getpass.getuser()}", role=Role.ADMIN, credential_id=0
-    )
     with transaction(factory(settings)) as session:
         record(
             session,
-            who,
+            system_actor(f"cli:{getpass.getuser()}"),
             f"cli-{uuid.uuid4().hex[:12]}",
             AuditAction.MODEL_CHANGE,
             subject=version,
-            versions={"model": version},
-            inputs={"operation": what, "detail": detail[:500]},
+            inputs={"operation": what, "version": version, "detail": detail[:500]},
         )
 
 
@@ -117,10 +118,8 @@ def train(
 
 
 def promote(
-    run: Annotated[str, typer.Option("--run", help="Identifiant du run MLflow.")],
-    force: Annotated[
-        bool, typer.Option(help="Promouvoir malgré un refus de la porte (audité).")
-    ] = False,
+    run: RunOption,
+    force: ForceOption = False,
 ) -> None:
     """Faire du modèle d'un run le champion (si la porte l'a accepté, ou avec --force)."""
     from training import registry
@@ -348,10 +347,8 @@ def finetune_encoder(
 
 
 def promote_encoder(
-    run: Annotated[str, typer.Option("--run", help="Identifiant du run MLflow.")],
-    force: Annotated[
-        bool, typer.Option(help="Promouvoir malgré un refus de la porte (audité).")
-    ] = False,
+    run: RunOption,
+    force: ForceOption = False,
 ) -> None:
     """Servir l'encodeur affiné d'un run (si la porte l'a accepté, ou avec --force)."""
     from training.encoder_registry import promote_encoder as promote_run

@@ -13,10 +13,11 @@ from rich.table import Table
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.readers import FileFormatError
-from tremplin.cli_common import console, err
-from tremplin.cli_common import factory as _factory
-from tremplin.cli_common import fail as _fail
 from tremplin.settings import Settings, get_settings
+from tremplin_cli.common import console, err
+from tremplin_cli.common import factory as _factory
+from tremplin_cli.common import fail as _fail
+from tremplin_cli.common import fail_with as _fail_with
 
 if TYPE_CHECKING:  # imported lazily at run time so that `--help` starts fast
     from matching import Shortlist
@@ -269,7 +270,7 @@ def shortlist_command(
     profile: Annotated[
         Path | None, typer.Option(help="Profil ad hoc (JSON BeneficiaryProfile).")
     ] = None,
-    top: Annotated[int, typer.Option(min=1, max=200)] = 10,
+    top: Annotated[int, typer.Option(min=1, max=100)] = 10,
     kinds: Annotated[
         str, typer.Option(help="job_offer,internship,training")
     ] = "job_offer,internship,training",
@@ -278,59 +279,66 @@ def shortlist_command(
         str | None, typer.Option(help="Date de référence AAAA-MM-JJ (défaut : aujourd'hui).")
     ] = None,
 ) -> None:
-    """Classer les offres, stages et formations pour un bénéficiaire."""
+    """Classer les offres, stages et formations pour un bénéficiaire (moteur servi, re-classeur
+    champion compris ; chaque shortlist est journalisée, et gardée dans l'historique d'un
+    bénéficiaire enregistré, au nom de l'acteur système ``cli:<utilisateur>``)."""
+    import getpass
+    import uuid
+
     from pydantic import ValidationError
 
     from data_contracts.models import BeneficiaryProfile
-    from matching import EmptyProfileError, shortlist
-    from matching.engine import load_engine
     from matching.vector_index import IndexFileError
-    from tremplin.store.db import transaction
-    from tremplin.store.repository import cpas_of_beneficiary, get_beneficiary
+    from services.context import open_context
+    from services.schemas import BeneficiaryIn, ShortlistRequest
+    from services.shortlists import create_shortlist
+    from tremplin.actors import system_actor
+    from tremplin.errors import DomainError
+    from tremplin.store.repository import cpas_of_beneficiary
 
     try:
-        wanted = frozenset(OpportunityKind(k.strip()) for k in kinds.split(",") if k.strip())
+        wanted = [OpportunityKind(k.strip()) for k in kinds.split(",") if k.strip()]
         when = dt.date.fromisoformat(today) if today else None
     except ValueError as exc:
         raise _fail(f"option invalide : {exc}") from None
     if not wanted:
         raise _fail("--kinds est vide : donnez job_offer, internship et/ou training")
-    settings = get_settings()
-    factory = _factory(settings)
+    if (profile is None) == (not beneficiary):
+        raise _fail("donnez --beneficiary ID [--cpas CPAS], ou --profile FICHIER.json")
+    ctx = open_context(get_settings())
+    common = {"top": top, "kinds": wanted, "today": when}
     if profile is not None:
         try:
             person = BeneficiaryProfile.model_validate_json(profile.read_text(encoding="utf-8"))
         except (OSError, ValidationError, UnicodeDecodeError) as exc:
             raise _fail(f"profil illisible ({profile}) : {exc}") from None
-    elif beneficiary:
-        with transaction(factory) as session:
-            if cpas is None:
-                holders = cpas_of_beneficiary(session, beneficiary)
-                if len(holders) > 1:
-                    raise _fail(
-                        f"{beneficiary} existe dans plusieurs CPAS ({', '.join(holders)}) : "
-                        "précisez --cpas"
-                    )
-                cpas = holders[0] if holders else ""
-            found = get_beneficiary(session, cpas, beneficiary)
-        if found is None:
-            where = f" dans {cpas}" if cpas else ""
-            raise _fail(f"bénéficiaire {beneficiary} inconnu{where}", 1)
-        person = found
+        cpas = person.cpas_id
+        body = BeneficiaryIn.model_validate(person.model_dump(exclude={"cpas_id"}))
+        request = ShortlistRequest(profile=body, **common)
     else:
-        raise _fail("donnez --beneficiary ID [--cpas CPAS], ou --profile FICHIER.json")
+        if cpas is None:
+            with ctx.transaction() as session:
+                holders = cpas_of_beneficiary(session, beneficiary or "")
+            if len(holders) > 1:
+                raise _fail(
+                    f"{beneficiary} existe dans plusieurs CPAS ({', '.join(holders)}) : "
+                    "précisez --cpas"
+                )
+            if not holders:
+                raise _fail(f"bénéficiaire {beneficiary} inconnu", 1)
+            cpas = holders[0]
+        request = ShortlistRequest(beneficiary_id=beneficiary, **common)
+    actor = system_actor(f"cli:{getpass.getuser()}", cpas)
     try:
-        with transaction(factory) as session:
-            catalogue = load_engine(session, settings)
-        result = shortlist(person, catalogue, top=top, kinds=wanted, today=when)
+        response = create_shortlist(ctx, actor, request, f"cli-{uuid.uuid4().hex[:12]}")
+    except DomainError as exc:
+        raise _fail_with(exc) from None
     except IndexFileError as exc:
         raise _fail(str(exc)) from None
-    except EmptyProfileError as exc:
-        raise _fail(str(exc), 1) from None
     if as_json:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(response.shortlist.model_dump_json(indent=2) + "\n")
     else:
-        _print_shortlist(result)
+        _print_shortlist(response.shortlist)
 
 
 @app.command("demo")
@@ -340,16 +348,16 @@ def demo(
 ) -> None:
     """Charger l'exemple, construire l'index, montrer une shortlist, créer les comptes de
     démonstration et démarrer l'API."""
-    from serving.cli import demo_accounts, print_accounts
-    from serving.cli import serve as serve_api
     from tremplin.sample.generator import REFERENCE_DATE
+    from tremplin_cli.api_commands import demo_accounts, print_accounts
+    from tremplin_cli.api_commands import serve as serve_api
 
     settings = get_settings()
     sample_dir = settings.data_dir / "sample"
     if not (sample_dir / "manifest.json").is_file():
         sample_generate(out=sample_dir, seed=seed)
     sample_load(sample_dir)
-    from matching.cli import index_build
+    from tremplin_cli.engine_commands import index_build
 
     index_build()
     first = json.loads(
@@ -367,28 +375,29 @@ def demo(
 def _train_first_reranker(settings: Settings) -> None:
     """Train and promote a re-ranker from the sample's outcomes unless a champion exists."""
     from training import registry
-    from training.cli import print_report, run_train
+    from tremplin_cli.training_commands import print_report, run_train
 
     if registry.champion(registry.client(settings)) is None:
         console.print("entraînement d'un premier re-classeur sur les résultats de l'exemple…")
         print_report(run_train(settings, use_truth=True, promote=True, margin=None))
 
 
-def _register_matching() -> None:
-    from matching.cli import index_app, occupations_app
-    from serving.cli import openapi, serve, users_app
+def _register_command_groups() -> None:
+    """The groups defined in the sibling modules (engine, API, training)."""
+    from tremplin_cli.api_commands import openapi, serve, users_app
+    from tremplin_cli.engine_commands import index_app, occupations_app
 
     app.add_typer(index_app, name="index")
     app.add_typer(occupations_app, name="occupations")
     app.command("serve")(serve)
     app.command("openapi")(openapi)
     app.add_typer(users_app, name="users")
-    from training.cli import register as register_training
+    from tremplin_cli.training_commands import register as register_training
 
     register_training(app)
 
 
-_register_matching()
+_register_command_groups()
 
 
 def main() -> None:

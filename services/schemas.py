@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import BeneficiaryProfile, Contract, OutcomeEvent
+from data_contracts.versions import Versions
 from matching.shortlist import Shortlist
-from serving.roles import Role
+from tremplin.actors import Role
+from tremplin.errors import ErrorCode
 
 T = TypeVar("T")
 
@@ -44,9 +46,12 @@ class Page(BaseModel, Generic[T]):
 
 
 class Message(BaseModel):
-    """An error or information message (French / English)."""
+    """An error or information message (French / English), with the error's code."""
 
     detail: Any
+    code: ErrorCode | None = Field(
+        default=None, description="What went wrong, for programs (absent on framework errors)."
+    )
     request_id: str | None = None
 
 
@@ -68,30 +73,21 @@ class ShortlistRequest(Contract):
     with_pathways: bool = True
 
 
-class ShortlistResponse(BaseModel):
+class ShortlistResponse(Versions):
     """A computed shortlist with what produced it."""
 
     id: str
     created_at: dt.datetime
     stored: bool = Field(description="Kept in the beneficiary's history (not for ad-hoc).")
-    engine_version: str
-    model_version: str | None
-    index_version: str | None
-    ranker_version: str = Field(
-        default="fusion", description="The re-ranker model that ordered the items, or 'fusion'."
-    )
     shortlist: Shortlist
 
 
-class ShortlistSummary(BaseModel):
-    """A past shortlist in a beneficiary's history."""
+class ShortlistSummary(Versions):
+    """A past shortlist in a beneficiary's history (its index version is not kept)."""
 
     id: str
     created_at: dt.datetime
     created_by: str
-    engine_version: str
-    model_version: str | None
-    ranker_version: str | None = None
     opportunity_ids: list[str]
 
 
@@ -170,15 +166,9 @@ class ApiKeyOut(BaseModel):
     expires_at: dt.datetime | None
 
 
-class ModelInfo(BaseModel):
+class ModelInfo(Versions):
     """What the service serves now."""
 
-    engine_version: str
-    model_version: str | None
-    index_version: str | None
-    ranker_version: str = Field(
-        default="fusion", description="The champion re-ranker served, or 'fusion' without one."
-    )
     ready: bool
     opportunities: int
     profiles_prepared: int = Field(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from data_contracts.versions import Versions
 from matching.browse import CatalogueBrowser
 from matching.catalogue import OpportunityCatalogue
 from matching.embedding_cache import EmbeddingCache
@@ -22,29 +23,11 @@ from matching.engine import cache_path, load_engine, title_linker
 from matching.occupations import OccupationLinker
 from matching.reranker import Reranker
 from matching.shortlist import ENGINE_VERSION
-from serving.schemas import ModelInfo
+from services.schemas import ModelInfo
+from tremplin.errors import NotReadyError
 from tremplin.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Versions:
-    """What produced a response (reported in /readyz, every shortlist and the audit trail)."""
-
-    engine: str
-    model: str | None
-    index: str | None
-    ranker: str = "fusion"
-
-    def as_dict(self) -> dict[str, str | None]:
-        """The versions as a plain mapping."""
-        return {
-            "engine": self.engine,
-            "model": self.model,
-            "index": self.index,
-            "ranker": self.ranker,
-        }
 
 
 def limit_compute_threads(n: int) -> None:
@@ -83,10 +66,6 @@ def cap_this_thread(n: int) -> None:
     _capped.threads = n
 
 
-class NotReadyError(RuntimeError):
-    """The engine is not loaded yet (or failed to load)."""
-
-
 @dataclass(frozen=True)
 class Served:
     """One loaded engine, swapped whole on reload: a request that reads it once uses one
@@ -103,8 +82,13 @@ class Served:
 class MatchingService:
     """Holds the current catalogue, encoder and title linker."""
 
-    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, settings: Settings, factory: sessionmaker[Session], one_shot: bool = False
+    ) -> None:
+        """``one_shot``: a command's engine, loaded at its first use and leaving the numerical
+        libraries' threads to the whole machine (a server loads at start and caps them)."""
         self.settings = settings
+        self.one_shot = one_shot
         self.factory = factory
         self.served: Served | None = None
         self._writes = 0  # opportunity writes seen by this process
@@ -128,17 +112,13 @@ class MatchingService:
     def versions(self) -> Versions:
         """The versions of the engine, encoder, index and re-ranker now served."""
         served = self.served
-        return served.versions if served is not None else Versions(ENGINE_VERSION, None, None)
+        return served.versions if served is not None else Versions(engine_version=ENGINE_VERSION)
 
     def info(self) -> ModelInfo:
         """What is served now, for /readyz and the admin."""
         served = self.served
-        v = self.versions()
         return ModelInfo(
-            engine_version=v.engine,
-            model_version=v.model,
-            index_version=v.index,
-            ranker_version=v.ranker,
+            **self.versions().model_dump(),
             ready=self.ready,
             opportunities=len(served.catalogue) if served is not None else 0,
             profiles_prepared=self.profiles_prepared,
@@ -193,9 +173,14 @@ class MatchingService:
     def current(self) -> Served:
         """The engine to use for one request (the calling thread gets the compute cap)."""
         served = self.served
+        if served is None and self.one_shot:
+            self.reload()
+            served = self.served
         if served is None:
-            raise NotReadyError(self.error or "moteur en cours de chargement / engine loading")
-        if self.settings.compute_threads:
+            if self.error:
+                raise NotReadyError("le moteur n'a pas pu se charger", self.error)
+            raise NotReadyError("moteur en cours de chargement", "engine loading")
+        if not self.one_shot:
             cap_this_thread(self.settings.compute_threads)
         return served
 
@@ -214,7 +199,8 @@ class MatchingService:
                 self.error = f"{type(exc).__name__}: {exc}"
                 log.error("matching engine failed to load: %s", self.error)
                 raise
-            limit_compute_threads(self.settings.compute_threads)  # now every library is loaded
+            if not self.one_shot:  # now every library is loaded
+                limit_compute_threads(self.settings.compute_threads)
             index = catalogue.index
             self.served = Served(
                 catalogue=catalogue,
@@ -222,10 +208,14 @@ class MatchingService:
                 reranker=reranker,
                 browser=CatalogueBrowser(catalogue),
                 versions=Versions(
-                    ENGINE_VERSION,
-                    encoder.version,
-                    f"{index.kind}:{len(index)}@{index.updated_at.isoformat()}" if index else None,
-                    reranker.version if reranker else "fusion",
+                    engine_version=ENGINE_VERSION,
+                    model_version=encoder.version,
+                    index_version=(
+                        f"{index.kind}:{len(index)}@{index.updated_at.isoformat()}"
+                        if index
+                        else None
+                    ),
+                    ranker_version=reranker.version if reranker else "fusion",
                 ),
             )
             self._writes_loaded = writes
@@ -238,7 +228,7 @@ class MatchingService:
         """The registry's champion re-ranker (None: the fusion serves)."""
         if not self.settings.use_reranker:
             return None
-        from training.registry import load_champion
+        from matching.champion import load_champion
 
         try:
             served = self.served

@@ -1,0 +1,1 @@
+"""The ``tremplin`` command line: the shell above the services (one module per command group)."""
