@@ -350,28 +350,35 @@ class OccupationLinker:
         """ROME métiers for a free-text wish: its clauses are linked and merged (best score
         per métier), so "J'aimerais devenir tuyauteur, si possible près de chez moi" finds the
         trade in its first clause. The last :data:`WISH_CACHE_SIZE` answers are remembered."""
+        return self.metiers_many([(text, top)], mask)[0]
+
+    def metiers_many(
+        self, texts: Sequence[tuple[str, int]], mask: LinkMask | None = None
+    ) -> list[list[ConceptMatch]]:
+        """:meth:`metiers` of several ``(text, top)`` at once (a profile's wish and experience
+        titles): the clauses of every text not remembered go through the encoder in one batch."""
         mask = self.mask if mask is None else mask
-        key = (text, top)
+        out: list[list[ConceptMatch] | None] = [None] * len(texts)
         if not mask:
             with self._lock:
-                if key in self._wishes:
-                    self._wishes.move_to_end(key)
-                    return list(self._wishes[key])
-        segments = wish_segments(text)
-        best: dict[str, tuple[float, int, ConceptMatch]] = {}  # score, rank in its clause
-        for matches in self.linkers.rome.link_many(segments, top, [mask] * len(segments)):
-            for rank, m in enumerate(matches):
-                seen = best.get(m.concept)
-                if seen is None or (m.score, -rank) > (seen[0], -seen[1]):
-                    best[m.concept] = (m.score, rank, m)
-        ordered = sorted(best.values(), key=lambda t: (-t[0], t[1], t[2].concept))
-        found = [m for _, _, m in ordered][:top]
-        if not mask:
-            with self._lock:
-                self._wishes[key] = found
-                while len(self._wishes) > WISH_CACHE_SIZE:
-                    self._wishes.popitem(last=False)
-        return list(found)
+                for i, key in enumerate(texts):
+                    if key in self._wishes:
+                        self._wishes.move_to_end(key)
+                        out[i] = list(self._wishes[key])
+        todo = [i for i, found in enumerate(out) if found is None]
+        segments = {i: wish_segments(texts[i][0]) for i in todo}
+        flat = [seg for i in todo for seg in segments[i]]
+        top = max((texts[i][1] for i in todo), default=0)
+        linked = iter(self.linkers.rome.link_many(flat, top, [mask] * len(flat)))
+        for i in todo:
+            found = _merge([next(linked) for _ in segments[i]], texts[i][1])
+            out[i] = found
+            if not mask:
+                with self._lock:
+                    self._wishes[texts[i]] = found
+                    while len(self._wishes) > WISH_CACHE_SIZE:
+                        self._wishes.popitem(last=False)
+        return [list(found or []) for found in out]
 
     def metiers_for_titles(self, titles: Sequence[str]) -> list[ConceptMatch | None]:
         """The best ROME métier of each offer title (distinct titles linked once, in a batch)."""
@@ -384,6 +391,18 @@ class OccupationLinker:
             )
         }
         return [best[clean_query(t)] for t in titles]
+
+
+def _merge(per_clause: Sequence[list[ConceptMatch]], top: int) -> list[ConceptMatch]:
+    """The best ``top`` métiers over a text's clauses (best score per métier, then rank)."""
+    best: dict[str, tuple[float, int, ConceptMatch]] = {}
+    for matches in per_clause:
+        for rank, m in enumerate(matches):
+            seen = best.get(m.concept)
+            if seen is None or (m.score, -rank) > (seen[0], -seen[1]):
+                best[m.concept] = (m.score, rank, m)
+    ordered = sorted(best.values(), key=lambda t: (-t[0], t[1], t[2].concept))
+    return [m for _, _, m in ordered][:top]
 
 
 __all__ = [

@@ -20,6 +20,7 @@ from tremplin.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from matching.catalogue import OpportunityCatalogue
+    from matching.linking import ConceptMatch
     from matching.occupations import OccupationLinker
 
 TARGET = 1.0
@@ -69,7 +70,7 @@ class ProfileView:
                 if score >= LINK_MIN_SCORE:
                     weights.setdefault(code, TARGET)
         if self.linker is not None and self.profile.aspirations.text.strip():
-            links = self.linker.metiers(self.profile.aspirations.text, WISH_LINKS)
+            links = self._title_links[0]
             best = links[0].score if links else 0.0
             for m in links:
                 if m.score >= WISH_MIN_SCORE and m.score >= WISH_MIN_RELATIVE * best:
@@ -87,12 +88,20 @@ class ProfileView:
         """ROME métiers of the person's experiences (given, or linked from the title)."""
         codes = {e.rome_code for e in self.profile.experiences if e.rome_code}
         if self.linker is not None:
-            for e in self.profile.experiences:
-                if not e.rome_code:
-                    found = self.linker.metiers(e.title, 1)
-                    if found and found[0].score >= EXPERIENCE_MIN_SCORE:
-                        codes.add(found[0].concept)
+            for found in self._title_links[1:]:
+                if found and found[0].score >= EXPERIENCE_MIN_SCORE:
+                    codes.add(found[0].concept)
         return codes
+
+    @cached_property
+    def _title_links(self) -> list[list[ConceptMatch]]:
+        """The wish's métiers, then those of each experience title without a code: linked
+        together, one encoder pass for all (empty without a linker)."""
+        if self.linker is None:
+            return [[]]
+        texts = [(self.profile.aspirations.text, WISH_LINKS)]
+        texts += [(e.title, 1) for e in self.profile.experiences if not e.rome_code]
+        return self.linker.metiers_many(texts)
 
     @cached_property
     def gap(self) -> frozenset[str]:
