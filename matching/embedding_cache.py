@@ -1,8 +1,10 @@
 """Embeddings cached by (encoder version, text hash): unchanged texts are never re-encoded.
 
-The cache is a local SQLite file beside the index (not the domain database: it holds no
-personal data, only vectors of opportunity and occupation texts, and can be deleted at any
-time). Writes happen in one transaction per batch, so an interrupted build keeps what it had.
+The cache is a local SQLite file beside the index (not the domain database): vectors of
+opportunity and occupation texts, and of stored profiles' query texts (the service prepares
+them at start). Those are derived from a person's free text, so erasing a person deletes them
+(:meth:`EmbeddingCache.forget`). The file can be deleted at any time. Writes happen in one
+transaction per batch, so an interrupted build keeps what it had.
 """
 
 from __future__ import annotations
@@ -41,6 +43,25 @@ class EmbeddingCache:
     def close(self) -> None:
         """Close the underlying file."""
         self._db.close()
+
+    def forget(self, texts: Sequence[str], kind: TextKind) -> int:
+        """Delete the vectors of ``texts`` under every encoder version; returns how many."""
+        keys = sorted({text_key(t, kind) for t in texts})
+        removed = 0
+        with self._db:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                cursor = self._db.execute(f"DELETE FROM vectors WHERE key IN ({marks})", chunk)
+                removed += cursor.rowcount
+        return removed
+
+    def contains(self, text: str, kind: TextKind) -> bool:
+        """Whether any encoder version's vector of ``text`` is kept."""
+        row = self._db.execute(
+            "SELECT 1 FROM vectors WHERE key = ? LIMIT 1", [text_key(text, kind)]
+        ).fetchone()
+        return row is not None
 
     def _lookup(self, model: str, keys: list[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}

@@ -107,9 +107,16 @@ _QUERY_LOCK = threading.Lock()
 
 
 def forget_queries() -> None:
-    """Empty the recent-query cache (benchmarks measure cold queries with it)."""
+    """Empty the recent-query cache (benchmarks measure cold queries with it; an erasure
+    empties it so that no vector of the person's texts stays in memory)."""
     with _QUERY_LOCK:
         _QUERY_CACHE.clear()
+
+
+def remembered_query_texts() -> set[str]:
+    """The texts whose query vectors are in memory (tests check erasure with it)."""
+    with _QUERY_LOCK:
+        return {text for _, text in _QUERY_CACHE}
 
 
 def _clean(texts: Sequence[str]) -> list[str]:

@@ -17,9 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.metrics import Metrics
 from serving.state import request_id_var
+from tremplin.store.models import REQUEST_ID_LENGTH
 
 log = logging.getLogger("tremplin.access")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID = re.compile(rf"^[A-Za-z0-9._-]{{1,{REQUEST_ID_LENGTH}}}$")
 
 
 class BodyTooLargeError(Exception):
@@ -83,6 +84,22 @@ class ServiceMiddleware:
                 if not started:
                     await _too_large(send, rid, self.max_body)
                 status["code"] = 413
+            except Exception as exc:  # answered here, inside the request id's scope
+                log.error(
+                    "unhandled %s", type(exc).__name__, exc_info=exc, extra={"request_id": rid}
+                )
+                if not started:
+                    await _send_json(
+                        send,
+                        rid,
+                        500,
+                        {
+                            "detail": "erreur interne, citez request_id / internal error, "
+                            "quote request_id",
+                            "request_id": rid,
+                        },
+                    )
+                status["code"] = 500
         finally:
             elapsed = time.perf_counter() - start
             route = _route_template(scope)
@@ -105,11 +122,16 @@ async def _too_large(send: Send, rid: str, limit: int) -> None:
         "detail": f"requête trop volumineuse (max {limit} octets) / request body too large",
         "request_id": rid,
     }
+    await _send_json(send, rid, 413, body)
+
+
+async def _send_json(send: Send, rid: str, status: int, body: dict[str, Any]) -> None:
+    """A whole JSON response carrying the request id (body and header)."""
     data = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(data)).encode()),

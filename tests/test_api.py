@@ -395,3 +395,99 @@ def test_command_line_and_api_rank_the_same_way_and_both_audit(
     assert cli_records[-1]["returned_ids"][: len(by_cli)] == by_cli
     history = api.call("coach.liege", "GET", f"/api/v1/beneficiaries/{ben}/shortlists").json()
     assert any(h["created_by"].startswith("cli:") for h in history["items"])
+
+
+def test_request_ids_up_to_the_accepted_length_reach_the_audit_trail(api: World) -> None:
+    """A 64-character X-Request-ID is accepted, echoed and stored with the audited write (the
+    column used to hold 36 on PostgreSQL: the write answered 500 and was rolled back)."""
+    rid = "r" * 64
+    ben = api.beneficiaries["cpas-liege"][0]
+    body = {"beneficiary_id": ben, "top": 3, "today": TODAY}
+    r = api.call(
+        "coach.liege", "POST", "/api/v1/shortlists", json=body, headers={"X-Request-ID": rid}
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["X-Request-ID"] == rid
+    records = api.call("admin", "GET", "/api/v1/admin/audit?action=shortlist&limit=1000").json()
+    assert rid in [a["request_id"] for a in records["items"]]
+    too_long = api.call(
+        "coach.liege", "POST", "/api/v1/shortlists", json=body, headers={"X-Request-ID": "r" * 65}
+    )
+    assert too_long.status_code == 200 and too_long.headers["X-Request-ID"] != "r" * 65
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "status", "words"),
+    [
+        ("vide.csv", b"", 422, "vide"),
+        ("latin1.csv", "id;title\n1;Café\n".encode("latin-1"), 422, "UTF-8"),
+        ("abime.parquet", b"PAR1 ceci n'est pas un parquet", 422, "Parquet"),
+        ("offres.json", b"[]", 415, ".jsonl"),
+    ],
+)
+def test_unreadable_import_files_answer_4xx_with_what_to_fix(
+    api: World, name: str, content: bytes, status: int, words: str
+) -> None:
+    files = {"file": (name, content, "application/octet-stream")}
+    r = api.call("maison.liege", "POST", "/api/v1/opportunities/import", files=files)
+    assert r.status_code == status, r.text
+    assert words in r.json()["detail"] and r.json()["code"] in (
+        "unreadable_file",
+        "unsupported_format",
+    )
+    assert r.json()["request_id"] == r.headers["X-Request-ID"]
+
+
+def test_an_internal_error_still_names_its_request(
+    api: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 500 carries the request id in its body and header, so "quote request_id" works."""
+    from services import shortlists
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(shortlists, "shortlist", broken)
+    ben = api.beneficiaries["cpas-liege"][0]
+    r = api.call(
+        "coach.liege",
+        "POST",
+        "/api/v1/shortlists",
+        json={"beneficiary_id": ben},
+        headers={"X-Request-ID": "trace-500"},
+    )
+    assert r.status_code == 500
+    assert r.json()["request_id"] == "trace-500" == r.headers["X-Request-ID"]
+    assert "boom" not in r.text
+
+
+def test_erasure_leaves_no_vector_of_the_person_in_any_cache(api: World) -> None:
+    """After an erasure, neither the persistent embedding cache nor the in-memory query
+    vectors hold anything computed from the person's texts (they used to stay, keyed by a
+    hash of the free text)."""
+    from matching.embedding_cache import EmbeddingCache
+    from matching.encoder import remembered_query_texts
+    from matching.engine import cache_path
+    from services.erasure import derived_texts
+    from tremplin.store.repository import get_beneficiary
+
+    wish = "Je voudrais devenir ferronnière d'art, près de Jupille"
+    person = profile("api-forget", aspirations={"text": wish})
+    person["experiences"] = [{"title": "Soudeuse en atelier", "months": 14}]
+    assert api.call("coach.liege", "POST", "/api/v1/beneficiaries", json=person).status_code == 201
+    state = api.client.app.state.tremplin  # type: ignore[attr-defined]
+    state.matching._prepare_profiles()  # what the service does at start: vectors persisted
+    with state.transaction() as session:
+        stored = get_beneficiary(session, "cpas-liege", "api-forget")
+    assert stored is not None
+    texts = derived_texts(state, stored)
+    cache = EmbeddingCache(cache_path(state.settings))
+    try:
+        assert any(cache.contains(t, "query") for t in texts)
+        gone = api.call("coach.liege", "DELETE", "/api/v1/beneficiaries/api-forget")
+        assert gone.status_code == 200
+        assert not any(cache.contains(t, "query") for t in texts)
+    finally:
+        cache.close()
+    assert not texts & remembered_query_texts()
+    assert not any(wish in t for t in remembered_query_texts())

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     REFUSED_BY_POLICY = "refused_by_policy"
     INVALID_REQUEST = "invalid_request"
     UNSUPPORTED_FORMAT = "unsupported_format"
+    UNREADABLE_FILE = "unreadable_file"
     UNAUTHENTICATED = "unauthenticated"
     RATE_LIMITED = "rate_limited"
     TIMED_OUT = "timed_out"
@@ -87,6 +88,12 @@ class UnsupportedFormatError(DomainError):
     """A file whose format the importer does not read."""
 
     code = ErrorCode.UNSUPPORTED_FORMAT
+
+
+class UnreadableFileError(DomainError):
+    """A file in a supported format that cannot be read (empty, not UTF-8, damaged)."""
+
+    code = ErrorCode.UNREADABLE_FILE
 
 
 class UnauthenticatedError(DomainError):

@@ -13,7 +13,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from data_contracts.enums import TrajectoryPhase
 from data_contracts.models import BeneficiaryProfile
 from matching.profile import ProfileView
-from services import shortlists
+from services import erasure, shortlists
 from services.schemas import (
     BeneficiaryIn,
     BeneficiaryOut,
@@ -26,7 +26,6 @@ from services.schemas import (
 from services.tenancy import acting_cpas, beneficiary_not_found, in_tenant, owned_row
 from serving.deps import Caller, State, request_id, roles
 from serving.state import ServiceState
-from tremplin import audit
 from tremplin.actors import Role
 from tremplin.errors import ConflictError, InvalidRequestError
 from tremplin.store import repository as repo
@@ -152,29 +151,10 @@ def set_consent(beneficiary_id: str, body: ConsentUpdate, state: State, principa
     "/{beneficiary_id}", response_model=ErasureReport, responses=R404, **roles(Role.COACH)
 )
 def erase_beneficiary(beneficiary_id: str, state: State, principal: Caller) -> Any:
-    """Erase a person (GDPR art. 17): profile, monitoring data, outcomes, shortlist history and
-    employer-pool presence. The audit trail keeps only a pseudonymous trace."""
-    cpas = acting_cpas(principal)
-    subject = audit.pseudonym(state.pseudonym_key, cpas, beneficiary_id)
-    with state.transaction() as session:
-        removed = repo.erase_beneficiary(session, cpas, beneficiary_id)
-        if removed is None:
-            raise beneficiary_not_found()
-        audit.record(
-            session,
-            principal,
-            request_id(),
-            audit.AuditAction.ERASURE,
-            tenant=cpas,
-            subject=subject,
-            inputs=removed,
-        )
-    return ErasureReport(
-        beneficiary_removed=True,
-        shortlists_removed=removed["shortlists"],
-        outcomes_removed=removed["outcomes"],
-        audit_subject=subject,
-    )
+    """Erase a person (GDPR art. 17): profile, monitoring data, outcomes, shortlist history,
+    employer-pool presence and the vectors cached from their texts. The audit trail keeps only
+    a pseudonymous trace."""
+    return erasure.erase_beneficiary(state, principal, beneficiary_id, request_id())
 
 
 @router.get(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import Opportunity
+from data_contracts.readers import SUPPORTED, FileFormatError
 from data_contracts.types import RomeCode
 from matching.browse import Visibility
 from services.schemas import Message, Page
@@ -30,6 +31,7 @@ from tremplin.errors import (
     InvalidRequestError,
     NotFoundError,
     UnknownCpasError,
+    UnreadableFileError,
     UnsupportedFormatError,
 )
 from tremplin.ingest import ImportKind, ImportReport, import_file
@@ -40,7 +42,6 @@ router = APIRouter(prefix="/api/v1/opportunities", tags=["opportunités / opport
 WRITERS = (Role.MAISON_EMPLOI, Role.EMPLOYER)
 READERS = (Role.COACH, Role.MAISON_EMPLOI, Role.EMPLOYER)
 R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
-IMPORT_SUFFIXES = {".csv", ".jsonl", ".ndjson", ".json", ".parquet"}
 
 
 def _not_found() -> NotFoundError:
@@ -161,15 +162,18 @@ def import_opportunities(
     A file with any bad row stores nothing (422 with the report), unless ``skip_invalid``.
     """
     suffix = Path(file.filename or "").suffix.lower()
-    if suffix not in IMPORT_SUFFIXES:
+    if suffix not in SUPPORTED:
         raise UnsupportedFormatError(
-            f"format non pris en charge : utilisez {sorted(IMPORT_SUFFIXES)}",
-            f"unsupported format: use {sorted(IMPORT_SUFFIXES)}",
+            f"format non pris en charge : utilisez {', '.join(SUPPORTED)}",
+            f"unsupported format: use {', '.join(SUPPORTED)}",
         )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(file.file.read())
-        report = import_file(path, ImportKind.OPPORTUNITIES, state.factory, skip_invalid)
+        try:
+            report = import_file(path, ImportKind.OPPORTUNITIES, state.factory, skip_invalid)
+        except FileFormatError as exc:  # the reader's own words say what to fix
+            raise UnreadableFileError(str(exc)) from None
     report.file = file.filename or path.name
     with state.transaction() as session:
         audit.record(

@@ -42,6 +42,10 @@ NAMING = {
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
+REQUEST_ID_LENGTH = 64
+"""The longest request id kept (X-Request-ID values the service accepts, or its own UUIDs)."""
+
+
 class UtcDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware UTC datetime on every backend (SQLite drops the zone on reading)."""
 
@@ -208,7 +212,7 @@ class AuditRow(Base):
     __tablename__ = "audit_record"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
-    request_id: Mapped[str] = mapped_column(String(36))
+    request_id: Mapped[str] = mapped_column(String(REQUEST_ID_LENGTH))
     actor: Mapped[str] = mapped_column(String(64))  # username of who acted
     role: Mapped[str] = mapped_column(String(16))
     tenant: Mapped[str | None] = mapped_column(String(64), index=True)
