@@ -15,6 +15,7 @@ from services.context import ServiceContext
 from serving.credential_cache import CredentialCache
 from serving.metrics import Metrics
 from serving.ratelimit import RateLimiter
+from serving.signin import SignInGuard
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 T = TypeVar("T")
@@ -30,6 +31,7 @@ class ServiceState(ServiceContext):
     credentials: CredentialCache
     metrics: Metrics
     _compute_slots: anyio.CapacityLimiter | None = field(default=None, repr=False)
+    signin: SignInGuard = field(default_factory=SignInGuard, repr=False)
 
     async def compute(self, fn: Callable[..., T], *args: object) -> T:
         """Run CPU-bound work (a shortlist, title linking) in a worker thread, at most

@@ -491,3 +491,23 @@ def test_erasure_leaves_no_vector_of_the_person_in_any_cache(api: World) -> None
         cache.close()
     assert not texts & remembered_query_texts()
     assert not any(wish in t for t in remembered_query_texts())
+
+
+def test_sign_in_guessing_is_throttled_and_junk_names_cost_nothing(api: World) -> None:
+    """Five wrong passwords, then 429 with Retry-After; names longer than any account's are
+    refused before any lookup and leave no state behind."""
+    guard = api.client.app.state.tremplin.signin  # type: ignore[attr-defined]
+    guard.clear()
+    try:
+        wrong = {"username": "coach.seraing", "password": "pas-le-bon-mot-de-passe"}
+        codes = [api.client.post("/api/v1/auth/token", data=wrong).status_code for _ in range(6)]
+        assert codes == [401] * 5 + [429]
+        r = api.client.post("/api/v1/auth/token", data=wrong)
+        assert r.json()["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
+        before = len(guard)
+        for n in range(300):
+            junk = {"username": f"{n}" + "x" * 100_000, "password": "y"}
+            assert api.client.post("/api/v1/auth/token", data=junk).status_code == 401
+        assert len(guard) == before
+    finally:
+        guard.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -10,9 +11,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from services.schemas import Me, Message, TokenResponse
 from serving import users
-from serving.deps import Caller, State, public, roles, throttle
+from serving.deps import Caller, State, public, roles
+from serving.signin import PASSWORD_MAX, USERNAME_MAX
 from tremplin.actors import PERSON_ROLES, Role
-from tremplin.errors import UnauthenticatedError
+from tremplin.errors import RateLimitedError, UnauthenticatedError
 
 router = APIRouter(prefix="/api/v1/auth", tags=["authentification"])
 ALL = PERSON_ROLES
@@ -27,14 +29,27 @@ ALL = PERSON_ROLES
 def token(
     request: Request, state: State, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenResponse:
-    """Exchange a username and password for an expiring bearer token."""
-    throttle(state, f"login:{form.username}", ("trop de tentatives", "too many attempts"))
+    """Exchange a username and password for an expiring bearer token (failed attempts are
+    throttled per account and address, per address, and overall: ``serving/signin.py``)."""
+    wrong = UnauthenticatedError(
+        "identifiant ou mot de passe incorrect", "wrong username or password"
+    )
+    if len(form.username) > USERNAME_MAX or len(form.password) > PASSWORD_MAX:
+        raise wrong  # no account has such a name or password: refused before any lookup
+    address = request.client.host if request.client else "-"
+    wait = state.signin.wait(form.username, address)
+    if wait > 0:
+        raise RateLimitedError(
+            "trop de tentatives, réessayez plus tard",
+            "too many attempts, retry later",
+            retry_after=math.ceil(wait),
+        )
     with state.transaction() as session:
         user = users.authenticate(session, form.username, form.password)
         if user is None:
-            raise UnauthenticatedError(
-                "identifiant ou mot de passe incorrect", "wrong username or password"
-            )
+            state.signin.failed(form.username, address)
+            raise wrong
+        state.signin.succeeded(form.username, address)
         ttl = dt.timedelta(minutes=state.settings.token_ttl_minutes)
         secret, row = users.issue(session, user, "token", ttl)
         assert row.expires_at is not None
