@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from data_contracts.enums import (
     JOB_CONTRACTS,
@@ -325,6 +325,27 @@ class OutcomeEvent(Contract):
     refusal_reason: RefusalReason | None = None
     shortlist_id: str | None = Field(default=None, max_length=64)
     rank: int | None = Field(default=None, ge=1, le=1000)
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _a_written_date(cls, value: object) -> object:
+        """A date and time as written (ISO 8601), never a bare number read as seconds since
+        1970 (``0`` used to be stored as 1970-01-01)."""
+        if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+            raise ValueError(
+                "date ISO 8601 attendue (ex. 2026-11-03T10:00:00) / ISO 8601 date-time expected"
+            )
+        return value
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible(cls, value: dt.datetime) -> dt.datetime:
+        """No outcome predates the service's era (a number read as seconds since 1970 would)."""
+        if value.year < 2000:
+            raise ValueError(
+                "date antérieure à 2000 : vérifiez la saisie / date before 2000: check the input"
+            )
+        return value
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:

@@ -68,7 +68,11 @@ class ShortlistRequest(Contract):
     beneficiary_id: str | None = Field(default=None, min_length=1, max_length=64)
     profile: BeneficiaryIn | None = None  # type: ignore[valid-type]
     top: int = Field(default=10, ge=1, le=100)
-    kinds: list[OpportunityKind] = Field(default_factory=lambda: list(OpportunityKind))
+    kinds: list[OpportunityKind] = Field(
+        default_factory=lambda: list(OpportunityKind),
+        min_length=1,
+        description="The kinds to rank (at least one).",
+    )
     today: dt.date | None = Field(default=None, description="Reference date (default: today).")
     with_pathways: bool = True
 

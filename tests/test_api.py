@@ -511,3 +511,33 @@ def test_sign_in_guessing_is_throttled_and_junk_names_cost_nothing(api: World) -
         assert len(guard) == before
     finally:
         guard.clear()
+
+
+def test_invisible_offers_empty_kinds_and_numeric_dates_are_refused(api: World) -> None:
+    """An outcome on an offer reserved for another CPAS is "not found" (it used to be
+    stored); a shortlist of no kind is invalid (it used to be stored and audited empty); an
+    outcome dated by a bare number is invalid (``0`` used to be stored as 1970)."""
+    reserved = opportunity("api-reserved-seraing", None, source="forem")
+    reserved["reserved_for_cpas"] = "cpas-seraing"
+    made = api.call("maison.liege", "POST", "/api/v1/opportunities", json=reserved)
+    assert made.status_code == 201, made.text
+    ben = api.beneficiaries["cpas-liege"][3]
+    event = {
+        "id": "api-evt-hidden",
+        "beneficiary_id": ben,
+        "opportunity_id": "api-reserved-seraing",
+        "type": "applied",
+        "occurred_at": "2026-11-02T10:00:00Z",
+    }
+    hidden = api.call("coach.liege", "POST", "/api/v1/outcomes", json=event)
+    assert hidden.status_code == 404 and hidden.json()["code"] == "not_found"
+    opp = api.call("coach.liege", "GET", "/api/v1/opportunities?limit=1").json()["items"][0]["id"]
+    numeric = {**event, "id": "api-evt-1970", "opportunity_id": opp, "occurred_at": 0}
+    assert api.call("coach.liege", "POST", "/api/v1/outcomes", json=numeric).status_code == 422
+    before = api.call("admin", "GET", "/api/v1/admin/audit?action=shortlist&limit=1").json()
+    empty = api.call(
+        "coach.liege", "POST", "/api/v1/shortlists", json={"beneficiary_id": ben, "kinds": []}
+    )
+    assert empty.status_code == 422
+    after = api.call("admin", "GET", "/api/v1/admin/audit?action=shortlist&limit=1").json()
+    assert after["total"] == before["total"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from data_contracts.models import OutcomeEvent
 from services.schemas import Message, OutcomeIn, Page
-from services.tenancy import acting_cpas, in_tenant, owned_row
+from services.tenancy import acting_cpas, in_tenant, owned_row, visible
 from serving.deps import Caller, State, request_id, roles
 from tremplin import audit
 from tremplin.actors import Role
@@ -35,8 +35,10 @@ def record_outcome(body: OutcomeIn, state: State, principal: Caller) -> Any:  # 
     event = in_tenant(body, cpas, OutcomeEvent)
     with state.transaction() as session:
         owned_row(session, principal, event.beneficiary_id)
-        known = session.scalar(
-            select(OpportunityRow.id).where(OpportunityRow.external_id == event.opportunity_id)
+        known = session.scalar(  # one the coach may see: not another CPAS's reserved offer
+            visible(select(OpportunityRow.id), principal).where(
+                OpportunityRow.external_id == event.opportunity_id
+            )
         )
         if known is None:
             raise NotFoundError("opportunité inconnue", "unknown opportunity")
