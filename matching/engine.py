@@ -107,16 +107,15 @@ def _load_and_sync(
 ) -> _SyncedIndex:
     """The saved index, brought in step with the active opportunities in memory."""
     enc = encoder or served_encoder(settings)
+    stale: str | None = None  # why the saved index must be rebuilt, if it must
     try:
         index = VectorIndex.load(index_path(settings), enc.version)
+        if index.kind == "flat" and index.factory != settings.index_factory:
+            stale = f"index built as {index.factory}, settings say {settings.index_factory}"
     except IndexEncoderMismatch as exc:  # a newly served encoder: the index follows it
-        log.warning("%s — rebuilding the index for %s", exc, enc.version)
-        build_index(session, settings, enc)
-        index = VectorIndex.load(index_path(settings), enc.version)
-    if index.kind == "flat" and index.factory != settings.index_factory:
-        log.warning(
-            "index built as %s, settings say %s — rebuilding", index.factory, settings.index_factory
-        )
+        stale = str(exc)
+    if stale is not None:
+        log.warning("%s — rebuilding the index for %s", stale, enc.version)
         build_index(session, settings, enc)
         index = VectorIndex.load(index_path(settings), enc.version)
     ids, items = _active(session)

@@ -53,7 +53,7 @@ class IndexHeader(BaseModel):
     model_version: str
     dim: int
     kind: str
-    factory: str = "IDMap2,Flat"
+    factory: str = EXACT_FACTORY
     nprobe: int = 0
     count: int
     checksum: str
@@ -80,7 +80,6 @@ class VectorIndex:
         self.target_recall = target_recall
         self.index: Any = make_index(factory, dim)
         self.factory = factory
-        self.kind = index_kind(self.index)
         self.nprobe = 0
         self.recall_at_10: float | None = None
         self.entries: dict[int, str] = {}
@@ -90,6 +89,11 @@ class VectorIndex:
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
+
+    @property
+    def kind(self) -> str:
+        """``ivf`` for an inverted-file index (searched with nprobe), else ``flat``."""
+        return "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
 
     # --- building --------------------------------------------------------------------------
 
@@ -121,14 +125,12 @@ class VectorIndex:
         n = len(vectors)
         resolved = factory.format(nlist=max(16, int(np.sqrt(n))))
         index = make_index(resolved, self.dim)
-        ivf = _faiss.try_extract_index_ivf(index)
         rng = np.random.default_rng(0)
-        nlist = int(ivf.nlist) if ivf is not None else 16
+        nlist = int(index.nlist) if isinstance(index, faiss.IndexIVF) else 16
         sample = vectors[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
         self.index = index
         self.factory = resolved
-        self.kind = index_kind(index)
 
     def _tune_nprobe(self, sample_size: int = 200) -> None:
         ids = np.array(sorted(self.entries), dtype=np.int64)
@@ -263,7 +265,6 @@ class VectorIndex:
         out = cls(header.model_version, header.dim)
         out.index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8))
         out.factory = header.factory
-        out.kind = index_kind(out.index)
         out.nprobe = header.nprobe
         out.recall_at_10 = header.recall_at_10
         out.built_at = header.built_at
@@ -287,9 +288,8 @@ def make_index(factory: str, dim: int) -> Any:
             f"chaîne de fabrique FAISS invalide {factory!r} / invalid FAISS factory string: "
             f"{str(exc).splitlines()[0]}"
         ) from None
-    ivf = _faiss.try_extract_index_ivf(index)
-    if ivf is not None and isinstance(index, faiss.IndexIVF):
-        ivf.set_direct_map_type(_faiss.DirectMap.Hashtable)
+    if isinstance(index, faiss.IndexIVF):
+        index.set_direct_map_type(_faiss.DirectMap.Hashtable)
         return index
     if isinstance(index, faiss.IndexIDMap2):
         return index
@@ -297,11 +297,6 @@ def make_index(factory: str, dim: int) -> Any:
         f"index FAISS {factory!r} non pris en charge : utilisez IDMap2,Flat ou IVF<n>,Flat / "
         "unsupported FAISS index: use IDMap2,Flat or an IVF index"
     )
-
-
-def index_kind(index: Any) -> str:
-    """``ivf`` for an inverted-file index (searched with nprobe), else ``flat``."""
-    return "ivf" if isinstance(index, faiss.IndexIVF) else "flat"
 
 
 def _selector(allowed: np.ndarray) -> Any:

@@ -14,9 +14,13 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, or_
 from sqlalchemy.orm import Session
 
-from data_contracts.models import BeneficiaryProfile
 from tremplin.actors import Principal, Role
-from tremplin.errors import InvalidRequestError, NotFoundError, PolicyRefusedError
+from tremplin.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    PolicyRefusedError,
+    field_problems,
+)
 from tremplin.store import repository as repo
 from tremplin.store.models import BeneficiaryRow, OpportunityRow
 
@@ -45,11 +49,7 @@ def owned_row(session: Session, actor: Principal, beneficiary_id: str) -> Benefi
     return row
 
 
-def in_tenant(
-    body: BaseModel | None,
-    cpas_id: str,
-    contract: type[C] = BeneficiaryProfile,  # type: ignore[assignment]
-) -> C:
+def in_tenant(body: BaseModel | None, cpas_id: str, contract: type[C]) -> C:
     """The full ``contract`` (a profile, an outcome) for ``body`` placed in CPAS ``cpas_id``
     (invalid request, with each problem, when the whole is incoherent)."""
     if body is None:
@@ -57,12 +57,10 @@ def in_tenant(
     try:
         return contract.model_validate({**body.model_dump(), "cpas_id": cpas_id})
     except ValidationError as exc:
-        problems = [
-            {k: v for k, v in e.items() if k in ("loc", "msg", "type")}
-            for e in exc.errors(include_url=False)
-        ]
         raise InvalidRequestError(
-            "données incohérentes, voir detail", "inconsistent data, see detail", details=problems
+            "données incohérentes, voir detail",
+            "inconsistent data, see detail",
+            details=field_problems(exc.errors(include_url=False)),
         ) from None
 
 

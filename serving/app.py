@@ -38,7 +38,7 @@ from serving.routers import (
 from serving.state import ServiceState, request_id_var
 from tremplin import __version__
 from tremplin.audit import pseudonym_key
-from tremplin.errors import DomainError, ErrorCode
+from tremplin.errors import DomainError, ErrorCode, field_problems
 from tremplin.settings import Settings, get_settings
 from tremplin.store.db import make_engine, session_factory, upgrade
 
@@ -195,15 +195,6 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        body = _body(jsonable_encoder(errors))
+        body = _body(jsonable_encoder(field_problems(exc.errors())))
         body["message"] = "requête invalide, voir detail / invalid request, see detail"
         return JSONResponse(body, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
-
-    @app.exception_handler(Exception)
-    async def crash(_: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled %s", type(exc).__name__, exc_info=exc)
-        return JSONResponse(
-            _body("erreur interne, citez request_id / internal error, quote request_id"),
-            status_code=500,
-        )

@@ -7,6 +7,7 @@ A message is bilingual, French first: ``"bénéficiaire introuvable / beneficiar
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -40,6 +41,11 @@ class DomainError(Exception):
         self.message = fr if en is None else f"{fr} / {en}"
         self.details = details  # per-field problems, when there are several (validation)
         super().__init__(self.message)
+
+
+def field_problems(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic's validation errors as the API reports them: where, what, which kind."""
+    return [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]
 
 
 class NotFoundError(DomainError):
