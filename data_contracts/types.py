@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated
 
@@ -61,6 +62,26 @@ def _strip_postcode(value: object) -> object:
 
 Postcode = Annotated[int, BeforeValidator(_strip_postcode), AfterValidator(_check_postcode)]
 """A real Belgian postcode (bpost list), accepted as 4000, "4000" or "B-4000"."""
+
+USERNAME_MAX_LENGTH = 64
+Username = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=USERNAME_MAX_LENGTH, pattern=r"^[A-Za-z0-9._@-]+$"),
+]
+"""A sign-in name (letters, digits, . _ @ -); never a person's name by rule, but it may be one."""
+
+
+def _a_written_date(value: object) -> object:
+    """A date and time as written (ISO 8601), never a bare number read as seconds since 1970."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        raise ValueError(
+            "date ISO 8601 attendue (ex. 2026-11-03T10:00:00) / ISO 8601 date-time expected"
+        )
+    return value
+
+
+WrittenDateTime = Annotated[dt.datetime, BeforeValidator(_a_written_date)]
+"""A date-time written in ISO 8601 (``0`` used to be stored as 1970-01-01)."""
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]

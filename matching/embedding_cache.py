@@ -32,6 +32,7 @@ class EmbeddingCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=60)
+        self._db.execute("PRAGMA secure_delete=ON")  # forgotten vectors leave no trace on disk
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, key TEXT NOT NULL, "
             "vector BLOB NOT NULL, PRIMARY KEY (model, key))"

@@ -99,6 +99,7 @@ class MatchingService:
         self.loaded_at: float | None = None
         self._linker: OccupationLinker | None = None
         self._linker_lock = threading.Lock()
+        self._linker_building = False
         self._reload_lock = threading.Lock()
         self._refresh_pending = threading.Event()
         self._refresher: threading.Thread | None = None
@@ -301,9 +302,26 @@ class MatchingService:
                 self._linker = self._build_linker()
             return self._linker
 
+    @property
+    def linker_ready(self) -> bool:
+        """Whether the title linker is built (links are answered without waiting)."""
+        return self._linker is not None
+
     def prepare_linker(self) -> None:
-        """Build the title linker in the background, so the first link request is fast."""
-        threading.Thread(target=self.linker, daemon=True).start()
+        """Build the title linker in a background thread (once; later calls do nothing)."""
+        with self._linker_lock:
+            if self._linker is not None or self._linker_building:
+                return
+            self._linker_building = True
+        threading.Thread(target=self._build_linker_in_background, daemon=True).start()
+
+    def _build_linker_in_background(self) -> None:
+        try:
+            self.linker()
+        except Exception:
+            log.exception("the title linker could not be built")
+        finally:
+            self._linker_building = False
 
     def _build_linker(self) -> OccupationLinker:
         served = self.served

@@ -20,6 +20,7 @@ from services.tenancy import acting_cpas, beneficiary_not_found
 from tremplin import audit
 from tremplin.actors import Principal
 from tremplin.store import repository as repo
+from tremplin.store.db import scrub_sqlite_journal
 from tremplin.taxonomy import load_taxonomy
 
 
@@ -43,6 +44,7 @@ def erase_beneficiary(
             subject=subject,
             inputs=removed,
         )
+    scrub_sqlite_journal(ctx.factory)
     forget_person(ctx, profile)
     return ErasureReport(
         beneficiary_removed=True,

@@ -13,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import BeneficiaryProfile, Contract, OutcomeEvent
+from data_contracts.types import Username
 from data_contracts.versions import Versions
 from matching.shortlist import Shortlist
 from tremplin.actors import Role
 from tremplin.errors import ErrorCode
+from tremplin.passwords import MAX_LENGTH, MIN_LENGTH
+from tremplin.store.widths import API_KEY_LABEL_LENGTH
 
 T = TypeVar("T")
 
@@ -126,8 +129,8 @@ class Me(BaseModel):
 class UserIn(Contract):
     """A user to create."""
 
-    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=12, max_length=200)
+    username: Username
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
     role: Role
     cpas_id: str | None = Field(default=None, max_length=64)
     employer_id: str | None = Field(default=None, max_length=64)
@@ -138,7 +141,7 @@ class UserPatch(Contract):
     """Changes to a user (absent fields are kept)."""
 
     active: bool | None = None
-    password: str | None = Field(default=None, min_length=12, max_length=200)
+    password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH)
 
 
 class UserOut(BaseModel):
@@ -157,7 +160,7 @@ class UserOut(BaseModel):
 class ApiKeyIn(Contract):
     """An API key to create for a feed user."""
 
-    label: str = Field(default="", max_length=100)
+    label: str = Field(default="", max_length=API_KEY_LABEL_LENGTH)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 

@@ -8,6 +8,7 @@ middleware (request ids, body limit, access log) and the routers under ``/api/v1
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -71,10 +73,15 @@ def build_state(settings: Settings) -> ServiceState:
         factory=factory,
         matching=MatchingService(settings, factory),
         limiter=RateLimiter(settings.search_rate_per_minute),
+        title_budget=RateLimiter(settings.link_titles_per_user_per_minute),
+        role_title_budget=RateLimiter(settings.link_titles_per_role_per_minute),
         credentials=CredentialCache(settings.credential_cache_s),
         metrics=Metrics(),
         pseudonym_key=pseudonym_key(settings),
     )
+
+
+DOCS_ASSETS = "/docs-assets"
 
 
 def create_app(settings: Settings | None = None, load_engine: bool = True) -> FastAPI:
@@ -100,12 +107,21 @@ def create_app(settings: Settings | None = None, load_engine: bool = True) -> Fa
         state.matching.stop_watching()
         state.engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc with their scripts, styles and favicon served from the installed
+    # fastapi-offline package: the pages work on a network without internet access
+    app = FastAPIOffline(
         title="Tremplin API",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"tryItOutEnabled": True, "displayRequestDuration": True},
     )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> RedirectResponse:
+        return RedirectResponse(f"{DOCS_ASSETS}/favicon.png", status_code=308)
+
     app.state.tremplin = state
     app.add_middleware(
         ServiceMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes
@@ -161,10 +177,42 @@ def _document_error_body(app: FastAPI) -> None:
                     },
                     "required": ["detail"],
                 }
+            _document_common_statuses(doc)
             app.openapi_schema = doc
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+COMMON_STATUSES: dict[str, str] = {
+    "400": "Corps illisible (JSON mal formé) / malformed body",
+    "401": "Non authentifié / not authenticated",
+    "403": "Rôle ou périmètre insuffisant / role or scope not allowed",
+    "413": "Corps trop volumineux / body too large",
+    "429": "Trop d'appels, voir Retry-After / too many calls, see Retry-After",
+    "500": "Erreur inattendue : citez request_id / unexpected error: quote request_id",
+}
+
+
+def _document_common_statuses(doc: dict[str, Any]) -> None:
+    """Declare on each operation the statuses the middleware and guards can answer for it: 401
+    and 403 where a role is needed, 400 and 413 where there is a body, 429 and 500 everywhere
+    (every error body is a :class:`Message`)."""
+    message = {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}
+    for item in doc.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            wanted = ["429", "500"]
+            if "public" not in operation.get("x-roles", []):
+                wanted += ["401", "403"]
+            if "requestBody" in operation:
+                wanted += ["400", "413"]
+            responses = operation["responses"]
+            for code in sorted(wanted):
+                responses.setdefault(
+                    code, {"description": COMMON_STATUSES[code], "content": message}
+                )
 
 
 def _body(detail: Any, code: str | None = None) -> dict[str, Any]:
@@ -172,6 +220,19 @@ def _body(detail: Any, code: str | None = None) -> dict[str, Any]:
     if code is not None:
         body["code"] = code
     return body
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> str:
+    """Every method the API documents on this path (RFC 9110 §15.5.6: a 405 names them)."""
+    methods: set[str] = set()
+    for template, item in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in item if m in _HTTP_METHODS}
+    return ", ".join(sorted(methods))
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -185,13 +246,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=http_status(exc), headers=http_headers(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail, headers = exc.detail, exc.headers
         if exc.status_code == 404 and detail == "Not Found":
             detail = "ressource introuvable / not found"
         elif exc.status_code == 405:
             detail = "méthode non permise / method not allowed"
-        return JSONResponse(_body(detail), status_code=exc.status_code, headers=exc.headers)
+            headers = {**(headers or {}), "Allow": _allowed_methods(app, request)}
+        return JSONResponse(_body(detail), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

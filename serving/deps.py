@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
 from serving import users
+from serving.ratelimit import RateLimiter
 from serving.security import digest
 from serving.state import ServiceState, request_id_var
 from tremplin.actors import Principal, Role
@@ -125,9 +126,16 @@ async def limited(request: Request, state: State, principal: Caller) -> None:
     )
 
 
-def throttle(state: ServiceState, key: str, message: tuple[str, str]) -> None:
-    """Count one call for ``key``; rate limited (429 with Retry-After) when over the
-    per-minute limit. ``message`` is (French, English)."""
-    wait = state.limiter.check(key)
+def throttle(
+    state: ServiceState,
+    key: str,
+    message: tuple[str, str],
+    budget: RateLimiter | None = None,
+    cost: int = 1,
+) -> None:
+    """Count a call of ``cost`` for ``key`` in ``budget`` (the search rate by default); rate
+    limited (429 with Retry-After) when over its per-minute limit. ``message`` is (fr, en)."""
+    limiter = budget or state.limiter
+    wait = limiter.check(key, cost)
     if wait:
-        raise RateLimitedError(*message, retry_after=int(state.limiter.retry_after(wait)))
+        raise RateLimitedError(*message, retry_after=int(limiter.retry_after(wait)))

@@ -20,11 +20,15 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_REQUEST: status.HTTP_422_UNPROCESSABLE_CONTENT,
     ErrorCode.UNSUPPORTED_FORMAT: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     ErrorCode.UNREADABLE_FILE: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    ErrorCode.WEAK_PASSWORD: status.HTTP_422_UNPROCESSABLE_CONTENT,
     ErrorCode.UNAUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
     ErrorCode.RATE_LIMITED: status.HTTP_429_TOO_MANY_REQUESTS,
     ErrorCode.TIMED_OUT: status.HTTP_503_SERVICE_UNAVAILABLE,
     ErrorCode.UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
+
+
+NOT_READY_RETRY_S = 30
 
 
 def http_status(error: DomainError) -> int:
@@ -38,4 +42,6 @@ def http_headers(error: DomainError) -> dict[str, str] | None:
         return {"WWW-Authenticate": "Bearer"}
     if isinstance(error, RateLimitedError):
         return {"Retry-After": str(error.retry_after)}
+    if error.code is ErrorCode.NOT_READY:
+        return {"Retry-After": str(NOT_READY_RETRY_S)}
     return None

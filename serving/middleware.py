@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.metrics import Metrics
 from serving.state import request_id_var
-from tremplin.store.models import REQUEST_ID_LENGTH
+from tremplin.store.widths import REQUEST_ID_LENGTH
 
 log = logging.getLogger("tremplin.access")
 _REQUEST_ID = re.compile(rf"^[A-Za-z0-9._-]{{1,{REQUEST_ID_LENGTH}}}$")
@@ -57,25 +57,53 @@ class ServiceMiddleware:
                 await _too_large(send, rid, self.max_body)
                 status["code"] = 413
                 return
+            if _has_nul(scope):
+                await _send_json(
+                    send,
+                    rid,
+                    422,
+                    {
+                        "detail": "caractère NUL interdit dans l'adresse / NUL character not "
+                        "allowed in the URL",
+                        "code": "invalid_request",
+                        "request_id": rid,
+                    },
+                )
+                status["code"] = 422
+                return
             seen = 0
             started = False
+            overflowed = False
 
             async def limited_receive() -> Message:
-                nonlocal seen
+                nonlocal seen, overflowed
                 message = await receive()
                 if message["type"] == "http.request":
                     seen += len(message.get("body", b""))
                     if seen > self.max_body:
+                        overflowed = True
                         raise BodyTooLargeError
                 return message
 
             async def send_with_id(message: Message) -> None:
                 nonlocal started
+                if overflowed:
+                    # the framework caught the overflow while parsing and answers 400: the
+                    # client is told the real reason (413) instead, once
+                    if not started:
+                        started = True
+                        status["code"] = 413
+                        await _too_large(send, rid, self.max_body)
+                    return
                 if message["type"] == "http.response.start":
                     started = True
                     status["code"] = message["status"]
                     message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                    message["headers"] = [
+                        *message["headers"],
+                        (b"x-request-id", rid.encode()),
+                        (b"content-security-policy", CONTENT_SECURITY_POLICY),
+                    ]
                 await send(message)
 
             try:
@@ -115,6 +143,22 @@ class ServiceMiddleware:
                 extra={"request_id": rid},
             )
             request_id_var.reset(token)
+
+
+CONTENT_SECURITY_POLICY = (
+    b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    b"script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; connect-src 'self'; "
+    b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+"""Every page loads from this service only (the bundled Swagger UI and ReDoc reference a CDN
+logo, which the browser then never asks for), and no other site may frame them."""
+
+
+def _has_nul(scope: Scope) -> bool:
+    """Whether the path or the query string carries a NUL character (PostgreSQL refuses it in
+    any text, so a search with one would fail deep inside instead of being refused here)."""
+    raw = scope.get("query_string", b"").lower() + scope.get("raw_path", b"").lower()
+    return b"%00" in raw or "\x00" in scope.get("path", "")
 
 
 async def _too_large(send: Send, rid: str, limit: int) -> None:

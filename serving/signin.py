@@ -27,8 +27,11 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-USERNAME_MAX = 64  # as UserIn's pattern allows
-PASSWORD_MAX = 200  # as UserIn allows (argon2 never sees a longer one)
+from data_contracts.types import USERNAME_MAX_LENGTH
+from tremplin.passwords import MAX_LENGTH
+
+USERNAME_MAX = USERNAME_MAX_LENGTH  # as UserIn allows
+PASSWORD_MAX = MAX_LENGTH  # as UserIn allows (argon2 never sees a longer one)
 
 
 class SignInPolicy(BaseModel):

@@ -22,6 +22,7 @@ from tremplin.errors import (
     PolicyRefusedError,
     UnknownCpasError,
 )
+from tremplin.passwords import check_password
 from tremplin.store.models import CpasRow, CredentialRow, UserRow
 
 # a fixed hash to verify against when the user does not exist (same time either way)
@@ -66,6 +67,7 @@ def create_user(
         raise ConflictError(
             f"nom d'utilisateur déjà pris : {username}", f"username taken: {username}"
         )
+    check_password(password, username)
     check_scope(session, role, cpas_id, employer_id)
     if role is Role.MAISON_EMPLOI:
         for cpas in partner_cpas or []:
@@ -86,6 +88,7 @@ def create_user(
 
 def set_password(session: Session, user: UserRow, password: str) -> None:
     """Replace a user's password and revoke every credential they hold."""
+    check_password(password, user.username)
     user.password_hash = hash_password(password)
     revoke_all(session, user.id)
 

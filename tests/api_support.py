@@ -41,6 +41,11 @@ class World:
             self.tokens[user] = r.json()["access_token"]
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
+    def build_linker(self) -> None:
+        """Build the app's title linker now (tests start apps without the background build;
+        the session's ``linker`` fixture has filled the embedding cache it reads)."""
+        self.client.app.state.tremplin.matching.linker()  # type: ignore[attr-defined]
+
     def call(self, user: str | None, method: str, url: str, **kwargs: Any) -> Any:
         """One request as ``user`` (None: anonymous)."""
         headers = {**kwargs.pop("headers", {}), **(self.headers(user) if user else {})}
@@ -68,9 +73,11 @@ def settings_for(root: Path, database_url: str, shared: Path, **extra: Any) -> S
     )
 
 
-@contextmanager
-def world(root: Path, database_url: str, shared: Path, **extra: Any) -> Iterator[World]:
-    """Build the world (sample of 300 opportunities and 60 people), serve it, tear it down."""
+def prepare_world(
+    root: Path, database_url: str, shared: Path, **extra: Any
+) -> tuple[Settings, str, dict[str, list[str]]]:
+    """The sample (300 opportunities, 60 people) stored and indexed, a user of every role:
+    the settings, the employer's id and the beneficiaries' ids by CPAS."""
     from matching.engine import build_index
     from serving import users
 
@@ -94,6 +101,45 @@ def world(root: Path, database_url: str, shared: Path, **extra: Any) -> Iterator
     people: dict[str, list[str]] = {}
     for b in data.beneficiaries:
         people.setdefault(b.cpas_id, []).append(b.id)
+    return settings, employer_id, people
+
+
+@contextmanager
+def world(root: Path, database_url: str, shared: Path, **extra: Any) -> Iterator[World]:
+    """Build the world (see :func:`prepare_world`), serve it in-process, tear it down."""
+    settings, employer_id, people = prepare_world(root, database_url, shared, **extra)
     app = create_app(settings)
     with TestClient(app) as client:
         yield World(client, settings, employer_id, people)
+
+
+@contextmanager
+def live_server(
+    root: Path, database_url: str, shared: Path, **extra: Any
+) -> Iterator[tuple[str, dict[str, list[str]]]]:
+    """The same world served by uvicorn on 127.0.0.1 (a free port), for a real browser; yields
+    the base URL and the beneficiaries' ids by CPAS."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    settings, _, people = prepare_world(root, database_url, shared, **extra)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 600  # the engine loads before the server says it started
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the test server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", people
+    finally:
+        server.should_exit = True
+        thread.join(30)

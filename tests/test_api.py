@@ -255,6 +255,7 @@ def test_bulk_import_is_all_or_nothing_with_a_row_report(api: World) -> None:
 
 def test_title_linking(api: World, linker: object) -> None:
     # ``linker`` fills the shared embedding cache: the app's own linker then reads it
+    api.build_linker()
     r = api.call(
         "coach.liege",
         "POST",
@@ -311,6 +312,7 @@ def test_search_rate_limit_answers_429_with_retry_after(api: World, linker: obje
     saved = limiter.per_minute
     limiter.per_minute = 2
     limiter.clear()  # calls made by earlier tests of this module do not count
+    api.build_linker()
     try:
         body = {"titles": ["cariste"], "top": 1}
         codes = [
@@ -541,3 +543,164 @@ def test_invisible_offers_empty_kinds_and_numeric_dates_are_refused(api: World) 
     assert empty.status_code == 422
     after = api.call("admin", "GET", "/api/v1/admin/audit?action=shortlist&limit=1").json()
     assert after["total"] == before["total"]
+
+
+def test_a_common_password_is_refused_with_422_and_nothing_stored(api: World) -> None:
+    body = {"username": "feed.weak", "password": "azertyuiop123", "role": "maison_emploi"}
+    r = api.call("admin", "POST", "/api/v1/admin/users", json=body)
+    assert r.status_code == 422 and r.json()["code"] == "weak_password"
+    assert "mot de passe trop facile" in r.json()["detail"]
+    names = [u["username"] for u in api.call("admin", "GET", "/api/v1/admin/users").json()["items"]]
+    assert "feed.weak" not in names
+    reset = api.call(
+        "admin", "PATCH", "/api/v1/admin/users/coach.seraing", json={"password": "a" * 12}
+    )
+    assert reset.status_code == 422 and reset.json()["code"] == "weak_password"
+
+
+def test_event_ids_are_the_cpas_own_and_never_collide_across_tenants(api: World) -> None:
+    """Another CPAS's event id used to answer 409 (revealing that it exists there)."""
+    opp = api.call("coach.liege", "GET", "/api/v1/opportunities?limit=1").json()["items"][0]["id"]
+    event = {
+        "id": "shared-evt-1",
+        "opportunity_id": opp,
+        "type": "proposed",
+        "occurred_at": "2026-11-02T10:00:00Z",
+    }
+    liege = {**event, "beneficiary_id": api.beneficiaries["cpas-liege"][2]}
+    seraing = {**event, "beneficiary_id": api.beneficiaries["cpas-seraing"][0]}
+    assert api.call("coach.liege", "POST", "/api/v1/outcomes", json=liege).status_code == 201
+    assert api.call("coach.seraing", "POST", "/api/v1/outcomes", json=seraing).status_code == 201
+    assert api.call("coach.seraing", "POST", "/api/v1/outcomes", json=seraing).status_code == 409
+
+
+def test_405_names_the_allowed_methods_and_chunked_bodies_over_the_limit_are_413(
+    api: World,
+) -> None:
+    r = api.call("coach.liege", "OPTIONS", "/api/v1/beneficiaries")
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, POST"
+    assert api.call(None, "PATCH", "/healthz").headers["Allow"] == "GET"
+    chunk = b" " * (1 << 20)
+
+    def body() -> Any:
+        for _ in range(api.settings.max_body_bytes // len(chunk) + 2):
+            yield chunk
+
+    big = api.call(
+        "coach.liege",
+        "POST",
+        "/api/v1/beneficiaries",
+        content=body(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert big.status_code == 413 and big.json()["request_id"] == big.headers["X-Request-ID"]
+
+
+def test_every_bounded_string_fits_its_column(api: World) -> None:
+    """Each string the API accepts, at its maximum length, is stored and read back (PostgreSQL
+    refuses what does not fit its VARCHAR; SQLite would not notice)."""
+    from tremplin.store.widths import REQUEST_ID_LENGTH
+
+    longest = {"X-Request-ID": "r" * REQUEST_ID_LENGTH}
+    ben_id = "b" * 64
+    person = {
+        "id": ben_id,
+        "constraints": {"home_postcode": 4000},
+        "experiences": [{"title": "é" * 200, "months": 12}],
+        "aspirations": {"text": "à" * 2000},
+    }
+    created = api.call("coach.liege", "POST", "/api/v1/beneficiaries", json=person, headers=longest)
+    assert created.status_code == 201, created.text
+    read = api.call("coach.liege", "GET", f"/api/v1/beneficiaries/{ben_id}").json()
+    assert read["experiences"][0]["title"] == "é" * 200
+    offer_id = "o" * 64
+    offer = opportunity(offer_id, None, title="ô" * 200, source="maison_emploi")
+    posted = api.call("maison.liege", "POST", "/api/v1/opportunities", json=offer, headers=longest)
+    assert posted.status_code == 201, posted.text
+    assert api.call("maison.liege", "GET", f"/api/v1/opportunities/{offer_id}").status_code == 200
+    event = {
+        "id": "v" * 64,
+        "beneficiary_id": ben_id,
+        "opportunity_id": offer_id,
+        "type": "proposed",
+        "occurred_at": "2026-11-02T10:00:00Z",
+        "shortlist_id": "s" * 64,
+    }
+    recorded = api.call("coach.liege", "POST", "/api/v1/outcomes", json=event, headers=longest)
+    assert recorded.status_code == 201, recorded.text
+    user = {"username": "u" * 64, "password": "une-phrase-longue-et-solide", "role": "admin"}
+    assert api.call("admin", "POST", "/api/v1/admin/users", json=user).status_code == 201
+    key = api.call(
+        "admin", "POST", f"/api/v1/admin/users/{'u' * 64}/api-keys", json={"label": "k" * 100}
+    )
+    assert key.status_code == 201, key.text
+    trail = api.call("admin", "GET", f"/api/v1/admin/audit?tenant={'t' * 64}&actor={'u' * 64}")
+    assert trail.status_code == 200
+
+
+def test_after_an_erasure_no_table_and_no_file_holds_anything_of_the_person(api: World) -> None:
+    """Walk every table and every file of the data folder after a full life (profile,
+    monitoring data, shortlist, outcome, consent) and its erasure: the person's id and their
+    words are nowhere; the audit trail keeps the pseudonym only."""
+    from sqlalchemy import select
+
+    from tremplin.store.models import Base
+
+    pid, wish = "walk-erase-7f3c", "Devenir rempailleuse de chaises a Chenee"
+    person = profile(pid, aspirations={"text": wish})
+    person["experiences"] = [{"title": "Cannage artisanal Chenee", "months": 9}]
+    assert api.call("coach.liege", "POST", "/api/v1/beneficiaries", json=person).status_code == 201
+    shortlist = api.call(
+        "coach.liege",
+        "POST",
+        "/api/v1/shortlists",
+        json={"beneficiary_id": pid, "top": 3, "today": TODAY},
+    )
+    assert shortlist.status_code == 200, shortlist.text
+    offer = api.call("coach.liege", "GET", "/api/v1/opportunities?limit=1").json()["items"][0]["id"]
+    event = {
+        "id": "walk-evt-1",
+        "beneficiary_id": pid,
+        "opportunity_id": offer,
+        "type": "proposed",
+        "occurred_at": "2026-11-02T10:00:00Z",
+    }
+    assert api.call("coach.liege", "POST", "/api/v1/outcomes", json=event).status_code == 201
+    consent = {"employer_pool": True}
+    assert (
+        api.call(
+            "coach.liege", "PUT", f"/api/v1/beneficiaries/{pid}/consent", json=consent
+        ).status_code
+        == 200
+    )
+    erased = api.call("coach.liege", "DELETE", f"/api/v1/beneficiaries/{pid}")
+    assert erased.status_code == 200
+    pseudonym = erased.json()["audit_subject"]
+    marks = [pid, wish, "Cannage artisanal", "walk-evt-1"]
+    state = api.client.app.state.tremplin  # type: ignore[attr-defined]
+    found: list[str] = []
+    pseudonyms = 0
+    with state.factory() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)):
+                text = json.dumps([str(v) for v in row], ensure_ascii=False)
+                found += [f"{table.name}: {m}" for m in marks if m in text]
+                pseudonyms += pseudonym in text
+    assert not found, found
+    assert pseudonyms >= 3  # the shortlist, the outcome and the erasure, by pseudonym
+    for path in sorted(p for p in state.settings.data_dir.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        hits = [m for m in marks if m.encode() in data]
+        assert not hits, f"{path.name} still holds {hits}"
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(api: World) -> None:
+    """PostgreSQL refuses NUL in any text: it used to surface as a 500 (schemathesis found it)."""
+    person = profile("api-nul", aspirations={"text": "cariste\u0000"})
+    r = api.call("coach.liege", "POST", "/api/v1/beneficiaries", json=person)
+    assert r.status_code == 422 and "NUL" in json.dumps(r.json())
+    search = api.call("coach.liege", "GET", "/api/v1/opportunities?q=cari%00ste")
+    assert search.status_code == 422 and search.json()["request_id"]
+    trail = api.call("admin", "GET", "/api/v1/admin/audit?actor=a%00b")
+    assert trail.status_code == 422
+    assert api.call("coach.liege", "GET", "/api/v1/beneficiaries/api-nul").status_code == 404

@@ -13,8 +13,14 @@ import pytest
 import schemathesis
 from api_support import World
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_OF_ROLE = {
@@ -24,6 +30,7 @@ USER_OF_ROLE = {
     "admin": "admin",
 }
 FUZZ_EXAMPLES = 8
+STATEFUL_EXAMPLES = 15
 
 
 def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -74,15 +81,29 @@ def test_openapi_document_is_current(api: World) -> None:
     assert saved == served, "docs/openapi.json is stale: run `tremplin openapi`"
 
 
+FUZZ_ROLES_ON_POSTGRESQL = ("admin", "coach")  # the two that write most; all roles on SQLite
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+    negative_data_rejection,
+]
+
+
+def _skip_on_postgresql(request: pytest.FixtureRequest, role: str) -> None:
+    if "postgresql" in request.node.callspec.id and role not in FUZZ_ROLES_ON_POSTGRESQL:
+        pytest.skip("PostgreSQL fuzzing runs as admin and coach (every role runs on SQLite)")
+
+
 @pytest.mark.parametrize("role", sorted(USER_OF_ROLE))
 def test_fuzz_every_operation(
     api: World, role: str, request: pytest.FixtureRequest, linker: object
 ) -> None:
-    """Schemathesis cases for every operation, authenticated as ``role``."""
-    if "postgresql" in request.node.callspec.id:
-        pytest.skip("fuzzing runs once, on SQLite (the matrix and API tests cover PostgreSQL)")
-    app = api.client.app
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    """Schemathesis cases for every operation, authenticated as ``role``: valid data (no 5xx,
+    responses and statuses as documented) and invalid data (refused with a 4xx)."""
+    _skip_on_postgresql(request, role)
+    api.build_linker()
+    schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app)
     headers = api.headers(USER_OF_ROLE[role])
     counts = {"operations": 0, "cases": 0}
     failures: list[str] = []
@@ -91,17 +112,25 @@ def test_fuzz_every_operation(
         if operation.path.endswith("/auth/logout"):
             continue
         counts["operations"] += 1
-        try:
-            _fuzzer(operation, headers, counts, failures)()
-        except Exception:  # recorded with the operation's label
-            if not failures:
-                raise
-    print(f"fuzz {role}: {counts['operations']} operations, {counts['cases']} cases")
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            try:
+                _fuzzer(operation, mode, headers, counts, failures)()
+            except Unsatisfiable:
+                continue  # no invalid input exists (an operation without parameters)
+            except Exception:  # recorded with the operation's label
+                if not failures:
+                    raise
+    backend = request.node.callspec.id.split("-")[0]
+    print(f"fuzz {backend} {role}: {counts['operations']} operations, {counts['cases']} cases")
     assert not failures, failures
 
 
 def _fuzzer(
-    operation: Any, headers: dict[str, str], counts: dict[str, int], failures: list[str]
+    operation: Any,
+    mode: GenerationMode,
+    headers: dict[str, str],
+    counts: dict[str, int],
+    failures: list[str],
 ) -> Any:
     @settings(
         max_examples=FUZZ_EXAMPLES,
@@ -109,16 +138,52 @@ def _fuzzer(
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: schemathesis.Case) -> None:
         counts["cases"] += 1
         response = case.call(headers=headers, timeout=120)
         try:
-            case.validate_response(
-                response, checks=[not_a_server_error, response_schema_conformance]
-            )
-        except AssertionError as exc:
-            failures.append(f"{operation.label}: {str(exc)[:300]}")
+            case.validate_response(response, checks=CHECKS)
+        except Exception as exc:
+            failures.append(f"{operation.label} ({mode.value}): {str(exc)[:400]}")
             raise
 
     return run
+
+
+@pytest.mark.parametrize("role", ["admin", "coach"])
+def test_stateful_sequences(
+    api: World, role: str, request: pytest.FixtureRequest, linker: object
+) -> None:
+    """Schemathesis's stateful phase: sequences that follow the links it infers between
+    operations (create a beneficiary, then read, update, shortlist, erase it...), with the
+    same checks; a step that answers an undocumented status or a 5xx fails the test."""
+    api.build_linker()
+    schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app)
+    headers = api.headers(USER_OF_ROLE[role])
+    steps = {"count": 0}
+
+    class Sequences(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            if case.path.endswith("/auth/logout"):
+                return {"headers": {}}  # never revoke the session's own token
+            return {"headers": headers}
+
+        def validate_response(
+            self, response: Any, case: schemathesis.Case, *args: Any, **kwargs: Any
+        ) -> None:
+            steps["count"] += 1
+            case.validate_response(response, checks=CHECKS)
+
+    Sequences.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    backend = request.node.callspec.id.split("-")[0]
+    print(f"stateful {backend} {role}: {steps['count']} calls")
+    assert steps["count"] > STATEFUL_EXAMPLES

@@ -19,15 +19,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from data_contracts.types import USERNAME_MAX_LENGTH, WrittenDateTime
 from data_contracts.versions import Versions
 from tremplin.actors import Principal
 from tremplin.settings import Settings
 from tremplin.store.models import AuditRow
 from tremplin.store.repository import page
+from tremplin.store.widths import SHA256_HEX_LENGTH
 
 
 class AuditAction(StrEnum):
@@ -122,11 +124,11 @@ class AuditQuery(BaseModel):
     """Filters on the trail."""
 
     action: AuditAction | None = None
-    tenant: str | None = None
-    actor: str | None = None
-    subject: str | None = None
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    tenant: str | None = Field(default=None, max_length=64)
+    actor: str | None = Field(default=None, max_length=USERNAME_MAX_LENGTH)
+    subject: str | None = Field(default=None, max_length=SHA256_HEX_LENGTH)
+    since: WrittenDateTime | None = None
+    until: WrittenDateTime | None = None
 
 
 def _select(q: AuditQuery) -> Select[tuple[AuditRow]]:

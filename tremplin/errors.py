@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     INVALID_REQUEST = "invalid_request"
     UNSUPPORTED_FORMAT = "unsupported_format"
     UNREADABLE_FILE = "unreadable_file"
+    WEAK_PASSWORD = "weak_password"
     UNAUTHENTICATED = "unauthenticated"
     RATE_LIMITED = "rate_limited"
     TIMED_OUT = "timed_out"
@@ -100,6 +101,12 @@ class UnreadableFileError(DomainError):
     """A file in a supported format that cannot be read (empty, not UTF-8, damaged)."""
 
     code = ErrorCode.UNREADABLE_FILE
+
+
+class WeakPasswordError(DomainError):
+    """A password refused by the password rule (common, guessable or built from context)."""
+
+    code = ErrorCode.WEAK_PASSWORD
 
 
 class UnauthenticatedError(DomainError):

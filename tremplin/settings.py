@@ -45,6 +45,21 @@ class Settings(BaseSettings):
         description="Shortlists and title links computed at once in each API process; further "
         "ones wait their turn (one core's work shared by many requests makes each slow).",
     )
+    batch_compute_slots: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Of those, how many other roles' title-linking batches may hold at once "
+        "(the rest stay free for coaches' shortlists).",
+    )
+    link_titles_per_user_per_minute: int = Field(
+        default=600, ge=1, description="Titles one user may link per minute (counted by title)."
+    )
+    link_titles_per_role_per_minute: int = Field(
+        default=3000,
+        ge=1,
+        description="Titles all users of one role together may link per minute.",
+    )
     catalogue_check_s: float = Field(
         default=5.0,
         ge=0,

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -188,7 +188,7 @@ async def reload_model(state: State, principal: Caller) -> ModelInfo:
 @router.get("/audit", response_model=Page[audit.AuditRecord], **ADMIN)
 def audit_search(
     state: State,
-    q: Annotated[audit.AuditQuery, Depends()],
+    q: Annotated[audit.AuditQuery, Query()],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Any:
@@ -206,7 +206,7 @@ def audit_search(
     **ADMIN,
 )
 def audit_export(
-    state: State, principal: Caller, q: Annotated[audit.AuditQuery, Depends()]
+    state: State, principal: Caller, q: Annotated[audit.AuditQuery, Query()]
 ) -> StreamingResponse:
     """Every matching record as JSON Lines (the export is itself audited)."""
     with state.transaction() as session:

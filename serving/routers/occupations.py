@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from matching.occupations import LinkResult
 from services import linking
 from services.schemas import LinkRequest, Message
-from serving.deps import State, roles
+from serving.compute import LINK_CHUNK, Priority
+from serving.deps import Caller, State, roles, throttle
 from tremplin.actors import Role
+from tremplin.errors import NotReadyError
 
 router = APIRouter(prefix="/api/v1/occupations", tags=["métiers / occupations"])
 
@@ -17,10 +18,30 @@ router = APIRouter(prefix="/api/v1/occupations", tags=["métiers / occupations"]
 @router.post(
     "/link",
     response_model=list[LinkResult],
-    responses={429: {"model": Message}},
+    responses={429: {"model": Message}, 503: {"model": Message}},
     **roles(Role.COACH, Role.MAISON_EMPLOI, Role.EMPLOYER, search=True),
 )
-async def link_titles(body: LinkRequest, state: State) -> list[LinkResult]:
-    """The ``top`` ESCO occupations for each title or aspiration, best first."""
-    await run_in_threadpool(linking.title_linker, state)  # waits for the build, no compute slot
-    return await state.compute(linking.link_titles, state, body)
+async def link_titles(body: LinkRequest, state: State, principal: Caller) -> list[LinkResult]:
+    """The ``top`` ESCO occupations for each title or aspiration, best first.
+
+    Budgets count titles, not requests (per user, and per role for all its users together);
+    coaches' links go before other roles' batches, which run a few titles at a time so that
+    no coach's shortlist waits behind them. While the linker is still being built (after a
+    start) the answer is 503 with Retry-After, and no request waits for it."""
+    if not state.matching.linker_ready:
+        state.matching.prepare_linker()
+        raise NotReadyError(
+            "le lien des métiers se prépare après le démarrage, réessayez dans une minute",
+            "the title linker is being built after a start, retry in a minute",
+        )
+    titles = len(body.titles)
+    message = ("trop de titres à lier, réessayez plus tard", "too many titles to link, retry later")
+    throttle(state, f"user:{principal.user_id}", message, budget=state.title_budget, cost=titles)
+    throttle(state, f"role:{principal.role}", message, budget=state.role_title_budget, cost=titles)
+    if principal.role is Role.COACH:
+        return await state.compute(linking.link_titles, state, body, priority=Priority.INTERACTIVE)
+    results: list[LinkResult] = []
+    for start in range(0, titles, LINK_CHUNK):
+        chunk = body.model_copy(update={"titles": body.titles[start : start + LINK_CHUNK]})
+        results += await state.compute(linking.link_titles, state, chunk, priority=Priority.BATCH)
+    return results

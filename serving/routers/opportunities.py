@@ -148,7 +148,23 @@ def expire_opportunity(opportunity_id: str, state: State, principal: Caller) -> 
 @router.post(
     "/import",
     response_model=ImportReport,
-    responses={422: {"model": ImportReport}},
+    responses={
+        415: {"model": Message},
+        422: {
+            "description": "Lignes refusées (rapport) ou fichier illisible / rows refused "
+            "(report) or unreadable file",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/ImportReport"},
+                            {"$ref": "#/components/schemas/HTTPValidationError"},
+                        ]
+                    }
+                }
+            },
+        },
+    },
     **roles(Role.MAISON_EMPLOI),
 )
 def import_opportunities(

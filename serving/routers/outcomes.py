@@ -43,7 +43,9 @@ def record_outcome(body: OutcomeIn, state: State, principal: Caller) -> Any:  # 
         if known is None:
             raise NotFoundError("opportunité inconnue", "unknown opportunity")
         if session.scalar(
-            select(OutcomeEventRow.id).where(OutcomeEventRow.external_id == event.id)
+            select(OutcomeEventRow.id).where(
+                OutcomeEventRow.cpas_id == cpas, OutcomeEventRow.external_id == event.id
+            )
         ):
             raise ConflictError("événement déjà enregistré", "duplicate event")
         repo.upsert_outcomes(session, [event])

@@ -21,7 +21,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # deleted rows are overwritten with zeros, not left in free pages (erasure, GDPR art. 17)
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def scrub_sqlite_journal(factory: sessionmaker[Session]) -> None:
+    """On SQLite, copy the write-ahead log into the database and truncate it, so that the old
+    versions of erased rows it still holds are gone from disk (best effort: a reader holding an
+    old snapshot defers part of it to the next checkpoint). Nothing to do on PostgreSQL, whose
+    old row versions are reclaimed by autovacuum and never readable through the service."""
+    with factory() as session:
+        connection = session.connection()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def make_engine(url: str) -> Engine:

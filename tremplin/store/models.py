@@ -31,6 +31,34 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from data_contracts.enums import (
+    AgeBand,
+    ContractType,
+    EmployerKind,
+    Gender,
+    OpportunityKind,
+    OpportunitySource,
+    Origin,
+    OutcomeType,
+    TrajectoryPhase,
+)
+from data_contracts.models import BeneficiaryProfile, Employer, JobDay, Opportunity, OutcomeEvent
+from data_contracts.types import USERNAME_MAX_LENGTH
+from tremplin.actors import Role
+from tremplin.store.widths import (
+    API_KEY_LABEL_LENGTH,
+    AUDIT_ACTION_LENGTH,
+    CREDENTIAL_KIND_LENGTH,
+    PASSWORD_HASH_LENGTH,
+    REQUEST_ID_LENGTH,
+    ROME_CODE_LENGTH,
+    SHA256_HEX_LENGTH,
+    UUID_LENGTH,
+    VERSION_LENGTH,
+    contract_string,
+    enum_string,
+)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -40,10 +68,6 @@ NAMING = {
 }
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
-
-
-REQUEST_ID_LENGTH = 64
-"""The longest request id kept (X-Request-ID values the service accepts, or its own UUIDs)."""
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -82,8 +106,10 @@ class CpasRow(Base, Timestamps):
     """A CPAS: the tenant that owns beneficiaries."""
 
     __tablename__ = "cpas"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    id: Mapped[str] = mapped_column(
+        contract_string(BeneficiaryProfile, "cpas_id"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(contract_string(Employer, "name"))
     postcode: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -92,9 +118,9 @@ class EmployerRow(Base, Timestamps):
 
     __tablename__ = "employer"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    external_id: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(contract_string(Employer, "id"), unique=True)
+    name: Mapped[str] = mapped_column(contract_string(Employer, "name"))
+    kind: Mapped[str] = mapped_column(enum_string(EmployerKind, 32))
     postcode: Mapped[int] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
@@ -104,17 +130,17 @@ class OpportunityRow(Base, Timestamps):
 
     __tablename__ = "opportunity"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    external_id: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    rome_code: Mapped[str | None] = mapped_column(String(5), index=True)
-    contract_type: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(contract_string(Opportunity, "id"), unique=True)
+    kind: Mapped[str] = mapped_column(enum_string(OpportunityKind, 16), index=True)
+    title: Mapped[str] = mapped_column(contract_string(Opportunity, "title"))
+    rome_code: Mapped[str | None] = mapped_column(String(ROME_CODE_LENGTH), index=True)
+    contract_type: Mapped[str] = mapped_column(enum_string(ContractType, 32))
     postcode: Mapped[int] = mapped_column(Integer, index=True)
-    source: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(enum_string(OpportunitySource, 32))
     valid_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
     reserved_for_cpas: Mapped[str | None] = mapped_column(ForeignKey("cpas.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
@@ -127,11 +153,11 @@ class BeneficiaryRow(Base, Timestamps):
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
-    external_id: Mapped[str] = mapped_column(String(64))
-    trajectory_phase: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(contract_string(BeneficiaryProfile, "id"))
+    trajectory_phase: Mapped[str] = mapped_column(enum_string(TrajectoryPhase, 16))
     home_postcode: Mapped[int] = mapped_column(Integer)
     in_employer_pool: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     monitoring: Mapped[BeneficiaryMonitoringRow | None] = relationship(
         back_populates="beneficiary", cascade="all, delete-orphan", uselist=False
@@ -145,9 +171,9 @@ class BeneficiaryMonitoringRow(Base):
     beneficiary_id: Mapped[int] = mapped_column(
         ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True
     )
-    gender: Mapped[str] = mapped_column(String(16))
-    age_band: Mapped[str | None] = mapped_column(String(8))
-    origin: Mapped[str] = mapped_column(String(16))
+    gender: Mapped[str] = mapped_column(enum_string(Gender, 16))
+    age_band: Mapped[str | None] = mapped_column(enum_string(AgeBand, 8))
+    origin: Mapped[str] = mapped_column(enum_string(Origin, 16))
     beneficiary: Mapped[BeneficiaryRow] = relationship(back_populates="monitoring")
 
 
@@ -156,7 +182,7 @@ class JobDayRow(Base, Timestamps):
 
     __tablename__ = "job_day"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    external_id: Mapped[str] = mapped_column(contract_string(JobDay, "id"), unique=True)
     date: Mapped[dt.date] = mapped_column(Date)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
@@ -165,15 +191,18 @@ class OutcomeEventRow(Base):
     """An outcome event; beneficiary and opportunity are referenced by internal ids."""
 
     __tablename__ = "outcome_event"
-    __table_args__ = (Index("ix_outcome_event_beneficiary_time", "beneficiary_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_outcome_event_beneficiary_time", "beneficiary_id", "occurred_at"),
+        UniqueConstraint("cpas_id", "external_id", name="uq_outcome_event_tenant_external_id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    external_id: Mapped[str] = mapped_column(contract_string(OutcomeEvent, "id"))
     cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"))
     opportunity_id: Mapped[int] = mapped_column(
         ForeignKey("opportunity.id", ondelete="CASCADE"), index=True
     )
-    type: Mapped[str] = mapped_column(String(24), index=True)
+    type: Mapped[str] = mapped_column(enum_string(OutcomeType, 24), index=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
@@ -183,11 +212,11 @@ class UserRow(Base, Timestamps):
 
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(PASSWORD_HASH_LENGTH))
+    role: Mapped[str] = mapped_column(enum_string(Role, 16))
     cpas_id: Mapped[str | None] = mapped_column(ForeignKey("cpas.id"), index=True)
-    employer_id: Mapped[str | None] = mapped_column(String(64))
+    employer_id: Mapped[str | None] = mapped_column(contract_string(Employer, "id"))
     partner_cpas: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
@@ -198,9 +227,9 @@ class CredentialRow(Base):
     __tablename__ = "credential"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))  # "token" | "api_key"
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[str] = mapped_column(String(CREDENTIAL_KIND_LENGTH))  # "token" | "api_key"
+    digest: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH), unique=True)
+    label: Mapped[str] = mapped_column(String(API_KEY_LABEL_LENGTH), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
@@ -213,15 +242,17 @@ class AuditRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
     request_id: Mapped[str] = mapped_column(String(REQUEST_ID_LENGTH))
-    actor: Mapped[str] = mapped_column(String(64))  # username of who acted
-    role: Mapped[str] = mapped_column(String(16))
-    tenant: Mapped[str | None] = mapped_column(String(64), index=True)
-    action: Mapped[str] = mapped_column(String(32), index=True)
-    subject: Mapped[str | None] = mapped_column(String(64), index=True)  # pseudonym
-    engine_version: Mapped[str | None] = mapped_column(String(100))
-    model_version: Mapped[str | None] = mapped_column(String(100))
-    index_version: Mapped[str | None] = mapped_column(String(100))
-    ranker_version: Mapped[str | None] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH))  # username of who acted
+    role: Mapped[str] = mapped_column(enum_string(Role, 16))
+    tenant: Mapped[str | None] = mapped_column(
+        contract_string(BeneficiaryProfile, "cpas_id"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(AUDIT_ACTION_LENGTH), index=True)
+    subject: Mapped[str | None] = mapped_column(String(SHA256_HEX_LENGTH), index=True)  # pseudonym
+    engine_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
+    model_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
+    index_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
+    ranker_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     returned_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
 
@@ -230,14 +261,14 @@ class ShortlistRow(Base):
     """A shortlist given for a stored beneficiary (its history; erased with the person)."""
 
     __tablename__ = "shortlist"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
     cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
     beneficiary_id: Mapped[int] = mapped_column(
         ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
-    created_by: Mapped[str] = mapped_column(String(64))
-    engine_version: Mapped[str] = mapped_column(String(100))
-    model_version: Mapped[str | None] = mapped_column(String(100))
-    ranker_version: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH))
+    engine_version: Mapped[str] = mapped_column(String(VERSION_LENGTH))
+    model_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
+    ranker_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -241,20 +241,21 @@ def outcome_reference_ids(
 
 
 def upsert_outcomes(session: Session, items: Sequence[OutcomeEvent]) -> UpsertCounts:
-    """Insert outcome events (append-only: an existing id is left unchanged)."""
+    """Insert outcome events (append-only: an id the CPAS already used is left unchanged; event
+    ids are the CPAS's own, so another CPAS's id never collides)."""
     counts = UpsertCounts()
     beneficiaries, opportunities = outcome_reference_ids(session)
     for chunk in _chunks(items):
         existing = set(
-            session.scalars(
-                select(OutcomeEventRow.external_id).where(
+            session.execute(
+                select(OutcomeEventRow.cpas_id, OutcomeEventRow.external_id).where(
                     OutcomeEventRow.external_id.in_([e.id for e in chunk])
                 )
-            )
+            ).tuples()
         )
         new = []
         for e in chunk:
-            if e.id in existing:
+            if (e.cpas_id, e.id) in existing:
                 counts.unchanged += 1
                 continue
             b = beneficiaries.get((e.cpas_id, e.beneficiary_id))

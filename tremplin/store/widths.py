@@ -1,0 +1,81 @@
+"""Column widths derived from the contracts, so that a string the API accepts always fits.
+
+PostgreSQL refuses a value longer than its ``VARCHAR(n)`` (SQLite does not check), so a width
+written by hand beside a contract drifts silently: the audit table once kept 36 characters of a
+64-character request id. Every string column that holds a contract field takes its width from
+:func:`contract_string` (the field's ``max_length``, or its enum's longest value); the few that
+hold what the service itself writes take a named constant from here.
+"""
+
+from __future__ import annotations
+
+import enum
+import typing
+from typing import Any
+
+from annotated_types import MaxLen
+from pydantic import BaseModel
+from sqlalchemy import String
+
+REQUEST_ID_LENGTH = 64
+"""The longest request id kept (X-Request-ID values the service accepts, or its own UUIDs)."""
+UUID_LENGTH = 36
+ROME_CODE_LENGTH = 5
+API_KEY_LABEL_LENGTH = 100
+SHA256_HEX_LENGTH = 64
+VERSION_LENGTH = 100
+"""Engine, model, index and ranker version strings (written by the service)."""
+AUDIT_ACTION_LENGTH = 32
+PASSWORD_HASH_LENGTH = 200
+CREDENTIAL_KIND_LENGTH = 8
+
+
+def _enum_in(annotation: Any) -> type[enum.Enum] | None:
+    """The enum class inside an annotation such as ``Gender`` or ``AgeBand | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _enum_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _max_length(metadata: list[Any]) -> int | None:
+    for item in metadata:
+        limit = getattr(item, "max_length", None)
+        if isinstance(item, MaxLen):
+            limit = item.max_length
+        if isinstance(limit, int):
+            return limit
+    return None
+
+
+def contract_width(model: type[BaseModel], field: str) -> int:
+    """The longest string ``model.field`` accepts (its ``max_length`` or longest enum value)."""
+    info = model.model_fields[field]
+    limit = _max_length(list(info.metadata))
+    if limit is not None:
+        return limit
+    choices = _enum_in(info.annotation)
+    if choices is not None:
+        return max(len(str(member.value)) for member in choices)
+    raise TypeError(f"{model.__name__}.{field} has no bounded length: give it a max_length")
+
+
+def contract_string(model: type[BaseModel], field: str) -> String:
+    """A ``String`` column exactly as wide as ``model.field`` allows."""
+    return String(contract_width(model, field))
+
+
+def enum_string(choices: type[enum.Enum], width: int) -> String:
+    """A ``String(width)`` column for values of ``choices``; fails at import if one is longer.
+
+    Enum columns keep a little room (a new value seldom needs a migration), but never less
+    than the longest value: the check runs when the models are imported, so a longer value
+    added to a contract stops every process (and the suite) until the column is widened.
+    """
+    longest = max(len(str(member.value)) for member in choices)
+    if longest > width:
+        raise TypeError(f"{choices.__name__} has a {longest}-character value; widen its column")
+    return String(width)
