@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+DEMO_FLAGS ?=
+
 demo: $(STAMP)
-	$(BIN)/tremplin demo
+	$(BIN)/tremplin demo $(DEMO_FLAGS)
 
 PACKAGES = data_contracts tremplin matching training services serving tremplin_cli
 CODE = $(PACKAGES) tests tools benchmarks

@@ -15,7 +15,7 @@ from serving.workers import reuseport_available, serve_workers
 from tremplin.actors import Role
 from tremplin.errors import DomainError
 from tremplin.settings import Settings, get_settings
-from tremplin_cli.common import console, factory, fail, fail_with
+from tremplin_cli.common import console, factory, fail_with
 
 users_app = typer.Typer(help="Utilisateurs de l'API et leurs rôles.", no_args_is_help=True)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -98,9 +98,7 @@ def users_add(
     from serving import users
     from tremplin.store.db import transaction
 
-    secret = password or secrets.token_urlsafe(12)
-    if len(secret) < 12:
-        raise fail("le mot de passe doit compter au moins 12 caractères")
+    secret = password or secrets.token_urlsafe(16)
     try:
         with transaction(factory(get_settings())) as session:
             users.create_user(session, username, secret, role, cpas, employer, partner or [])
@@ -136,7 +134,7 @@ def demo_accounts(settings: Settings) -> list[tuple[str, str, str, str]]:
             ("employeur", Role.EMPLOYER, {"employer_id": employer}, f"employeur {employer}"),
         ]
         for name, role, scope, label in wanted:
-            password = secrets.token_urlsafe(12)
+            password = secrets.token_urlsafe(16)
             row = users.get_user(session, name)
             if row is None:
                 users.create_user(session, name, password, role, **scope)  # type: ignore[arg-type]
@@ -145,6 +143,17 @@ def demo_accounts(settings: Settings) -> list[tuple[str, str, str, str]]:
                 row.active = True
             accounts.append((name, password, role.value, label))
     return accounts
+
+
+MLFLOW_UI_PORT = 5000
+
+
+def mlflow_ui_command(settings: Settings) -> str:
+    """The command that serves the MLflow UI on this installation's registry (local only)."""
+    return (
+        f".venv/bin/mlflow ui --backend-store-uri {settings.mlflow_tracking_uri} "
+        f"--host 127.0.0.1 --port {MLFLOW_UI_PORT}"
+    )
 
 
 def print_accounts(accounts: list[tuple[str, str, str, str]], settings: Settings) -> None:
@@ -156,4 +165,16 @@ def print_accounts(accounts: list[tuple[str, str, str, str]], settings: Settings
         table.add_row(*row)
     console.print(table)
     base = f"http://{settings.host}:{settings.port}"
-    console.print(f"API : {base}/docs  ·  jeton : POST {base}/api/v1/auth/token")
+    pages = Table(title="Pages du service (elles fonctionnent sans accès à internet)")
+    pages.add_column("adresse")
+    pages.add_column("pour quoi faire")
+    pages.add_row(f"{base}/docs", "essayer l'API : « Authorize » avec un compte ci-dessus")
+    pages.add_row(f"{base}/redoc", "lire la référence de l'API")
+    pages.add_row(f"{base}/readyz", "état du moteur servi (versions, index, lien des métiers)")
+    pages.add_row(f"POST {base}/api/v1/auth/token", "obtenir un jeton (programmes)")
+    pages.add_row(
+        f"http://127.0.0.1:{MLFLOW_UI_PORT}",
+        "expériences et registre des modèles (MLflow) : `make demo DEMO_FLAGS=--mlflow-ui`, "
+        f"ou {mlflow_ui_command(settings)}",
+    )
+    console.print(pages)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -345,6 +346,9 @@ def shortlist_command(
 def demo(
     seed: Annotated[int, typer.Option()] = 42,
     serve: Annotated[bool, typer.Option(help="Démarrer l'API ensuite.")] = True,
+    mlflow_ui: Annotated[
+        bool, typer.Option(help="Démarrer aussi l'interface MLflow sur 127.0.0.1:5000.")
+    ] = False,
 ) -> None:
     """Charger l'exemple, construire l'index, montrer une shortlist, créer les comptes de
     démonstration et démarrer l'API."""
@@ -368,8 +372,27 @@ def demo(
     )
     _train_first_reranker(settings)
     print_accounts(demo_accounts(settings), settings)
-    if serve:
+    if not serve:
+        return
+    ui = _start_mlflow_ui(settings) if mlflow_ui else None
+    try:
         serve_api()
+    finally:
+        if ui is not None:
+            ui.terminate()
+            ui.wait(30)
+
+
+def _start_mlflow_ui(settings: Settings) -> subprocess.Popen[bytes]:
+    """The MLflow UI on the demo's registry, in its own process, beside the API."""
+    import shlex
+
+    from tremplin_cli.api_commands import MLFLOW_UI_PORT, mlflow_ui_command
+
+    argv = shlex.split(mlflow_ui_command(settings))
+    argv[0] = str(Path(sys.executable).parent / "mlflow")
+    console.print(f"MLflow : http://127.0.0.1:{MLFLOW_UI_PORT}")
+    return subprocess.Popen(argv)
 
 
 def _train_first_reranker(settings: Settings) -> None:
