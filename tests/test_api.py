@@ -704,3 +704,38 @@ def test_nul_characters_are_refused_before_they_reach_the_database(api: World) -
     trail = api.call("admin", "GET", "/api/v1/admin/audit?actor=a%00b")
     assert trail.status_code == 422
     assert api.call("coach.liege", "GET", "/api/v1/beneficiaries/api-nul").status_code == 404
+
+
+def test_title_links_never_wait_for_the_linker_and_are_budgeted_by_titles(
+    api: World, linker: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the linker is built a link request answers 503 at once (it used to wait for the
+    build, minutes, holding a compute slot); budgets count titles, not requests."""
+    state = api.client.app.state.tremplin  # type: ignore[attr-defined]
+    api.build_linker()
+    built = state.matching._linker
+    asked: list[bool] = []
+    monkeypatch.setattr(state.matching, "prepare_linker", lambda: asked.append(True))
+    state.matching._linker = None
+    try:
+        r = api.call("employer", "POST", "/api/v1/occupations/link", json={"titles": ["cariste"]})
+        assert r.status_code == 503 and r.headers["Retry-After"] and asked == [True]
+        assert api.call(None, "GET", "/readyz").json()["title_linker_ready"] is False
+    finally:
+        state.matching._linker = built
+    budget = state.title_budget
+    saved = budget.per_minute
+    budget.per_minute = 150
+    budget.clear()
+    try:
+        body = {"titles": [f"magasinier {i}" for i in range(100)], "top": 1}
+        first = api.call("employer", "POST", "/api/v1/occupations/link", json=body)
+        assert first.status_code == 200 and len(first.json()) == 100
+        second = api.call("employer", "POST", "/api/v1/occupations/link", json=body)
+        assert second.status_code == 429 and "titres" in second.json()["detail"]
+        few = {"titles": ["cariste"], "top": 1}
+        assert api.call("employer", "POST", "/api/v1/occupations/link", json=few).status_code == 200
+    finally:
+        budget.per_minute = saved
+        budget.clear()
+        state.limiter.clear()

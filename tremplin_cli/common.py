@@ -27,6 +27,7 @@ EXIT_CODES: dict[ErrorCode, int] = {
     ErrorCode.INVALID_REQUEST: 2,
     ErrorCode.UNSUPPORTED_FORMAT: 2,
     ErrorCode.UNREADABLE_FILE: 2,
+    ErrorCode.WEAK_PASSWORD: 2,
     ErrorCode.REFUSED_BY_POLICY: 3,
     ErrorCode.UNAUTHENTICATED: 3,
     ErrorCode.NOT_READY: 4,
