@@ -95,6 +95,11 @@ def _field_rules(model: type[BaseModel], name: str) -> tuple[type | None, int | 
     return kind, scalar_limit, item_limit
 
 
+def string_limit(model: type[BaseModel], name: str) -> int | None:
+    """The longest string ``model.name`` accepts, if it says (its ``max_length``)."""
+    return _field_rules(model, name)[1]
+
+
 def _check_string(value: str, limit: int | None) -> None:
     if "\x00" in value:
         raise ValueError("caractère NUL interdit / NUL character not allowed")

@@ -13,9 +13,10 @@ import enum
 import typing
 from typing import Any
 
-from annotated_types import MaxLen
 from pydantic import BaseModel
 from sqlalchemy import String
+
+from data_contracts.models import string_limit
 
 REQUEST_ID_LENGTH = 64
 """The longest request id kept (X-Request-ID values the service accepts, or its own UUIDs)."""
@@ -41,23 +42,12 @@ def _enum_in(annotation: Any) -> type[enum.Enum] | None:
     return None
 
 
-def _max_length(metadata: list[Any]) -> int | None:
-    for item in metadata:
-        limit = getattr(item, "max_length", None)
-        if isinstance(item, MaxLen):
-            limit = item.max_length
-        if isinstance(limit, int):
-            return limit
-    return None
-
-
 def contract_width(model: type[BaseModel], field: str) -> int:
     """The longest string ``model.field`` accepts (its ``max_length`` or longest enum value)."""
-    info = model.model_fields[field]
-    limit = _max_length(list(info.metadata))
+    limit = string_limit(model, field)
     if limit is not None:
         return limit
-    choices = _enum_in(info.annotation)
+    choices = _enum_in(model.model_fields[field].annotation)
     if choices is not None:
         return max(len(str(member.value)) for member in choices)
     raise TypeError(f"{model.__name__}.{field} has no bounded length: give it a max_length")
