@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 DEMO_FLAGS ?=
+PYTEST_ARGS ?=
 
 demo: $(STAMP)
 	$(BIN)/tremplin demo $(DEMO_FLAGS)
@@ -28,7 +29,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy $(PACKAGES) benchmarks
 	$(BIN)/lint-imports
-	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 -q
+	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix $(CODE) && $(BIN)/ruff format $(CODE)

@@ -71,9 +71,17 @@ Username = Annotated[
 """A sign-in name (letters, digits, . _ @ -); never a person's name by rule, but it may be one."""
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def _a_written_date(value: object) -> object:
     """A date and time as written (ISO 8601), never a bare number read as seconds since 1970."""
-    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
         raise ValueError(
             "date ISO 8601 attendue (ex. 2026-11-03T10:00:00) / ISO 8601 date-time expected"
         )

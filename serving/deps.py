@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from serving import users
@@ -109,6 +110,18 @@ def roles(*allowed: Role, search: bool = False) -> dict[str, Any]:
 def public() -> dict[str, Any]:
     """Route keyword arguments for a route open to anyone (health, sign-in)."""
     return {"openapi_extra": {"x-roles": ["public"]}}
+
+
+def _true_or_false(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("true ou false attendu / true or false is expected")
+
+
+Flag = Annotated[bool, BeforeValidator(_true_or_false)]
+"""A boolean query parameter written ``true`` or ``false``, as the schema says (not 1, yes, on)."""
 
 
 def request_id() -> str:

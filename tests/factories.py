@@ -62,6 +62,9 @@ def beneficiary(**overrides: Any) -> BeneficiaryProfile:
 
 
 _dates = st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2027, 12, 31))
+_CHARACTERS = st.characters(
+    codec="utf-8", exclude_characters="\x00"
+)  # the contracts refuse NUL (PostgreSQL)
 _text = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
 ).filter(lambda s: s.strip())
@@ -97,7 +100,7 @@ def opportunities(draw: st.DrawFn, ident: str | None = None) -> Opportunity:
         id=ident or draw(st.from_regex(r"[a-z0-9][a-z0-9_.:-]{0,20}", fullmatch=True)),
         kind=kind,
         title=draw(_text).strip()[:200],
-        description=draw(st.text(max_size=60)).strip(),
+        description=draw(st.text(_CHARACTERS, max_size=60)).strip(),
         occupation={"rome_code": draw(st.none() | st.sampled_from(ROME))},
         required_skills=skills[:split],
         optional_skills=skills[split:],
@@ -154,7 +157,7 @@ def beneficiaries(draw: st.DrawFn) -> BeneficiaryProfile:
         education_level=draw(st.sampled_from(list(EducationLevel))),
         languages=[{"language": "fr", "level": draw(st.sampled_from(list(CefrLevel)))}],
         aspirations={
-            "text": draw(st.text(max_size=80)),
+            "text": draw(st.text(_CHARACTERS, max_size=80)),
             "target_rome_codes": draw(st.lists(st.sampled_from(ROME), unique=True, max_size=2)),
         },
         constraints={

@@ -739,3 +739,12 @@ def test_title_links_never_wait_for_the_linker_and_are_budgeted_by_titles(
         budget.per_minute = saved
         budget.clear()
         state.limiter.clear()
+
+
+def test_boolean_query_flags_are_true_or_false_as_documented(api: World) -> None:
+    """``?in_employer_pool=1`` used to pass as true: the schema says boolean (schemathesis)."""
+    ok = api.call("coach.liege", "GET", "/api/v1/beneficiaries?in_employer_pool=true")
+    assert ok.status_code == 200
+    for odd in ("1", "yes", "on"):
+        r = api.call("coach.liege", "GET", f"/api/v1/beneficiaries?in_employer_pool={odd}")
+        assert r.status_code == 422, odd

@@ -5,6 +5,7 @@ and no response that breaks its own schema."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ USER_OF_ROLE = {
     "admin": "admin",
 }
 FUZZ_EXAMPLES = 8
+# the same cases on every run, so that the suite is a stable gate; set TREMPLIN_FUZZ_RANDOM=1 to
+# explore new ones (what a fresh seed finds becomes a test here once fixed)
+DERANDOMIZE = not os.environ.get("TREMPLIN_FUZZ_RANDOM")
 STATEFUL_EXAMPLES = 15
 
 
@@ -97,7 +101,11 @@ def _skip_on_postgresql(request: pytest.FixtureRequest, role: str) -> None:
 
 @pytest.mark.parametrize("role", sorted(USER_OF_ROLE))
 def test_fuzz_every_operation(
-    api: World, role: str, request: pytest.FixtureRequest, linker: object
+    api: World,
+    role: str,
+    request: pytest.FixtureRequest,
+    linker: object,
+    record_property: Any,
 ) -> None:
     """Schemathesis cases for every operation, authenticated as ``role``: valid data (no 5xx,
     responses and statuses as documented) and invalid data (refused with a 4xx)."""
@@ -122,6 +130,8 @@ def test_fuzz_every_operation(
                     raise
     backend = request.node.callspec.id.split("-")[0]
     print(f"fuzz {backend} {role}: {counts['operations']} operations, {counts['cases']} cases")
+    for name, value in {**counts, "failures": len(failures)}.items():
+        record_property(name, value)  # in the JUnit report (--junitxml), workers included
     assert not failures, failures
 
 
@@ -136,6 +146,7 @@ def _fuzzer(
         max_examples=FUZZ_EXAMPLES,
         deadline=None,
         database=None,
+        derandomize=DERANDOMIZE,
         suppress_health_check=list(HealthCheck),
     )
     @given(case=operation.as_strategy(generation_mode=mode))
@@ -153,7 +164,11 @@ def _fuzzer(
 
 @pytest.mark.parametrize("role", ["admin", "coach"])
 def test_stateful_sequences(
-    api: World, role: str, request: pytest.FixtureRequest, linker: object
+    api: World,
+    role: str,
+    request: pytest.FixtureRequest,
+    linker: object,
+    record_property: Any,
 ) -> None:
     """Schemathesis's stateful phase: sequences that follow the links it infers between
     operations (create a beneficiary, then read, update, shortlist, erase it...), with the
@@ -181,9 +196,11 @@ def test_stateful_sequences(
             stateful_step_count=6,
             deadline=None,
             database=None,
+            derandomize=DERANDOMIZE,
             suppress_health_check=list(HealthCheck),
         )
     )
     backend = request.node.callspec.id.split("-")[0]
     print(f"stateful {backend} {role}: {steps['count']} calls")
+    record_property("calls", steps["count"])
     assert steps["count"] > STATEFUL_EXAMPLES

@@ -50,6 +50,8 @@ def test_compute_runs_at_most_compute_concurrency_at_once(tmp_path: Any) -> None
         factory=None,  # type: ignore[arg-type]
         matching=None,  # type: ignore[arg-type]
         limiter=None,  # type: ignore[arg-type]
+        title_budget=None,  # type: ignore[arg-type]
+        role_title_budget=None,  # type: ignore[arg-type]
         credentials=None,  # type: ignore[arg-type]
         metrics=None,  # type: ignore[arg-type]
         pseudonym_key=b"",

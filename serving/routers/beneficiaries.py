@@ -24,7 +24,7 @@ from services.schemas import (
     ShortlistSummary,
 )
 from services.tenancy import acting_cpas, beneficiary_not_found, in_tenant, owned_row
-from serving.deps import Caller, State, request_id, roles
+from serving.deps import Caller, Flag, State, request_id, roles
 from serving.state import ServiceState
 from tremplin.actors import Role
 from tremplin.errors import ConflictError, InvalidRequestError
@@ -78,7 +78,7 @@ def list_beneficiaries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     phase: TrajectoryPhase | None = None,
-    in_employer_pool: bool | None = None,
+    in_employer_pool: Flag | None = None,
 ) -> Any:
     """A page of the CPAS's beneficiaries, by id, optionally filtered."""
     limit = min(limit, state.settings.max_page_size)

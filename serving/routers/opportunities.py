@@ -22,7 +22,7 @@ from data_contracts.types import RomeCode
 from matching.browse import Visibility
 from services.schemas import Message, Page
 from services.tenancy import visible
-from serving.deps import Caller, State, forbidden, request_id, roles
+from serving.deps import Caller, Flag, State, forbidden, request_id, roles
 from serving.state import ServiceState
 from tremplin import audit
 from tremplin.actors import Principal, Role
@@ -171,7 +171,7 @@ def import_opportunities(
     file: UploadFile,
     state: State,
     principal: Caller,
-    skip_invalid: bool = False,
+    skip_invalid: Flag = False,
 ) -> Any:
     """Bulk import (CSV, JSON Lines, Parquet) with the CLI's validation and per-row report.
 
@@ -220,7 +220,7 @@ def search_opportunities(
     kind: OpportunityKind | None = None,
     rome_code: RomeCode | None = None,
     postcode: Annotated[int | None, Query(ge=1000, le=9999)] = None,
-    include_inactive: bool = False,
+    include_inactive: Flag = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Any:
