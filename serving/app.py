@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -223,12 +224,16 @@ def _body(detail: Any, code: str | None = None) -> dict[str, Any]:
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> str:
-    """Every method the API documents on this path (RFC 9110 §15.5.6: a 405 names them)."""
+    """Every method answered on this path (RFC 9110 §15.5.6: a 405 names them): those the API
+    documents, and those of the undocumented pages (/docs, /redoc, /favicon.ico)."""
     methods: set[str] = set()
     for template, item in app.openapi().get("paths", {}).items():
         pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, request.url.path):
             methods |= {m.upper() for m in item if m in _HTTP_METHODS}
+    for route in app.router.routes:
+        if isinstance(route, APIRoute) and route.path_regex.fullmatch(request.url.path):
+            methods |= route.methods or set()
     return ", ".join(sorted(methods))
 
 

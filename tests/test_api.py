@@ -580,6 +580,7 @@ def test_405_names_the_allowed_methods_and_chunked_bodies_over_the_limit_are_413
     r = api.call("coach.liege", "OPTIONS", "/api/v1/beneficiaries")
     assert r.status_code == 405 and r.headers["Allow"] == "GET, POST"
     assert api.call(None, "PATCH", "/healthz").headers["Allow"] == "GET"
+    assert api.call(None, "POST", "/docs").headers["Allow"] == "GET"  # an undocumented page
     chunk = b" " * (1 << 20)
 
     def body() -> Any:
