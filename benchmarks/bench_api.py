@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sample_world import ensure_users, indexed_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-mot-de-passe-123"
@@ -54,25 +55,11 @@ def pct(values: list[float]) -> dict[str, float]:
 
 def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
     """The 10k sample loaded and indexed in ``data_dir``, and ``users`` coach accounts."""
-    os.environ["TREMPLIN_DATA_DIR"] = str(data_dir)
-    from serving import users as accounts
     from tremplin.actors import Role
-    from tremplin.ingest import load_sample_dir
-    from tremplin.sample import generate, write_sample
-    from tremplin.settings import get_settings
-    from tremplin.store.db import migrated_factory, transaction
+    from tremplin.store.db import transaction
     from tremplin.store.models import BeneficiaryRow
 
-    settings = get_settings()
-    f = migrated_factory(settings.database_url)
-    sample = data_dir / "sample"
-    if not (sample / "manifest.json").exists():
-        write_sample(generate(42, n_opportunities=10_000, n_beneficiaries=800), sample, 42, False)
-        load_sample_dir(sample, f)
-        from matching.engine import build_index
-
-        with transaction(f) as session:
-            print(build_index(session, settings, progress=True), flush=True)
+    settings, f = indexed_sample(data_dir, 42, 10_000, 800, progress=True)
     from training import registry
 
     c = registry.client(settings)
@@ -89,10 +76,11 @@ def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
         for cpas, ext in session.query(BeneficiaryRow.cpas_id, BeneficiaryRow.external_id):
             people.setdefault(cpas, []).append(ext)
         tenants = sorted(people, key=lambda c: -len(people[c]))
-        for i in range(users):
-            name = f"bench.coach{i}"
-            if accounts.get_user(session, name) is None:
-                accounts.create_user(session, name, PASSWORD, Role.COACH, tenants[i % len(tenants)])
+        coaches = {
+            f"bench.coach{i}": (Role.COACH, {"cpas_id": tenants[i % len(tenants)]})
+            for i in range(users)
+        }
+        ensure_users(session, coaches, PASSWORD)
     return people
 
 

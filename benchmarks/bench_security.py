@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sample_world import ensure_users, indexed_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "banc-essai-solide-2026"
@@ -56,24 +57,11 @@ def pct(values: list[float]) -> dict[str, float]:
 
 def prepare(data_dir: Path) -> tuple[dict[str, Any], str]:
     """A small sample indexed in ``data_dir``, coaches of one CPAS and two employers."""
-    os.environ["TREMPLIN_DATA_DIR"] = str(data_dir)
-    from matching.engine import build_index
-    from serving import users as accounts
     from tremplin.actors import Role
-    from tremplin.ingest import load_sample_dir
-    from tremplin.sample import generate, write_sample
-    from tremplin.settings import get_settings
-    from tremplin.store.db import migrated_factory, transaction
+    from tremplin.store.db import transaction
     from tremplin.store.models import BeneficiaryRow, OpportunityRow
 
-    settings = get_settings()
-    factory = migrated_factory(settings.database_url)
-    sample = data_dir / "sample"
-    if not (sample / "manifest.json").exists():
-        write_sample(generate(7, n_opportunities=1500, n_beneficiaries=150), sample, 7, False)
-        load_sample_dir(sample, factory)
-        with transaction(factory) as session:
-            build_index(session, settings)
+    _, factory = indexed_sample(data_dir, 7, 1500, 150)
     with transaction(factory) as session:
         cpas = session.query(BeneficiaryRow.cpas_id).first()[0]  # type: ignore[index]
         people = [
@@ -87,9 +75,7 @@ def prepare(data_dir: Path) -> tuple[dict[str, Any], str]:
         )
         wanted = {f"secu.coach{i}": (Role.COACH, {"cpas_id": cpas}) for i in range(COACHES)}
         wanted |= {f"secu.employer{i}": (Role.EMPLOYER, {"employer_id": employer}) for i in (1, 2)}
-        for name, (role, scope) in wanted.items():
-            if accounts.get_user(session, name) is None:
-                accounts.create_user(session, name, PASSWORD, role, **scope)
+        ensure_users(session, wanted, PASSWORD)
     return {"cpas": cpas, "person": people[0], "people": people}, employer
 
 
