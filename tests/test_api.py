@@ -704,6 +704,10 @@ def test_nul_characters_are_refused_before_they_reach_the_database(api: World) -
     assert search.status_code == 422 and search.json()["request_id"]
     trail = api.call("admin", "GET", "/api/v1/admin/audit?actor=a%00b")
     assert trail.status_code == 422
+    sign_in = api.client.post(
+        "/api/v1/auth/token", data={"username": "coach\u0000liege", "password": "x"}
+    )
+    assert sign_in.status_code == 401  # a name no account can have, refused before any lookup
     assert api.call("coach.liege", "GET", "/api/v1/beneficiaries/api-nul").status_code == 404
 
 

@@ -34,7 +34,11 @@ def token(
     wrong = UnauthenticatedError(
         "identifiant ou mot de passe incorrect", "wrong username or password"
     )
-    if len(form.username) > USERNAME_MAX or len(form.password) > PASSWORD_MAX:
+    if (
+        len(form.username) > USERNAME_MAX
+        or len(form.password) > PASSWORD_MAX
+        or "\x00" in form.username  # PostgreSQL cannot even compare it
+    ):
         raise wrong  # no account has such a name or password: refused before any lookup
     address = request.client.host if request.client else "-"
     wait = state.signin.wait(form.username, address)
