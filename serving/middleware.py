@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.metrics import Metrics
 from serving.state import request_id_var
+from tremplin.errors import ErrorCode
 from tremplin.store.widths import REQUEST_ID_LENGTH
 
 log = logging.getLogger("tremplin.access")
@@ -65,7 +66,7 @@ class ServiceMiddleware:
                     {
                         "detail": "caractère NUL interdit dans l'adresse / NUL character not "
                         "allowed in the URL",
-                        "code": "invalid_request",
+                        "code": ErrorCode.INVALID_REQUEST.value,
                         "request_id": rid,
                     },
                 )

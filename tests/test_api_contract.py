@@ -34,6 +34,12 @@ FUZZ_EXAMPLES = 8
 # the same cases on every run, so that the suite is a stable gate; set TREMPLIN_FUZZ_RANDOM=1 to
 # explore new ones (what a fresh seed finds becomes a test here once fixed)
 DERANDOMIZE = not os.environ.get("TREMPLIN_FUZZ_RANDOM")
+HYPOTHESIS: dict[str, Any] = {
+    "deadline": None,
+    "database": None,
+    "derandomize": DERANDOMIZE,
+    "suppress_health_check": list(HealthCheck),
+}
 STATEFUL_EXAMPLES = 15
 
 
@@ -94,8 +100,12 @@ CHECKS = [
 ]
 
 
+def _backend(request: pytest.FixtureRequest) -> str:
+    return str(request.node.callspec.id.split("-")[0])
+
+
 def _skip_on_postgresql(request: pytest.FixtureRequest, role: str) -> None:
-    if "postgresql" in request.node.callspec.id and role not in FUZZ_ROLES_ON_POSTGRESQL:
+    if _backend(request) == "postgresql" and role not in FUZZ_ROLES_ON_POSTGRESQL:
         pytest.skip("PostgreSQL fuzzing runs as admin and coach (every role runs on SQLite)")
 
 
@@ -128,7 +138,7 @@ def test_fuzz_every_operation(
             except Exception:  # recorded with the operation's label
                 if not failures:
                     raise
-    backend = request.node.callspec.id.split("-")[0]
+    backend = _backend(request)
     print(f"fuzz {backend} {role}: {counts['operations']} operations, {counts['cases']} cases")
     for name, value in {**counts, "failures": len(failures)}.items():
         record_property(name, value)  # in the JUnit report (--junitxml), workers included
@@ -142,13 +152,7 @@ def _fuzzer(
     counts: dict[str, int],
     failures: list[str],
 ) -> Any:
-    @settings(
-        max_examples=FUZZ_EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=DERANDOMIZE,
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(max_examples=FUZZ_EXAMPLES, **HYPOTHESIS)
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: schemathesis.Case) -> None:
         counts["cases"] += 1
@@ -191,16 +195,9 @@ def test_stateful_sequences(
             case.validate_response(response, checks=CHECKS)
 
     Sequences.run(
-        settings=settings(
-            max_examples=STATEFUL_EXAMPLES,
-            stateful_step_count=6,
-            deadline=None,
-            database=None,
-            derandomize=DERANDOMIZE,
-            suppress_health_check=list(HealthCheck),
-        )
+        settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, **HYPOTHESIS)
     )
-    backend = request.node.callspec.id.split("-")[0]
+    backend = _backend(request)
     print(f"stateful {backend} {role}: {steps['count']} calls")
     record_property("calls", steps["count"])
     assert steps["count"] > STATEFUL_EXAMPLES

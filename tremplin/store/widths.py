@@ -42,6 +42,10 @@ def _enum_in(annotation: Any) -> type[enum.Enum] | None:
     return None
 
 
+def _longest(choices: type[enum.Enum]) -> int:
+    return max(len(str(member.value)) for member in choices)
+
+
 def contract_width(model: type[BaseModel], field: str) -> int:
     """The longest string ``model.field`` accepts (its ``max_length`` or longest enum value)."""
     limit = string_limit(model, field)
@@ -49,7 +53,7 @@ def contract_width(model: type[BaseModel], field: str) -> int:
         return limit
     choices = _enum_in(model.model_fields[field].annotation)
     if choices is not None:
-        return max(len(str(member.value)) for member in choices)
+        return _longest(choices)
     raise TypeError(f"{model.__name__}.{field} has no bounded length: give it a max_length")
 
 
@@ -65,7 +69,7 @@ def enum_string(choices: type[enum.Enum], width: int) -> String:
     than the longest value: the check runs when the models are imported, so a longer value
     added to a contract stops every process (and the suite) until the column is widened.
     """
-    longest = max(len(str(member.value)) for member in choices)
+    longest = _longest(choices)
     if longest > width:
         raise TypeError(f"{choices.__name__} has a {longest}-character value; widen its column")
     return String(width)
