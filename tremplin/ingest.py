@@ -25,6 +25,7 @@ from data_contracts.models import (
 )
 from data_contracts.readers import read_table
 from data_contracts.tabular import RowError, validate_table
+from tremplin.provenance import record_generator_load
 from tremplin.store import repository as repo
 from tremplin.store.db import transaction
 from tremplin.taxonomy import load_taxonomy
@@ -188,7 +189,8 @@ SAMPLE_FILES = (
 def load_sample_dir(directory: Path, factory: sessionmaker[Session]) -> list[ImportReport]:
     """Load a sample folder (``tremplin sample generate``): CPAS first, then every file.
 
-    Stops at the first file that is refused (its report is the last one returned).
+    Stops at the first file that is refused (its report is the last one returned); when every
+    file is stored, records the load as the generator's (:mod:`tremplin.provenance`).
     """
     import json
 
@@ -201,5 +203,8 @@ def load_sample_dir(directory: Path, factory: sessionmaker[Session]) -> list[Imp
         report = import_file(directory / f"{name}.jsonl", kind, factory)
         reports.append(report)
         if not report.stored:
-            break
+            return reports
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    with transaction(factory) as session:
+        record_generator_load(session, manifest)
     return reports

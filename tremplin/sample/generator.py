@@ -76,7 +76,12 @@ from tremplin.text import gender_variants
 T = TypeVar("T")
 REFERENCE_DATE = dt.date(2026, 11, 1)
 BIASED_GROUP = Origin.NON_EU
-BIAS_FACTOR = 0.45  # biased employers keep this share of their interview/hire probability
+# ``--employer-bias``: this share of the hiring employers keep only BIAS_FACTOR of a non-EU
+# candidate's interview and hire probability. Aggregated over employers, interview rates of
+# non-EU applicants come out at about two thirds of the others', the order of the call-back
+# gaps found by correspondence tests in Belgium (docs/fairness.md).
+BIASED_SHARE = 0.5
+BIAS_FACTOR = 0.35
 
 
 @dataclass
@@ -766,7 +771,7 @@ def generate(
     opportunities = [_opportunity(d, tax, i + 1, kind, employers) for i, kind in enumerate(kinds)]
     beneficiaries = [_beneficiary(d, tax, i + 1) for i in range(n_beneficiaries)]
     hiring = sorted({e.id for e in employers if e.kind is not EmployerKind.TRAINING_PROVIDER})
-    biased = set(d.some(hiring, len(hiring) // 3)) if employer_bias else set()
+    biased = set(d.some(hiring, round(len(hiring) * BIASED_SHARE))) if employer_bias else set()
     outcomes, truth = _outcomes(d, tax, beneficiaries, opportunities, biased)
     cpas = [{"id": c[0], "name": c[1], "postcode": c[2]} for c in CPAS]
     return SampleData(

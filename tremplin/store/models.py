@@ -50,6 +50,7 @@ from tremplin.store.widths import (
     AUDIT_ACTION_LENGTH,
     CREDENTIAL_KIND_LENGTH,
     PASSWORD_HASH_LENGTH,
+    PROVENANCE_SOURCE_LENGTH,
     REQUEST_ID_LENGTH,
     ROME_CODE_LENGTH,
     SHA256_HEX_LENGTH,
@@ -255,6 +256,20 @@ class AuditRow(Base):
     ranker_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     returned_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class DatasetProvenanceRow(Base):
+    """Where a bulk load came from: the sample generator records itself here, with a digest
+    of the outcome events it loaded, so that measuring against its hidden truth can check the
+    store still holds exactly those events (``tremplin train --hidden-truth``)."""
+
+    __tablename__ = "dataset_provenance"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(PROVENANCE_SOURCE_LENGTH), index=True)
+    loaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcomes: Mapped[int] = mapped_column(Integer)
+    outcomes_digest: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
 
 
 class ShortlistRow(Base):
