@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -26,10 +27,11 @@ from data_contracts.models import BeneficiaryProfile, Opportunity
 from matching.catalogue import OpportunityCatalogue, build_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
-from matching.features import FEATURE_NAMES, feature_matrix, query_signals
+from matching.features import FEATURE_NAMES, QuerySignals, feature_matrix, query_signals
 from matching.occupations import OccupationLinker
 from matching.profile import ProfileView
 from training.labels import Event, PairLabel, pair_labels
+from tremplin.sample.generator import SampleData
 from tremplin.store.models import (
     BeneficiaryMonitoringRow,
     BeneficiaryRow,
@@ -37,6 +39,8 @@ from tremplin.store.models import (
     OutcomeEventRow,
 )
 
+QUERY_BATCH = 512
+MIN_PEOPLE = 20  # people with outcomes needed to train
 HELD_OUT_SHARE = 0.25  # share of the people (the latest first shown) held out
 FEATURES_VERSION = hashlib.sha256(",".join(FEATURE_NAMES).encode()).hexdigest()[:12]
 
@@ -81,6 +85,24 @@ class Dataset:
     as_of: dt.date  # the date of the last event: held-out shortlists are computed on it
     digest: str
     counts: dict[str, int] = field(default_factory=dict)
+
+    _end_signals: dict[int, QuerySignals] = field(default_factory=dict, repr=False)
+
+    def end_signals(self, person: int) -> QuerySignals:
+        """The person's query over the catalogue on the dataset's last day (what the
+        evaluations rank with); kept for held-out people, whom every ranker is measured on."""
+        found = self._end_signals.get(person)
+        if found is not None:
+            return found
+        view = ProfileView.of(self.data.profiles[person], self.catalogue)
+        signals = query_signals(view, self.catalogue, self.as_of)
+        if person in self._held_out_set:
+            self._end_signals[person] = signals
+        return signals
+
+    @cached_property
+    def _held_out_set(self) -> frozenset[int]:
+        return frozenset(self.held_out_people)
 
     def params(self) -> dict[str, Any]:
         """What identifies the dataset, for the experiment log."""
@@ -137,6 +159,38 @@ def load_outcome_data(session: Session) -> OutcomeData:
     return OutcomeData(profiles, groups, opportunities, events)
 
 
+def sample_outcome_data(sample: SampleData) -> OutcomeData:
+    """A generated sample's outcomes as the store would give them (ids numbered in file order):
+    for experiments and benchmarks that do not need a database."""
+    person = {b.id: i + 1 for i, b in enumerate(sample.beneficiaries)}
+    offer = {o.id: i + 1 for i, o in enumerate(sample.opportunities)}
+    events = [
+        Event(
+            person[e.beneficiary_id],
+            offer[e.opportunity_id],
+            e.type,
+            e.occurred_at,
+            e.refusal_reason,
+        )
+        for e in sorted(sample.outcomes, key=lambda e: (e.occurred_at, e.id))
+    ]
+    seen = {e.beneficiary for e in events}
+    return OutcomeData(
+        profiles={person[b.id]: b for b in sample.beneficiaries if person[b.id] in seen},
+        groups={
+            person[b.id]: {
+                "gender": b.monitoring.gender.value,
+                "age_band": b.monitoring.age_band.value if b.monitoring.age_band else "?",
+                "origin": b.monitoring.origin.value,
+            }
+            for b in sample.beneficiaries
+            if person[b.id] in seen
+        },
+        opportunities=[(offer[o.id], o) for o in sample.opportunities],
+        events=events,
+    )
+
+
 def _digest(labels: dict[tuple[int, int], PairLabel], held_out: set[int]) -> str:
     h = hashlib.sha256(FEATURES_VERSION.encode())
     for (b, o), label in sorted(labels.items()):
@@ -175,15 +229,11 @@ def _table(
     )
 
 
-def build_dataset(
-    data: OutcomeData,
-    encoder: Encoder | None,
-    cache: EmbeddingCache | None,
-    held_out_share: float = HELD_OUT_SHARE,
-    min_people: int = 20,
-    linker: OccupationLinker | None = None,
-) -> Dataset:
-    """Split ``data`` by time and person, and compute the features of every labelled pair."""
+def require_enough_people(
+    data: OutcomeData, min_people: int = MIN_PEOPLE
+) -> dict[int, dt.datetime]:
+    """When each person was first shown something; :class:`NotEnoughOutcomesError` when
+    fewer than ``min_people`` were."""
     first_seen: dict[int, dt.datetime] = {}
     for e in data.events:
         if e.beneficiary in data.profiles and e.beneficiary not in first_seen:
@@ -194,6 +244,36 @@ def build_dataset(
             f"{min_people} pour entraîner / {len(first_seen)} people with outcomes: at least "
             f"{min_people} are needed to train"
         )
+    return first_seen
+
+
+def prepare_queries(
+    data: OutcomeData, cat: OpportunityCatalogue, encoder: Encoder, cache: EmbeddingCache
+) -> None:
+    """Embed every person's query in batches through the persistent cache, so that the
+    features (and the evaluations after them) do not encode the profiles one by one."""
+    texts = sorted(
+        {
+            v.query_text
+            for v in (ProfileView.of(p, cat) for p in data.profiles.values())
+            if not v.is_empty
+        }
+    )
+    for start in range(0, len(texts), QUERY_BATCH):
+        chunk = texts[start : start + QUERY_BATCH]
+        encoder.remember_queries(chunk, cache.embed(encoder, chunk, "query"))
+
+
+def build_dataset(
+    data: OutcomeData,
+    encoder: Encoder | None,
+    cache: EmbeddingCache | None,
+    held_out_share: float = HELD_OUT_SHARE,
+    min_people: int = MIN_PEOPLE,
+    linker: OccupationLinker | None = None,
+) -> Dataset:
+    """Split ``data`` by time and person, and compute the features of every labelled pair."""
+    first_seen = require_enough_people(data, min_people)
     order = sorted(first_seen, key=lambda b: (first_seen[b], b))
     split = min(len(order) - 1, max(1, round(len(order) * (1 - held_out_share))))
     cutoff = first_seen[order[split]]
@@ -211,6 +291,8 @@ def build_dataset(
     cat = OpportunityCatalogue(
         items, ids=ids, encoder=encoder if index else None, index=index, linker=linker
     )
+    if encoder is not None and cache is not None:
+        prepare_queries(data, cat, encoder, cache)
     train = _table(train_labels, train_people, data, cat)
     held_out = _table(held_labels, held_people, data, cat)
     if not (train.grades > 0).any() or not (train.grades == 0).any():

@@ -19,7 +19,7 @@ import numpy as np
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import BeneficiaryProfile, Opportunity
-from matching.features import query_signals
+from matching.features import feature_matrix
 from matching.filters import apply_filters
 from matching.profile import ProfileView
 from matching.reranker import Reranker
@@ -108,20 +108,45 @@ def _coverage(people: list[PersonResult], size: int) -> float:
     return len(shown) / size if size else 0.0
 
 
+def pair_scores(
+    ds: Dataset,
+    ranker: Reranker | None,
+    person: int,
+    positions: np.ndarray,
+    features: np.ndarray | None = None,
+) -> np.ndarray:
+    """The ranker's scores of one person's pairs (the fusion's when ``ranker`` is None), on the
+    dataset's last day; ``features`` saves computing the rows again when they are at hand."""
+    cat = ds.catalogue
+    if ranker is not None and features is not None:
+        return ranker.score(features)
+    signals = ds.end_signals(person)
+    if ranker is None:
+        return np.asarray(fusion_parts(signals, cat, positions).total(FusionWeights()))
+    return ranker.score(feature_matrix(signals, cat, positions))
+
+
+def held_out_scores(ds: Dataset, ranker: Reranker | None) -> np.ndarray:
+    """The ranker's score of every held-out logged pair (aligned with ``ds.held_out`` rows)."""
+    table = ds.held_out
+    scores = np.zeros(len(table), dtype=np.float64)
+    for person in np.unique(table.person):
+        rows = np.flatnonzero(table.person == person)
+        scores[rows] = pair_scores(
+            ds, ranker, int(person), table.position[rows], table.features[rows]
+        )
+    return scores
+
+
 def evaluate_logged(ds: Dataset, ranker: Reranker | None) -> Evaluation:
     """Rank each held-out person's logged pairs; gains are the funnel stages reached."""
     cat, table = ds.catalogue, ds.held_out
-    weights = FusionWeights()
     people = []
+    all_scores = held_out_scores(ds, ranker)
     for person in np.unique(table.person):
         rows = np.flatnonzero(table.person == person)
         positions = table.position[rows]
-        if ranker is not None:
-            scores = ranker.score(table.features[rows])
-        else:
-            view = ProfileView.of(ds.data.profiles[int(person)], cat)
-            signals = query_signals(view, cat, ds.as_of)
-            scores = fusion_parts(signals, cat, positions).total(weights)
+        scores = all_scores[rows]
         order = positions[np.lexsort((positions, -scores))]
         gains = {int(p): float(g) for p, g in zip(positions, table.grades[rows], strict=True)}
         people.append(person_result(int(person), order, gains, GOOD_STAGE))

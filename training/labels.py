@@ -27,6 +27,7 @@ STAGE: dict[OutcomeType, int] = {
     OutcomeType.TRAINING_COMPLETED: 4,
 }
 TOP_STAGE = 4
+STAGE_NAMES = {"proposed": 1, "applied": 2, "interview": 3, "hired": 4}  # for --labels-up-to
 GOOD_STAGE = 2  # applied or better: the pair was worth showing
 HARD_OBSTACLES = frozenset(
     {
