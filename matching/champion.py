@@ -4,7 +4,8 @@ Serving, benchmarks and evaluation only read the registry; writing to it (regist
 the gate, promotion, rollback) is training's job (:mod:`training.registry`). A registered
 re-ranker is loaded with the feature list it was trained on (the run's ``features.json``):
 a model logged with another list than the engine computes is refused
-(:class:`~matching.reranker.FeatureMismatchError`) rather than fed misaligned columns.
+(:class:`~matching.reranker.FeatureMismatchError`) rather than fed misaligned columns, and a
+champion Tremplin did not promote through its gate (an alias moved by hand) is not served.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,9 +95,37 @@ def logged_features(c: MlflowClient, version: ModelVersion) -> list[str]:
     return names
 
 
-def load_champion(settings: Settings, current: Reranker | None = None) -> Reranker | None:
+class ChampionRefusedError(RuntimeError):
+    """The registry's champion may not be served (the message says why and what to do)."""
+
+
+PROMOTED_VERDICTS = frozenset({"pass", "forced"})
+
+
+def refusal(version: ModelVersion) -> str | None:
+    """Why a champion version may not be served from its tags (None: it may, if its audit
+    record exists): promoted by Tremplin on a passing verdict or forced, with an audit id."""
+    tags = version.tags or {}
+    label = version_label(version)
+    if tags.get("promotion_verdict") not in PROMOTED_VERDICTS or not tags.get("promotion_audit"):
+        return (
+            f"{label} porte l'alias {CHAMPION} sans promotion auditée de Tremplin (verdict de la "
+            f"porte : {tags.get('gate', 'aucun')}) : l'alias a été posé hors de Tremplin ; "
+            "promouvez avec « tremplin promote » / alias set outside Tremplin's gated promotion"
+        )
+    return None
+
+
+def load_champion(
+    settings: Settings,
+    current: Reranker | None = None,
+    audited: Callable[[str], bool] | None = None,
+) -> Reranker | None:
     """The champion re-ranker, or None when the registry has none (the fusion serves then).
 
+    A champion is refused (:class:`ChampionRefusedError`) unless Tremplin promoted it — on a
+    passing gate verdict or forced, audited — and ``audited`` (when given) finds its audit
+    record; one logged with another feature list than the engine's is refused too.
     ``current`` is returned as it is when it already is the champion: reloading the engine
     after opportunity writes does not read the model again.
     """
@@ -105,9 +135,22 @@ def load_champion(settings: Settings, current: Reranker | None = None) -> Rerank
     version = champion(c)
     if version is None:
         return None
+    why = refusal(version)
+    if why is None and audited is not None:
+        request_id = (version.tags or {}).get("promotion_audit", "")
+        if not audited(request_id):
+            why = (
+                f"{version_label(version)} : aucune trace d'audit {request_id} de sa promotion "
+                "dans cette base ; promouvez avec « tremplin promote » / no audit record"
+            )
+    if why is not None:
+        raise ChampionRefusedError(why)
     if current is not None and current.version == version_label(version):
         return current
-    return load_version(c, version)
+    try:
+        return load_version(c, version)
+    except FeatureMismatchError as exc:
+        raise ChampionRefusedError(str(exc)) from None
 
 
 def _store_exists(settings: Settings) -> bool:

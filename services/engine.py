@@ -96,6 +96,7 @@ class MatchingService:
         self._fingerprint: tuple[object, ...] | None = None  # the opportunity table's, at load
         self._watching = threading.Event()
         self.error: str | None = None
+        self.ranker_refused: str | None = None
         self.loaded_at: float | None = None
         self._linker: OccupationLinker | None = None
         self._linker_lock = threading.Lock()
@@ -125,6 +126,7 @@ class MatchingService:
             profiles_prepared=self.profiles_prepared,
             title_linker_ready=self._linker is not None,
             error=self.error,
+            ranker_refused=self.ranker_refused,
         )
 
     def _table_fingerprint(self) -> tuple[object, ...]:
@@ -226,17 +228,34 @@ class MatchingService:
         return self.versions()
 
     def _champion(self) -> Reranker | None:
-        """The registry's champion re-ranker (None: the fusion serves)."""
+        """The registry's champion re-ranker (None: the fusion serves). A champion that may
+        not be served is refused with its reason (``readyz.ranker_refused``) and the re-ranker
+        served now (a previous champion, or the fusion) keeps serving."""
         if not self.settings.use_reranker:
             return None
-        from matching.champion import load_champion
+        from matching.champion import ChampionRefusedError, load_champion
 
+        served = self.served
+        current = served.reranker if served else None
         try:
-            served = self.served
-            return load_champion(self.settings, current=served.reranker if served else None)
-        except Exception:  # a broken registry must not stop the service: the fusion serves
-            log.exception("champion re-ranker could not be loaded; serving the fusion")
-            return None
+            reranker = load_champion(self.settings, current=current, audited=self._audited)
+        except ChampionRefusedError as exc:
+            self.ranker_refused = str(exc)
+            log.warning("champion refused: %s", exc)
+            return current
+        except Exception as exc:  # a broken registry must not stop the service
+            self.ranker_refused = f"{type(exc).__name__}: {exc}"
+            log.exception("champion re-ranker could not be loaded; keeping %s", current)
+            return current
+        self.ranker_refused = None
+        return reranker
+
+    def _audited(self, request_id: str) -> bool:
+        """Whether the audit trail holds the model change ``request_id``."""
+        from tremplin.audit import has_model_change
+
+        with self.factory() as session:
+            return has_model_change(session, request_id)
 
     def refresh_soon(self) -> None:
         """Reload in the background after opportunity writes (coalesced: one at a time)."""

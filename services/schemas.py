@@ -185,6 +185,12 @@ class ModelInfo(Versions):
         default=False, description="Whether the ESCO title linker is built (else built on use)."
     )
     error: str | None = None
+    ranker_refused: str | None = Field(
+        default=None,
+        description="Why the registry's champion is not served (an alias set outside the gated "
+        "promotion, no audit record, another feature list); the previous re-ranker or the "
+        "fusion serves meanwhile.",
+    )
 
 
 class ErasureReport(BaseModel):

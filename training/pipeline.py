@@ -1,5 +1,6 @@
 """One training run: dataset → re-ranker → evaluation beside the fusion and the champion →
-MLflow run with metrics, artifacts and the registered model → gate → (promotion).
+fairness at every stage, label audit, proxy report → gate (:mod:`training.gate`) → MLflow run
+with metrics, artifacts and the registered model → (audited promotion).
 """
 
 from __future__ import annotations
@@ -8,29 +9,54 @@ import datetime as dt
 import json
 import logging
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
-from matching.champion import load_version
+from matching.champion import FEATURES_ARTIFACT, load_version
 from matching.embedding_cache import EmbeddingCache
-from matching.encoder import served_encoder
+from matching.encoder import Encoder, served_encoder
 from matching.engine import cache_path, title_linker
 from matching.features import FEATURE_NAMES
+from matching.occupations import OccupationLinker
 from matching.ranker_model import TRUSTED_TYPES, OrdinalBoostingRanker
 from matching.reranker import Reranker, SklearnReranker
 from training import registry
-from training.datasets import Dataset, OutcomeData, build_dataset
-from training.evaluation import Truth, TruthTable, evaluate_logged, evaluate_truth
-from training.external import external_guard, external_pairs
-from training.fairness import FairnessReport, fairness_report
-from training.registry import GateDecision, GatePolicy
+from training.datasets import Dataset, OutcomeData, build_dataset, require_enough_people
+from training.evaluation import Evaluation, Truth, TruthTable, evaluate_logged, evaluate_truth
+from training.external import ExternalGuard, external_guard, external_pairs
+from training.fairness import (
+    RANKER_MEASURES,
+    FairnessContext,
+    FairnessReport,
+    FairnessSamples,
+    label_audit,
+)
+from training.gate import (
+    FLOOR_MEASURES,
+    VERDICT_LABELS,
+    Check,
+    GateDecision,
+    GatePolicy,
+    Verdict,
+    floor_checks,
+    gap_checks,
+    label_checks,
+    overall,
+    quality_check,
+)
+from training.groups import ATTRIBUTES
+from training.labels import TOP_STAGE
+from training.promotion import promote_version
+from training.proxies import ProxyReport, proxy_report
 from tremplin.settings import Settings
 
 log = logging.getLogger(__name__)
 EXTERNAL_SEEDS = 30  # target métiers per external recipe in a training run
+GATE_ARTIFACT = "gate.json"
 
 
 class MethodFigures(BaseModel):
@@ -49,50 +75,198 @@ class TrainReport(BaseModel):
     version: str  # the registered version, e.g. tremplin-reranker/v3
     dataset: dict[str, Any]
     grading: str  # "hidden_truth" or "logged"
+    labels_up_to: int
     methods: list[MethodFigures]
     gate: GateDecision
+    labels: FairnessReport
+    proxies: ProxyReport
     promoted: bool
     gain_over_fusion: dict[str, float]
 
     def markdown(self) -> str:
         """A short report for people (and the run's artifacts)."""
-        keys = ("ndcg_at_10", "ndcg_exp_at_10", "ndcg_binary_at_10", "recall_at_10", "mrr")
-        lines = [
-            f"# Entraînement {self.version} (run {self.run_id})",
-            "",
-            f"Données : {self.dataset.get('dataset_digest')} — "
-            f"{self.dataset.get('n_train_pairs')} paires d'entraînement, "
-            f"{self.dataset.get('n_held_out_people')} personnes tenues à l'écart "
-            f"(après {self.dataset.get('cutoff')}). Notation : {self.grading}.",
-            "",
-            "| méthode | " + " | ".join(keys) + " | coverage | exposure ratio min |",
-            "|---" * (len(keys) + 3) + "|",
-        ]
-        for m in self.methods:
-            cells = " | ".join(f"{m.metrics.get(k, 0):.4f}" for k in keys)
-            lines.append(
-                f"| {m.method} | {cells} | {m.metrics.get('coverage', 0):.3f} | "
-                f"{m.fairness.exposure_ratio_min:.3f} |"
+        return report_markdown(self)
+
+
+@dataclass
+class Assessment:
+    """A challenger measured beside the fusion and the champion, and the gate's decision."""
+
+    methods: list[MethodFigures]
+    decision: GateDecision
+    labels: FairnessReport
+    proxies: ProxyReport
+
+    @property
+    def challenger(self) -> MethodFigures:
+        """The challenger's figures (second: the fusion comes first)."""
+        return self.methods[1]
+
+    @property
+    def fusion(self) -> MethodFigures:
+        """The untrained fusion's figures."""
+        return self.methods[0]
+
+
+PER_PERSON = {
+    "ndcg_at_10": "ndcg",
+    "ndcg_exp_at_10": "ndcg_exp",
+    "ndcg_binary_at_10": "ndcg_binary",
+    "recall_at_10": "recall",
+    "mrr": "reciprocal_rank",
+}
+
+
+def _per_person(evaluation: Evaluation, metric: str) -> dict[int, float]:
+    field = PER_PERSON.get(metric)
+    if field is None:
+        raise ValueError(
+            f"métrique de porte inconnue : {metric} (choisir parmi {', '.join(PER_PERSON)})"
+        )
+    values = {p.person: float(getattr(p, field)) for p in evaluation.people}
+    return {p: v for p, v in values.items() if v == v}
+
+
+def assess(
+    settings: Settings,
+    ds: Dataset,
+    challenger: Reranker,
+    truth: TruthTable | None,
+    policy: GatePolicy,
+    labels_up_to: int = TOP_STAGE,
+    guard: ExternalGuard | None = None,
+    name: str = "challenger",
+) -> Assessment:
+    """Measure ``challenger``, the fusion and the current champion on the held-out people,
+    audit the training labels, and run every check of the gate."""
+    context = FairnessContext(ds, truth, policy.min_group)
+
+    def measure(
+        label: str, ranker: Reranker | None
+    ) -> tuple[MethodFigures, FairnessSamples, Evaluation]:
+        logged = evaluate_logged(ds, ranker)
+        primary = evaluate_truth(ds, ranker, truth) if truth is not None else logged
+        samples = context.ranker(label, ranker, primary)
+        fairness = samples.report()
+        figures = MethodFigures(
+            method=label,
+            metrics={**primary.metrics(), **fairness.metrics()},
+            logged=logged.metrics(),
+            fairness=fairness,
+        )
+        return figures, samples, primary
+
+    fusion, fusion_samples, fusion_eval = measure("fusion", None)
+    new, new_samples, new_eval = measure(name, challenger)
+    methods = [fusion, new]
+    checks: list[Check] = []
+    c = registry.client(settings)
+    current = registry.champion(c)
+    incumbent, incumbent_eval = "fusion", fusion_eval
+    champion_samples: FairnessSamples | None = None
+    if current is not None:
+        label = registry.version_label(current)
+        try:
+            figures, champion_samples, incumbent_eval = measure(label, load_version(c, current))
+            methods.append(figures)
+            incumbent = label
+        except Exception as error:  # nothing can be said against a champion not measured
+            log.warning("champion %s could not be evaluated: %s", label, error)
+            checks.append(
+                Check(
+                    name="champion",
+                    kind="champion",
+                    verdict=Verdict.NOT_MEASURABLE,
+                    reference=label,
+                    detail=f"le champion {label} n'a pas pu être évalué sur les mêmes personnes "
+                    f"({type(error).__name__}: {str(error)[:200]}) : rien ne dit que le nouveau "
+                    "fait mieux ; retirez-le (tremplin rollback) ou forcez la promotion (auditée)",
+                )
             )
-        gains = ", ".join(f"{k} {v:+.1%}" for k, v in self.gain_over_fusion.items())
-        verdict = "acceptée" if self.gate.accepted else "refusée : " + "; ".join(self.gate.reasons)
-        lines += [
-            "",
-            f"Gain sur la fusion : {gains}.",
-            f"Porte (contre {self.gate.incumbent}) : {verdict}.",
-            f"Promu champion : {'oui' if self.promoted else 'non'}.",
-        ]
-        return "\n".join(lines) + "\n"
+    checks.append(
+        quality_check(
+            _per_person(new_eval, policy.metric),
+            _per_person(incumbent_eval, policy.metric),
+            incumbent,
+            policy,
+        )
+    )
+    checks += floor_checks(new_samples, FLOOR_MEASURES, policy)
+    references = 1 + (champion_samples is not None)
+    checks += gap_checks(new_samples, fusion_samples, policy, references)
+    if champion_samples is not None:
+        checks += gap_checks(new_samples, champion_samples, policy, references)
+    labels = label_audit(ds, policy.min_group)
+    checks += label_checks(labels, labels_up_to, policy)
+    if guard is not None:
+        checks.append(external_check(guard, policy))
+    decision = GateDecision(
+        verdict=overall(checks),
+        checks=checks,
+        incumbent=incumbent,
+        fusion_checks=floor_checks(fusion_samples, FLOOR_MEASURES, policy),
+    )
+    return Assessment(methods, decision, labels.report(), proxy_report(ds, policy.min_group))
 
 
-def _figures(
-    ds: Dataset, name: str, ranker: Reranker | None, truth: TruthTable | None
-) -> MethodFigures:
-    logged = evaluate_logged(ds, ranker)
-    primary = evaluate_truth(ds, ranker, truth) if truth is not None else logged
-    fairness = fairness_report(primary, ds.data.groups)
-    metrics = {**primary.metrics(), **fairness.metrics()}
-    return MethodFigures(method=name, metrics=metrics, logged=logged.metrics(), fairness=fairness)
+def external_check(guard: ExternalGuard, policy: GatePolicy) -> Check:
+    """The external recipes' guard people: not ranked worse than by the fusion."""
+    mine, theirs = guard.mean("reranker"), guard.mean("fusion")
+    ok = mine >= theirs - policy.external_tolerance
+    return Check(
+        name="external.ndcg_at_10",
+        kind="external",
+        verdict=Verdict.PASS if ok else Verdict.FAIL,
+        reference="fusion",
+        threshold=round(theirs - policy.external_tolerance, 4),
+        detail=f"recettes externes (dev) : nDCG@10 {mine:.4f} "
+        f"{'≥' if ok else '<'} fusion {theirs:.4f} - {policy.external_tolerance}",
+    )
+
+
+def report_markdown(report: TrainReport) -> str:
+    """The run's report in French (Markdown)."""
+    keys = ("ndcg_at_10", "ndcg_exp_at_10", "ndcg_binary_at_10", "recall_at_10", "mrr")
+    lines = [
+        f"# Entraînement {report.version} (run {report.run_id})",
+        "",
+        f"Données : {report.dataset.get('dataset_digest')} — "
+        f"{report.dataset.get('n_train_pairs')} paires d'entraînement, "
+        f"{report.dataset.get('n_held_out_people')} personnes tenues à l'écart "
+        f"(après {report.dataset.get('cutoff')}). Notation : {report.grading}. "
+        f"Étiquettes jusqu'à l'étape {report.labels_up_to}.",
+        "",
+        "| méthode | " + " | ".join(keys) + " | coverage |",
+        "|---" * (len(keys) + 2) + "|",
+    ]
+    for m in report.methods:
+        cells = " | ".join(f"{m.metrics.get(k, 0):.4f}" for k in keys)
+        lines.append(f"| {m.method} | {cells} | {m.metrics.get('coverage', 0):.3f} |")
+    gains = ", ".join(f"{k} {v:+.1%}" for k, v in report.gain_over_fusion.items())
+    lines += [
+        "",
+        f"Gain sur la fusion : {gains}.",
+        "",
+        f"## Porte (contre {report.gate.incumbent}) : {VERDICT_LABELS[report.gate.verdict]}",
+        "",
+        "| contrôle | verdict | détail |",
+        "|---|---|---|",
+    ]
+    for check in report.gate.checks:
+        lines.append(f"| {check.name} | {check.verdict.value} | {check.detail} |")
+    lines += ["", "Fusion (non entraînée), planchers :", ""]
+    lines += [f"- {c.name} : {c.verdict.value} — {c.detail}" for c in report.gate.fusion_checks]
+    lines += ["", "## Variables indicatrices (proxies) les plus fortes", ""]
+    lines += [
+        f"- {r.feature} → {r.attribute} ({r.group}) : AUC {r.auc:.3f}"
+        for r in report.proxies.top(3)
+    ]
+    lines += [
+        f"- toutes les variables → {r.attribute} ({r.group}) : AUC {r.auc:.3f}"
+        for r in report.proxies.top(3, classifier=True)
+    ]
+    lines += ["", f"Promu champion : {'oui' if report.promoted else 'non'}."]
+    return "\n".join(lines) + "\n"
 
 
 def _plots(methods: list[MethodFigures], out: Path) -> list[Path]:
@@ -119,25 +293,49 @@ def _plots(methods: list[MethodFigures], out: Path) -> list[Path]:
     metrics_png = out / "metrics.png"
     fig.savefig(metrics_png, dpi=100)
     plt.close(fig)
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4), sharey=True)
-    for ax, attribute in zip(axes, ("gender", "age_band", "origin"), strict=True):
-        for i, m in enumerate(methods):
-            groups = [g for g in m.fairness.groups if g.attribute == attribute]
-            xs = np.arange(len(groups)) + i * width
-            ax.bar(xs, [g.exposure for g in groups], width, label=m.method)
-            ax.set_xticks(
-                np.arange(len(groups)) + 0.4 - width / 2, [g.group for g in groups], rotation=30
-            )
-        ax.set_title(f"exposure by {attribute}")
-    axes[0].legend()
-    fig.tight_layout()
-    fairness_png = out / "exposure_by_group.png"
-    fig.savefig(fairness_png, dpi=100)
-    plt.close(fig)
+    fairness_png = out / "fairness_ratios.png"
+    plot_ratios([m.fairness for m in methods], fairness_png)
     return [metrics_png, fairness_png]
 
 
-def _tables(methods: list[MethodFigures], out: Path) -> list[Path]:
+def plot_ratios(reports: list[FairnessReport], path: Path) -> None:
+    """Each measure's group-over-rest ratio per attribute, with intervals, one bar per
+    report; the four-fifths line drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    measures = [m for m in RANKER_MEASURES if reports and reports[0].measure(m)]
+    fig, axes = plt.subplots(1, len(ATTRIBUTES), figsize=(14, 4), sharey=True)
+    width = 0.8 / max(len(reports), 1)
+    for ax, attribute in zip(axes, ATTRIBUTES, strict=True):
+        for i, report in enumerate(reports):
+            ratios = [report.measure(m).ratio(attribute) for m in measures]  # type: ignore[union-attr]
+            values = [r.ratio.value if r and r.ratio else np.nan for r in ratios]
+            low = [r.ratio.value - r.ratio.low if r and r.ratio else 0 for r in ratios]
+            high = [r.ratio.high - r.ratio.value if r and r.ratio else 0 for r in ratios]
+            ax.bar(
+                np.arange(len(measures)) + i * width,
+                values,
+                width,
+                yerr=[low, high],
+                capsize=2,
+                label=report.subject,
+            )
+        ax.axhline(0.8, color="grey", linestyle="--", linewidth=1)
+        ax.set_xticks(np.arange(len(measures)) + 0.4 - width / 2, measures, rotation=30)
+        ax.set_ylim(0, 1.2)
+        ax.set_title(f"ratio groupe / reste — {attribute}")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _tables(
+    methods: list[MethodFigures], labels: FairnessReport, proxies: ProxyReport, out: Path
+) -> list[Path]:
     import pandas as pd
 
     evaluation = pd.DataFrame(
@@ -145,12 +343,31 @@ def _tables(methods: list[MethodFigures], out: Path) -> list[Path]:
         + [{"method": f"{m.method} (logged)", **m.logged} for m in methods]
     )
     groups = pd.DataFrame(
-        [{"method": m.method, **g.model_dump()} for m in methods for g in m.fairness.groups]
+        [row for m in [*(x.fairness for x in methods), labels] for row in m.rows()]
     )
-    paths = [out / "evaluation.csv", out / "fairness_groups.csv"]
+    proxy_rows = pd.DataFrame([r.model_dump() for r in proxies.rows])
+    paths = [out / "evaluation.csv", out / "fairness_groups.csv", out / "proxies.csv"]
     evaluation.to_csv(paths[0], index=False)
     groups.to_csv(paths[1], index=False)
+    proxy_rows.to_csv(paths[2], index=False)
     return paths
+
+
+def prepare_dataset(
+    settings: Settings, data: OutcomeData, use_encoder: bool = True
+) -> tuple[Dataset, Encoder | None, EmbeddingCache | None, OccupationLinker | None]:
+    """The split dataset with the served encoder's features (the cache is the caller's to
+    close)."""
+    require_enough_people(data)  # before loading the encoder and building the linker
+    encoder = served_encoder(settings) if use_encoder else None
+    linker = title_linker(settings, encoder) if settings.link_titles else None
+    cache = EmbeddingCache(cache_path(settings)) if use_encoder else None
+    try:
+        return build_dataset(data, encoder, cache, linker=linker), encoder, cache, linker
+    except Exception:
+        if cache is not None:
+            cache.close()
+        raise
 
 
 def train(
@@ -162,28 +379,28 @@ def train(
     params: dict[str, Any] | None = None,
     use_encoder: bool = True,
     external_seeds: int = EXTERNAL_SEEDS,
+    labels_up_to: int = TOP_STAGE,
 ) -> TrainReport:
     """Fit, evaluate, log, register and gate a re-ranker on ``data`` — and on the external
-    recipes' dev people (``external_seeds`` target métiers per recipe; 0: outcomes only)."""
+    recipes' dev people (``external_seeds`` target métiers per recipe; 0: outcomes only).
+    ``labels_up_to`` caps the grades learnt at a funnel stage (a stage whose labels show a
+    group gap is then not learnt)."""
     import mlflow
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
     policy = policy or GatePolicy()
-    encoder = served_encoder(settings) if use_encoder else None
-    linker = title_linker(settings, encoder) if settings.link_titles else None
-    cache = EmbeddingCache(cache_path(settings)) if use_encoder else None
+    if not 1 <= labels_up_to <= TOP_STAGE:
+        raise ValueError(f"labels_up_to doit être entre 1 et {TOP_STAGE}")
+    ds, encoder, cache, linker = prepare_dataset(settings, data, use_encoder)
     try:
-        ds = build_dataset(data, encoder, cache, linker=linker)
         extra = external_pairs(encoder, cache, linker, external_seeds) if external_seeds else None
         model = OrdinalBoostingRanker(**(params or {}))
+        features, grades = ds.train.features, ds.train.grades
         if extra is not None and len(extra.grades):
-            model.fit(
-                np.vstack([ds.train.features, extra.features]),
-                np.concatenate([ds.train.grades, extra.grades]),
-            )
-        else:
-            model.fit(ds.train.features, ds.train.grades)
+            features = np.vstack([features, extra.features])
+            grades = np.concatenate([grades, extra.grades])
+        model.fit(features, np.minimum(grades, labels_up_to))
         challenger = SklearnReranker(model, "challenger")
         guard = (
             external_guard(encoder, cache, linker, challenger, external_seeds)
@@ -193,53 +410,43 @@ def train(
     finally:
         if cache is not None:
             cache.close()
-    c = registry.client(settings)
-    incumbent_version = registry.champion(c)
     table = TruthTable(ds, truth) if truth is not None else None
-    fusion = _figures(ds, "fusion", None, table)
-    methods = [fusion]
-    new = _figures(ds, "challenger", challenger, table)
-    methods.append(new)
-    incumbent = fusion
-    if incumbent_version is not None:
-        try:
-            champ = load_version(c, incumbent_version)
-            incumbent = _figures(ds, registry.version_label(incumbent_version), champ, table)
-            methods.append(incumbent)
-        except Exception as error:  # a champion trained on other features: compare to fusion
-            log.warning("champion could not be evaluated (%s); comparing with the fusion", error)
-    decision = registry.gate(new.metrics, incumbent.metrics, incumbent.method, policy)
-    if (
-        guard is not None
-        and guard.mean("reranker") < guard.mean("fusion") - policy.external_tolerance
-    ):
-        decision.accepted = False
-        decision.reasons.append(
-            f"recettes externes (dev) : nDCG@10 {guard.mean('reranker'):.4f} < fusion "
-            f"{guard.mean('fusion'):.4f} - {policy.external_tolerance}"
-        )
+    assessment = assess(settings, ds, challenger, table, policy, labels_up_to, guard)
+    decision, fusion, new = assessment.decision, assessment.fusion, assessment.challenger
+    c = registry.client(settings)
     gains = {
         k: round(new.metrics[k] / fusion.metrics[k] - 1, 4)
         for k in ("ndcg_at_10", "ndcg_exp_at_10", "ndcg_binary_at_10", "recall_at_10")
         if fusion.metrics.get(k)
     }
-    tags = {
-        "grading": "hidden_truth" if truth is not None else "logged",
-        "encoder": encoder.version if encoder else "none",
-        "gate": "accepted" if decision.accepted else "rejected",
-        "gate_reason": "; ".join(decision.reasons) or "ok",
+    grading = "hidden_truth" if truth is not None else "logged"
+    gate_tags = {
+        "gate": decision.verdict.value,
+        "gate_reason": decision.summary()[:4000],
         "gate_incumbent": decision.incumbent,
     }
+    tags = {"grading": grading, "encoder": encoder.version if encoder else "none", **gate_tags}
     with registry.tracked_run(settings, registry.EXPERIMENT, tags) as run:
         mlflow.log_params(
             {**{f"model.{k}": v for k, v in model.get_params().items()}, **ds.params()}
         )
         mlflow.log_params({f"gate.{k}": v for k, v in policy.model_dump().items()})
-        for m in methods:
+        mlflow.log_param("labels_up_to", labels_up_to)
+        for m in assessment.methods:
             prefix = "" if m is new else f"{m.method.replace('/', '_')}."
             mlflow.log_metrics({f"{prefix}{k}": v for k, v in m.metrics.items() if v == v})
             mlflow.log_metrics({f"{prefix}logged.{k}": v for k, v in m.logged.items() if v == v})
+        mlflow.log_metrics(
+            {f"labels.{k}": v for k, v in assessment.labels.metrics().items() if v == v}
+        )
+        mlflow.log_metrics(assessment.proxies.metrics())
         mlflow.log_metrics({f"gain_over_fusion.{k}": v for k, v in gains.items()})
+        mlflow.log_metrics(
+            {
+                f"gate.{v.value}": float(sum(c.verdict is v for c in decision.checks))
+                for v in Verdict
+            }
+        )
         if guard is not None:
             mlflow.log_metrics({f"external.fusion.{k}": v for k, v in guard.fusion.items()})
             mlflow.log_metrics({f"external.challenger.{k}": v for k, v in guard.reranker.items()})
@@ -249,8 +456,15 @@ def train(
             )
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
-            (out / "features.json").write_text(json.dumps(list(FEATURE_NAMES)), "utf-8")
-            for path in [*_tables(methods, out), *_plots(methods, out), out / "features.json"]:
+            (out / FEATURES_ARTIFACT).write_text(json.dumps(list(FEATURE_NAMES)), "utf-8")
+            (out / GATE_ARTIFACT).write_text(decision.model_dump_json(indent=1), "utf-8")
+            paths = [
+                *_tables(assessment.methods, assessment.labels, assessment.proxies, out),
+                *_plots(assessment.methods, out),
+                out / FEATURES_ARTIFACT,
+                out / GATE_ARTIFACT,
+            ]
+            for path in paths:
                 mlflow.log_artifact(str(path))
         example = ds.held_out.features[:5] if len(ds.held_out) else ds.train.features[:5]
         info = mlflow.sklearn.log_model(
@@ -260,26 +474,33 @@ def train(
             input_example=example,
             registered_model_name=registry.MODEL_NAME,
             skops_trusted_types=TRUSTED_TYPES,
+            pip_requirements=registry.model_requirements(),
         )
         version = c.get_model_version(registry.MODEL_NAME, str(info.registered_model_version))
         for key, value in {
-            "gate": "accepted" if decision.accepted else "rejected",
-            "gate_reason": "; ".join(decision.reasons) or "ok",
+            **gate_tags,
+            "grading": grading,
+            "labels_up_to": str(labels_up_to),
             "dataset_digest": ds.digest,
             registry.GATE_METRIC_TAG: str(new.metrics.get(policy.metric, 0.0)),
         }.items():
             c.set_model_version_tag(registry.MODEL_NAME, version.version, key, value)
         promoted = False
         if decision.accepted and auto_promote:
-            registry.promote(c, version, f"gate passed against {decision.incumbent}")
+            promote_version(settings, c, version, decision, actor="training")
             promoted = True
         report = TrainReport(
             run_id=run.info.run_id,
             version=registry.version_label(version),
             dataset=ds.params(),
-            grading="hidden_truth" if truth is not None else "logged",
-            methods=[m.model_copy(update={"method": _name(m, new, version)}) for m in methods],
+            grading=grading,
+            labels_up_to=labels_up_to,
+            methods=[
+                m.model_copy(update={"method": _name(m, new, version)}) for m in assessment.methods
+            ],
             gate=decision,
+            labels=assessment.labels,
+            proxies=assessment.proxies,
             promoted=promoted,
             gain_over_fusion=gains,
         )

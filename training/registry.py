@@ -2,8 +2,9 @@
 
 Tracking goes to ``MLFLOW_TRACKING_URI`` when set, else to the settings' store (SQLite at
 ``<data_dir>/mlflow.db`` with artifacts under ``<data_dir>/mlflow-artifacts``). Every trained
-re-ranker is registered as a new version of :data:`MODEL_NAME`; the gate's verdict is written
-on the run and on the version as tags. Promotion moves the ``champion`` alias and remembers the
+re-ranker is registered as a new version of :data:`MODEL_NAME`; the gate's verdict
+(:mod:`training.gate`) is written on the run and on the version as tags, its checks as the
+run's ``gate.json``. Promotion moves the ``champion`` alias and remembers the
 champion it replaced on the new version (tag ``previous_champion``), which is what
 :func:`rollback` goes back to.
 """
@@ -17,8 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, Field
 
 from matching.champion import (  # the registry's read side, shared with serving
     CHAMPION as CHAMPION,
@@ -54,60 +53,13 @@ class RegistryError(RuntimeError):
     """A registry operation cannot be done (the message says why and what to do)."""
 
 
-class GatePolicy(BaseModel):
-    """When a challenger may replace the champion."""
+def model_requirements() -> list[str]:
+    """The pip requirements logged with a re-ranker: the libraries its pickle-free (skops)
+    file needs, pinned to the versions that wrote it (MLflow's own inference imports the
+    whole environment and costs seconds per run)."""
+    from importlib.metadata import version
 
-    metric: str = Field(default="ndcg_at_10", description="Held-out metric the gate compares.")
-    margin: float = Field(
-        default=0.01, ge=0, description="Relative gain over the incumbent required (0.01 = 1%)."
-    )
-    fairness_floor: float = Field(
-        default=0.8, ge=0, le=1, description="Lowest worst/best exposure ratio accepted."
-    )
-    fairness_tolerance: float = Field(
-        default=0.02,
-        ge=0,
-        description="How much the exposure ratio may drop below the incumbent's.",
-    )
-    external_tolerance: float = Field(
-        default=0.01,
-        ge=0,
-        description="How far below the fusion a re-ranker may rank the external recipes' "
-        "guard people (nDCG@10, mean over recipes).",
-    )
-
-
-class GateDecision(BaseModel):
-    """The gate's verdict and why."""
-
-    accepted: bool
-    reasons: list[str]
-    incumbent: str  # "fusion" or the champion's version
-
-
-def gate(
-    challenger: dict[str, float],
-    incumbent: dict[str, float],
-    incumbent_name: str,
-    policy: GatePolicy,
-) -> GateDecision:
-    """Accept ``challenger`` only if it beats ``incumbent`` by the margin and stays fair."""
-    reasons: list[str] = []
-    m = policy.metric
-    new, old = challenger.get(m, 0.0), incumbent.get(m, 0.0)
-    needed = old * (1 + policy.margin)
-    if new < needed:
-        reasons.append(f"{m} {new:.4f} < {needed:.4f} ({incumbent_name} {old:.4f} + marge)")
-    ratio = challenger.get("exposure_ratio_min", 1.0)
-    if ratio < policy.fairness_floor:
-        reasons.append(f"exposure_ratio_min {ratio:.3f} < plancher {policy.fairness_floor:.2f}")
-    before = incumbent.get("exposure_ratio_min", ratio)
-    if ratio < before - policy.fairness_tolerance:
-        reasons.append(
-            f"exposure_ratio_min {ratio:.3f} en baisse de plus de {policy.fairness_tolerance} "
-            f"par rapport à {incumbent_name} ({before:.3f})"
-        )
-    return GateDecision(accepted=not reasons, reasons=reasons, incumbent=incumbent_name)
+    return [f"{name}=={version(name)}" for name in ("scikit-learn", "numpy", "scipy", "skops")]
 
 
 def git_commit() -> str:

@@ -168,3 +168,16 @@ def export(session: Session, q: AuditQuery, batch: int = 1000) -> Iterator[Audit
         for r in rows:
             yield AuditRecord.model_validate(r)
         last = rows[-1].id
+
+
+def has_model_change(session: Session, request_id: str) -> bool:
+    """Whether the trail holds the model change (a promotion or rollback) ``request_id``."""
+    if not request_id:
+        return False
+    found = session.scalars(
+        select(AuditRow.id).where(
+            AuditRow.request_id == request_id,
+            AuditRow.action == AuditAction.MODEL_CHANGE.value,
+        )
+    ).first()
+    return found is not None

@@ -396,11 +396,13 @@ def _start_mlflow_ui(settings: Settings) -> subprocess.Popen[bytes]:
 
 
 def _train_first_reranker(settings: Settings) -> None:
-    """Train and promote a re-ranker from the sample's outcomes unless a champion exists."""
+    """Train a re-ranker from the sample's outcomes (promoted if the gate passes) unless one
+    was trained already: a verdict of "not measurable" is not retried at every start."""
     from training import registry
     from tremplin_cli.training_commands import print_report, run_train
 
-    if registry.champion(registry.client(settings)) is None:
+    c = registry.client(settings)
+    if not c.search_model_versions(f"name='{registry.MODEL_NAME}'"):
         console.print("entraînement d'un premier re-classeur sur les résultats de l'exemple…")
         print_report(run_train(settings, use_truth=True, promote=True, margin=None))
 

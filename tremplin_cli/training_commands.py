@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import sys
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -17,31 +18,62 @@ from tremplin_cli.common import console, factory, fail
 
 if TYPE_CHECKING:
     from training.evaluation import Truth
+    from training.gate import GateDecision
     from training.pipeline import TrainReport
 
 HIDDEN_TRUTH_HELP = (
-    "Noter aussi sur la vérité cachée de l'échantillon (données d'exemple seulement)."
+    "Noter sur la vérité cachée de l'échantillon (refusé si les données ne sont pas exactement "
+    "celles du générateur)."
+)
+LABELS_HELP = (
+    "Apprendre les étiquettes jusqu'à cette étape seulement (proposed, applied, interview, "
+    "hired) : quand l'audit des étiquettes trouve un écart à une étape, ne pas l'apprendre."
 )
 
 
-def hidden_truth(enabled: bool) -> Truth | None:
-    """The sample generator's hidden suitability as a truth function (None when disabled)."""
+def hidden_truth(enabled: bool, settings: Settings | None = None) -> Truth | None:
+    """The sample generator's hidden suitability as a truth function (None when disabled);
+    with ``settings``, refused (exit 2) unless the store holds exactly the generator's data."""
     if not enabled:
         return None
+    from tremplin.provenance import NotGeneratorDataError, check_generator_store
     from tremplin.sample.generator import suitability
     from tremplin.taxonomy import load_taxonomy
 
+    if settings is not None:
+        with factory(settings)() as session:
+            try:
+                check_generator_store(session)
+            except NotGeneratorDataError as exc:
+                raise fail(str(exc), 2) from None
     tax = load_taxonomy()
     return lambda b, o: suitability(b, o, tax)[0]
 
 
+def _stage(name: str) -> int:
+    from training.labels import STAGE_NAMES
+
+    if name not in STAGE_NAMES:
+        raise fail(f"--labels-up-to {name!r} inconnu : donnez {', '.join(STAGE_NAMES)}", 2)
+    return STAGE_NAMES[name]
+
+
 RunOption = Annotated[str, typer.Option("--run", help="Identifiant du run MLflow.")]
-ForceOption = Annotated[bool, typer.Option(help="Promouvoir malgré un refus de la porte (audité).")]
+ForceOption = Annotated[
+    bool, typer.Option(help="Promouvoir malgré le verdict de la porte (audité, --reason requis).")
+]
+ReasonOption = Annotated[
+    str | None, typer.Option(help="Pourquoi forcer la promotion (écrit dans l'audit).")
+]
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
 
 
 def _audit_model_change(settings: Settings, what: str, version: str, detail: str) -> None:
-    """An audit record for a promotion or a rollback made from the command line, under the
-    system actor ``cli:<user>``; ``version`` is the model version made current."""
+    """An audit record for an encoder promotion or rollback made from the command line, under
+    the system actor ``cli:<user>``; ``version`` is the encoder made current."""
     from tremplin.actors import system_actor
     from tremplin.audit import AuditAction, record
     from tremplin.store.db import transaction
@@ -49,12 +81,34 @@ def _audit_model_change(settings: Settings, what: str, version: str, detail: str
     with transaction(factory(settings)) as session:
         record(
             session,
-            system_actor(f"cli:{getpass.getuser()}"),
+            system_actor(_actor()),
             f"cli-{uuid.uuid4().hex[:12]}",
             AuditAction.MODEL_CHANGE,
             subject=version,
             inputs={"operation": what, "version": version, "detail": detail[:500]},
         )
+
+
+VERDICT_STYLE = {"pass": "green", "fail": "red", "not_measurable": "yellow"}
+
+
+def print_decision(decision: GateDecision, verbose: bool = False) -> None:
+    """The gate's checks: the ones that did not pass (every one with ``verbose``)."""
+    from training.gate import VERDICT_LABELS
+
+    style = VERDICT_STYLE[decision.verdict.value]
+    console.print(
+        f"porte contre {decision.incumbent} : [{style}]{VERDICT_LABELS[decision.verdict]}[/]"
+        f" ({sum(c.verdict.value == 'pass' for c in decision.checks)}/{len(decision.checks)} "
+        "contrôles franchis)"
+    )
+    for check in decision.checks:
+        if verbose or check.verdict.value != "pass":
+            console.print(
+                f"  [{VERDICT_STYLE[check.verdict.value]}]{check.verdict.value}[/] "
+                f"{check.name} — {check.detail}",
+                highlight=False,
+            )
 
 
 def print_report(report: TrainReport) -> None:
@@ -73,32 +127,44 @@ def print_report(report: TrainReport) -> None:
         "gain sur la fusion : "
         + ", ".join(f"{k} {v:+.1%}" for k, v in report.gain_over_fusion.items())
     )
-    if report.gate.accepted:
-        console.print(f"[green]porte franchie[/] contre {report.gate.incumbent}")
-    else:
-        console.print(f"[yellow]refusé[/] : {'; '.join(report.gate.reasons)}")
+    print_decision(report.gate)
+    console.print(
+        "proxies les plus forts : "
+        + "; ".join(
+            f"{r.feature} → {r.attribute} ({r.group}) AUC {r.auc:.2f}"
+            for r in report.proxies.top(3)
+        )
+    )
     console.print(f"champion : {'oui' if report.promoted else 'non'} · run {report.run_id}")
 
 
 def run_train(
-    settings: Settings, use_truth: bool, promote: bool, margin: float | None
+    settings: Settings,
+    use_truth: bool,
+    promote: bool,
+    margin: float | None,
+    labels_up_to: int | None = None,
 ) -> TrainReport:
     from training.datasets import NotEnoughOutcomesError, load_outcome_data
+    from training.gate import GatePolicy
+    from training.labels import TOP_STAGE
     from training.pipeline import train as run_training
-    from training.registry import GatePolicy
 
     policy = GatePolicy() if margin is None else GatePolicy(margin=margin)
+    truth = hidden_truth(use_truth, settings)
     with factory(settings)() as session:
         data = load_outcome_data(session)
     try:
-        report = run_training(
-            settings, data, truth=hidden_truth(use_truth), policy=policy, auto_promote=promote
+        return run_training(
+            settings,
+            data,
+            truth=truth,
+            policy=policy,
+            auto_promote=promote,
+            labels_up_to=labels_up_to or TOP_STAGE,
         )
     except NotEnoughOutcomesError as exc:
         raise fail(str(exc), 1) from None
-    if report.promoted:
-        _audit_model_change(settings, "promote", report.version, "gate passed")
-    return report
 
 
 def train(
@@ -111,36 +177,70 @@ def train(
     margin: Annotated[
         float | None, typer.Option(help="Gain relatif exigé sur le champion (0.01 = 1 %).")
     ] = None,
+    labels_up_to: Annotated[str, typer.Option(help=LABELS_HELP)] = "hired",
 ) -> None:
-    """Entraîner le re-classeur sur les résultats, l'évaluer, l'enregistrer (MLflow) et
-    le promouvoir s'il franchit la porte."""
-    print_report(run_train(get_settings(), use_truth, promote, margin))
+    """Entraîner le re-classeur sur les résultats, l'évaluer (qualité, équité à chaque étape,
+    audit des étiquettes, proxies), l'enregistrer (MLflow) et le promouvoir s'il franchit la
+    porte."""
+    settings = get_settings()
+    print_report(run_train(settings, use_truth, promote, margin, _stage(labels_up_to)))
 
 
 def promote(
     run: RunOption,
     force: ForceOption = False,
+    reason: ReasonOption = None,
 ) -> None:
-    """Faire du modèle d'un run le champion (si la porte l'a accepté, ou avec --force)."""
+    """Faire du modèle d'un run le champion : il est d'abord réévalué contre le champion
+    actuel et la fusion sur les données d'aujourd'hui ; promu si la porte le passe, ou avec
+    --force --reason (audité)."""
+    from matching.champion import load_version
     from training import registry
+    from training.datasets import NotEnoughOutcomesError, load_outcome_data
+    from training.evaluation import TruthTable
+    from training.gate import GatePolicy
+    from training.labels import TOP_STAGE
+    from training.pipeline import assess, prepare_dataset
+    from training.promotion import promote_version
 
     settings = get_settings()
+    if force and not (reason and reason.strip()):
+        raise fail('--force exige --reason "…" (la raison est écrite dans l\'audit)', 2)
     c = registry.client(settings)
     try:
         version = registry.version_of_run(c, run)
+        label = registry.version_label(version)
+        current = registry.champion(c)
+        if current is not None and current.version == version.version:
+            raise registry.RegistryError(f"{label} est déjà le champion / already champion")
         tags = version.tags or {}
-        if tags.get("gate") != "accepted" and not force:
+        truth = hidden_truth(tags.get("grading") == "hidden_truth", settings)
+        with factory(settings)() as session:
+            data = load_outcome_data(session)
+        ds, _, cache, _ = prepare_dataset(settings, data)
+        if cache is not None:
+            cache.close()
+        challenger = load_version(c, version)
+        table = TruthTable(ds, truth) if truth is not None else None
+        labels_up_to = int(tags.get("labels_up_to", TOP_STAGE))
+        assessment = assess(settings, ds, challenger, table, GatePolicy(), labels_up_to, name=label)
+        decision = assessment.decision
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        c.set_model_version_tag(
+            registry.MODEL_NAME, version.version, "recheck", f"{decision.verdict.value} {now}"
+        )
+        print_decision(decision)
+        if not decision.accepted and not force:
             raise fail(
-                f"la porte a refusé {registry.version_label(version)} "
-                f"({tags.get('gate_reason', '?')}) : ajoutez --force pour passer outre (audité)",
+                f"la porte refuse {label} ({decision.verdict.value}) : ajoutez --force --reason "
+                '"…" pour passer outre (audité)',
                 1,
             )
-        reason = "forced: " + tags.get("gate_reason", "") if force else "gate passed"
-        before = registry.promote(c, version, reason)
-    except registry.RegistryError as exc:
+        before = promote_version(
+            settings, c, version, decision, _actor(), force_reason=reason if force else None
+        )
+    except (registry.RegistryError, NotEnoughOutcomesError) as exc:
         raise fail(str(exc), 1) from None
-    label = registry.version_label(version)
-    _audit_model_change(settings, "promote_forced" if force else "promote", label, reason)
     was = registry.version_label(before) if before else "fusion"
     console.print(
         f"champion : {label} (avant : {was}) — rechargez l'API (POST /api/v1/admin/model/reload)"
@@ -148,16 +248,16 @@ def promote(
 
 
 def rollback() -> None:
-    """Rendre l'alias champion au champion précédent."""
+    """Rendre l'alias champion au champion précédent (audité)."""
     from training import registry
+    from training.promotion import rollback_champion
 
     settings = get_settings()
     try:
-        restored, withdrawn = registry.rollback(registry.client(settings))
+        restored, withdrawn = rollback_champion(settings, registry.client(settings), _actor())
     except registry.RegistryError as exc:
         raise fail(str(exc), 1) from None
     label = registry.version_label(restored)
-    _audit_model_change(settings, "rollback", label, f"from {registry.version_label(withdrawn)}")
     console.print(
         f"champion : {label} (retiré : {registry.version_label(withdrawn)}) — rechargez l'API"
     )
@@ -186,27 +286,34 @@ def retrain(
     console.print(f"rapport : {outcome.report_path}")
 
 
-def models() -> None:
-    """Lister les versions enregistrées, leur verdict et le champion."""
+def models(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Écrire la liste en JSON (verdict par contrôle).")
+    ] = False,
+) -> None:
+    """Lister les versions enregistrées : verdict de la porte par contrôle, champion, servie
+    ou non et pourquoi."""
     from training import registry
+    from training.model_listing import list_versions
 
     settings = get_settings()
-    c = registry.client(settings)
-    current = registry.champion(c)
+    listing = list_versions(settings, registry.client(settings))
+    if as_json:
+        sys.stdout.write(listing.model_dump_json(indent=2) + "\n")
+        return
     table = Table(title=registry.MODEL_NAME)
-    for column in ("version", "run", "porte", "métrique", "promu le", "champion"):
+    for column in ("version", "run", "porte", "contrôles", "promu le", "champion", "servie"):
         table.add_column(column)
-    for v in sorted(
-        c.search_model_versions(f"name='{registry.MODEL_NAME}'"), key=lambda v: -int(v.version)
-    ):
-        tags = v.tags or {}
+    for v in listing.versions:
+        counts = " ".join(f"{k}:{n}" for k, n in v.check_counts().items() if n)
         table.add_row(
-            registry.version_label(v),
+            v.version,
             v.run_id or "",
-            tags.get("gate", "?"),
-            tags.get(registry.GATE_METRIC_TAG, ""),
-            tags.get("promoted_at", ""),
-            "★" if current is not None and current.version == v.version else "",
+            v.verdict,
+            counts,
+            v.promoted_at or "",
+            "★" if v.champion else "",
+            "oui" if v.served else (v.why_not_served or "non"),
         )
     console.print(table)
     console.print(f"suivi : {registry.tracking_uri(settings)} · {dt.date.today()}")

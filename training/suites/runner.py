@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,8 @@ from training.suites.split import fold_of
 from training.suites.titles import FOLDS, title_suites
 from tremplin.settings import Settings
 from tremplin.taxonomy import load_taxonomy
+
+log = logging.getLogger(__name__)
 
 EVALUATION_EXPERIMENT = "tremplin-evaluation"
 Task = Literal["titles", "shortlists"]
@@ -135,9 +138,12 @@ def run_external(
     linker = title_linker(settings, encoder)
     reranker = None
     if with_champion:
-        from matching.champion import load_champion
+        from matching.champion import ChampionRefusedError, load_champion
 
-        reranker = load_champion(settings)
+        try:
+            reranker = load_champion(settings)
+        except ChampionRefusedError as exc:  # measured as served: without it
+            log.warning("champion not evaluated: %s", exc)
     titles: list[MethodRow] = []
 
     def kept(split: str, concept: str) -> bool:
