@@ -74,15 +74,20 @@ def settings_for(root: Path, database_url: str, shared: Path, **extra: Any) -> S
 
 
 def prepare_world(
-    root: Path, database_url: str, shared: Path, **extra: Any
+    root: Path,
+    database_url: str,
+    shared: Path,
+    size: tuple[int, int] = (300, 60),
+    **extra: Any,
 ) -> tuple[Settings, str, dict[str, list[str]]]:
-    """The sample (300 opportunities, 60 people) stored and indexed, a user of every role:
-    the settings, the employer's id and the beneficiaries' ids by CPAS."""
+    """The sample (``size``: opportunities, people; 300 and 60 unless said) stored and
+    indexed, a user of every role: the settings, the employer's id and the beneficiaries'
+    ids by CPAS."""
     from matching.engine import build_index
     from serving import users
 
     settings = settings_for(root, database_url, shared, **extra)
-    data = generate(5, n_opportunities=300, n_beneficiaries=60)
+    data = generate(5, n_opportunities=size[0], n_beneficiaries=size[1])
     write_sample(data, root / "sample", 5, False)
     engine = make_engine(database_url)
     upgrade(engine)
@@ -105,9 +110,11 @@ def prepare_world(
 
 
 @contextmanager
-def world(root: Path, database_url: str, shared: Path, **extra: Any) -> Iterator[World]:
+def world(
+    root: Path, database_url: str, shared: Path, size: tuple[int, int] = (300, 60), **extra: Any
+) -> Iterator[World]:
     """Build the world (see :func:`prepare_world`), serve it in-process, tear it down."""
-    settings, employer_id, people = prepare_world(root, database_url, shared, **extra)
+    settings, employer_id, people = prepare_world(root, database_url, shared, size, **extra)
     app = create_app(settings)
     with TestClient(app) as client:
         yield World(client, settings, employer_id, people)

@@ -16,9 +16,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def workdir(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TREMPLIN_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("TREMPLIN_DATABASE_URL", raising=False)
+    # the run's embedding cache: the ~27k taxonomy labels are embedded once per test run
+    monkeypatch.setenv("TREMPLIN_EMBEDDING_CACHE", str(shared_dir / "embeddings.sqlite"))
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
@@ -47,6 +49,7 @@ def test_demo_loads_sample_and_prints_a_shortlist(workdir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Shortlist pour ben-00001" in result.output
     assert "coach.liege" in result.output and "maison.liege" in result.output
+    assert "porte contre fusion" in result.output  # the first re-ranker met the gate
     again = runner.invoke(app, ["sample", "load", str(workdir / "var" / "sample")])
     assert again.exit_code == 0 and "0 ajoutés" in again.output  # idempotent
     args = ["shortlist", "--beneficiary", "ben-00002", "--top", "5", "--json"]
