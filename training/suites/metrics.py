@@ -39,6 +39,10 @@ class Figure(BaseModel):
     def __str__(self) -> str:
         return f"{self.value:.3f} [{self.low:.3f}, {self.high:.3f}]"
 
+    def text(self) -> str:
+        """``0.912 [0.871, 0.950]``."""
+        return str(self)
+
 
 class MethodRow(BaseModel):
     """One method's figures on one suite and split."""
