@@ -227,3 +227,17 @@ def test_a_gap_measured_too_loosely_to_see_a_harm_is_not_measurable() -> None:
     assert origin[0].difference is not None
     assert origin[0].difference.high - origin[0].difference.low > 0.3
     assert origin[0].verdict is Verdict.NOT_MEASURABLE and "0.3" in origin[0].detail
+
+
+def test_a_favoured_group_losing_its_lead_is_not_a_widened_gap() -> None:
+    """The fusion favours Belgians (0.7 vs 0.4); the challenger narrows the gap (0.6 vs
+    0.55): the Belgian ratio falls, but no group under parity lost anything."""
+    policy = GatePolicy()
+    fusion = _samples("fusion", {"belgian": (400, 0.7), "non_eu": (400, 0.4)})
+    narrower = _samples("challenger", {"belgian": (400, 0.6), "non_eu": (400, 0.55)})
+    origin = [
+        c
+        for c in gap_checks(narrower, fusion, policy)
+        if c.measure == "exposure" and c.attribute == "origin"
+    ]
+    assert origin[0].verdict is Verdict.PASS and "non_eu" in origin[0].detail

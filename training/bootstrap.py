@@ -113,8 +113,8 @@ class RatioSamples:
     by_group: dict[str, np.ndarray] = field(default_factory=dict)  # each group's (1 + B,)
 
     def widening(self, reference: RatioSamples) -> tuple[str, Interval, float] | None:
-        """The group whose ratio fell most against ``reference`` (same pooled groups, same
-        resamples): its name, this ratio minus the reference's with its interval, and the
+        """The group under parity whose ratio fell most against ``reference`` (same pooled
+        groups, same resamples): its name, this ratio minus the reference's with its interval, and the
         bootstrap standard error of that difference; None if either is not measurable."""
         if self.report.ratio is None or reference.report.ratio is None:
             return None
@@ -122,7 +122,10 @@ class RatioSamples:
         if not common:
             return None
         deltas = {g: self.by_group[g] - reference.by_group[g] for g in common}
-        group = min(common, key=lambda g: (deltas[g][0], g))
+        # a gap widens for a group left under parity: a favoured group losing some of its
+        # lead (its ratio falling from 1.1 to 1.0 as the worst-served one catches up) is not
+        disadvantaged = [g for g in common if self.by_group[g][0] < 1] or common
+        group = min(disadvantaged, key=lambda g: (deltas[g][0], g))
         draws = deltas[group][1:]
         se = float(np.nanstd(draws)) if np.isfinite(draws).any() else float("nan")
         return group, _interval(float(deltas[group][0]), draws), se
