@@ -9,6 +9,7 @@ from data_contracts.models import (
     JobDay,
     Opportunity,
     OutcomeEvent,
+    Vacancy,
 )
 from data_contracts.readers import FileFormatError, read_table
 from data_contracts.tabular import (
@@ -34,5 +35,6 @@ __all__ = [
     "flat_columns",
     "pandera_schema",
     "read_table",
+    "Vacancy",
     "validate_table",
 ]

@@ -55,7 +55,7 @@ from data_contracts.types import (
     WrittenDateTime,
 )
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 
 def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
@@ -383,6 +383,13 @@ class JobDay(Contract):
     cpas_ids: list[ExternalId] = Field(default_factory=list)
     visitor_capacity: int = Field(default=100, ge=1, le=100_000)
     stands: list[Stand] = Field(default_factory=list)
+    theme_rome_codes: list[RomeCode] = Field(
+        default_factory=list, max_length=30, description="The trades the day is about."
+    )
+    max_interviews_per_person: int = Field(default=3, ge=1, le=10)
+    min_gap_minutes: int = Field(
+        default=15, ge=0, le=240, description="Free time between two interviews of one person."
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
@@ -392,6 +399,28 @@ class JobDay(Contract):
         if len(employers) != len(set(employers)):
             raise ValueError("un employeur a deux stands / an employer has two stands")
         return self
+
+
+class Vacancy(Contract):
+    """A vacancy an employer posted, open or long closed: the offer history that the hiring
+    forecast learns from (business data, no personal data)."""
+
+    id: ExternalId
+    employer_id: ExternalId
+    rome_code: RomeCode
+    posted_on: dt.date
+    places: int = Field(default=1, ge=1, le=10_000)
+    contract_type: ContractType = ContractType.CDD
+    postcode: Postcode | None = None
+
+    @field_validator("posted_on")
+    @classmethod
+    def _plausible(cls, value: dt.date) -> dt.date:
+        if value.year < 2000:
+            raise ValueError(
+                "date antérieure à 2000 : vérifiez la saisie / date before 2000: check the input"
+            )
+        return value
 
 
 class OutcomeEvent(Contract):
@@ -433,5 +462,6 @@ CONTRACTS: dict[str, type[Contract]] = {
     "beneficiary_profile": BeneficiaryProfile,
     "employer": Employer,
     "job_day": JobDay,
+    "vacancy": Vacancy,
     "outcome_event": OutcomeEvent,
 }

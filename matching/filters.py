@@ -114,6 +114,10 @@ def violations(
     return out
 
 
+OFFER_STATE = frozenset({"kind", "expired", "places"})
+"""Constraints about an offer's own state, not about the person: a need an employer describes,
+or the stand an employer holds at a job day, recruits whatever its listed offers' state."""
+
 NO_DATE = np.iinfo(np.int32).max
 _LICENCES = list(LicenceCategory)
 _SHIFTS = list(Shift)
@@ -221,6 +225,14 @@ class FilterResult:
     broken: dict[str, np.ndarray]  # constraint key -> bool per opportunity
     removed: dict[str, int]  # constraint key -> how many wanted opportunities it removed
     km: np.ndarray  # float64, NaN when unknown
+
+    def passes_except(self, ignored: frozenset[str]) -> np.ndarray:
+        """Whether each opportunity breaks no constraint but the ``ignored`` ones."""
+        out = np.ones(len(self.km), dtype=bool)
+        for key, mask in self.broken.items():
+            if key not in ignored:
+                out &= ~mask
+        return out
 
 
 def distances_km(home_postcode: int, cols: FilterColumns) -> np.ndarray:

@@ -286,6 +286,27 @@ def candidate_pool(
     return pool, cosine
 
 
+def _served_scores(
+    signals: QuerySignals,
+    cat: OpportunityCatalogue,
+    pool: np.ndarray,
+    parts: FusionParts,
+    w: FusionWeights,
+    reranker: Reranker | None,
+) -> np.ndarray:
+    """The served ranking's score of each candidate of ``pool``."""
+    total = parts.total(w)
+    if reranker is not None and len(pool):
+        # the re-ranker re-scores the fusion's best RERANK_DEPTH candidates, placed above the
+        # rest (which keep the fusion's order): its cost stays flat whatever the catalogue size
+        best = _top(total, np.arange(len(pool)), RERANK_DEPTH)
+        learnt = reranker.score(feature_matrix(signals, cat, pool[best], dense=parts.cosine[best]))
+        floor = float(learnt.min()) if len(learnt) else 0.0
+        total = total - float(total.max()) + floor - 1e-3
+        total[best] = learnt
+    return np.asarray(total)
+
+
 def _rank(
     signals: QuerySignals,
     cat: OpportunityCatalogue,
@@ -295,15 +316,7 @@ def _rank(
 ) -> _Ranked:
     pool, cosine = candidate_pool(signals, cat, eligible)
     parts = fusion_parts(signals, cat, pool, cosine)
-    total = parts.total(w)
-    if reranker is not None:
-        # the re-ranker re-scores the fusion's best RERANK_DEPTH candidates, placed above the
-        # rest (which keep the fusion's order): its cost stays flat whatever the catalogue size
-        best = _top(total, np.arange(len(pool)), RERANK_DEPTH)
-        learnt = reranker.score(feature_matrix(signals, cat, pool[best], dense=parts.cosine[best]))
-        floor = float(learnt.min()) if len(learnt) else 0.0
-        total = total - float(total.max()) + floor - 1e-3
-        total[best] = learnt
+    total = _served_scores(signals, cat, pool, parts, w, reranker)
     order = np.lexsort((pool, -total))
     return _Ranked(
         pool=pool[order],
@@ -315,6 +328,69 @@ def _rank(
         distance=parts.distance[order],
         has_dense=cat.has_dense,
     )
+
+
+MAX_STAGE = 4.0  # a re-ranker's score is the expected funnel stage, 0 (none) to 4 (hired)
+
+
+@dataclass
+class PairScores:
+    """How the served ranking rates some opportunities for one person (aligned arrays)."""
+
+    eligible: np.ndarray  # bool: passes every hard constraint
+    quality: np.ndarray  # float in [0, 1]: the served score on one scale (fusion or re-ranker)
+    rank: np.ndarray  # int: place among the person's eligible opportunities of the same kind
+    # (1 = the best the whole catalogue has for them; 0 where not eligible)
+
+
+def score_opportunities(
+    profile: BeneficiaryProfile,
+    catalogue: OpportunityCatalogue,
+    positions: np.ndarray,
+    today: dt.date,
+    reranker: Reranker | None = None,
+    weights: FusionWeights | None = None,
+    ignored: frozenset[str] = frozenset(),
+) -> PairScores:
+    """The served ranking's view of the opportunities at catalogue ``positions`` for
+    ``profile``: the scores and ranks its shortlist would give them (job days use it to rate
+    a person's stands, so a plan agrees with the shortlist the coach reads). ``ignored``:
+    constraints not applied to ``positions`` (e.g. :data:`~matching.filters.OFFER_STATE`)."""
+    cat = catalogue
+    positions = np.asarray(positions, dtype=np.int64)
+    w = weights or fitted_weights(getattr(cat.encoder, "path", None))
+    view = ProfileView.of(profile, cat)
+    out = PairScores(
+        eligible=np.zeros(len(positions), dtype=bool),
+        quality=np.zeros(len(positions)),
+        rank=np.zeros(len(positions), dtype=np.int64),
+    )
+    if view.is_empty or not len(positions):
+        return out
+    filtered = apply_filters(profile, cat.columns, today, frozenset(OpportunityKind))
+    eligible = np.flatnonzero(filtered.eligible)
+    out.eligible = filtered.passes_except(ignored)[positions]
+    if not out.eligible.any():
+        return out
+    signals = query_signals(view, cat, today, filtered.km)
+    pool, cosine = candidate_pool(signals, cat, eligible)
+    union = np.union1d(pool, positions[out.eligible])
+    known = np.isin(union, pool)
+    full = np.zeros(len(union), dtype=np.float32)
+    if cosine is not None:
+        full[known] = cosine
+        cosine = full if known.all() else None
+    parts = fusion_parts(signals, cat, union, cosine)
+    total = _served_scores(signals, cat, union, parts, w, reranker)
+    scale = MAX_STAGE if reranker is not None else 1.0
+    kind = cat.columns.kind[union]
+    where = np.searchsorted(union, positions)
+    for i in np.flatnonzero(out.eligible):
+        j = int(where[i])
+        same = kind == kind[j]
+        out.quality[i] = float(np.clip(total[j] / scale, 0.0, 1.0))
+        out.rank[i] = int((total[same] > total[j]).sum()) + 1
+    return out
 
 
 def _present(

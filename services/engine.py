@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +22,7 @@ from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder, served_encoder
 from matching.engine import cache_path, load_engine, title_linker
 from matching.occupations import OccupationLinker
+from matching.profile import ProfileView
 from matching.reranker import Reranker
 from matching.shortlist import ENGINE_VERSION
 from services.schemas import ModelInfo
@@ -282,7 +284,6 @@ class MatchingService:
         from sqlalchemy import select
 
         from data_contracts.models import BeneficiaryProfile
-        from matching.profile import ProfileView
         from tremplin.store.models import BeneficiaryRow
 
         served = self.served
@@ -296,6 +297,14 @@ class MatchingService:
             log.warning("stored profiles could not be read for embedding", exc_info=True)
             return
         views = [ProfileView.of(BeneficiaryProfile.model_validate(p), cat) for p in payloads]
+        try:
+            self.embed_queries(encoder, views)
+        except Exception:
+            log.exception("profile embeddings were not prepared")
+
+    def embed_queries(self, encoder: Encoder, views: Sequence[ProfileView]) -> None:
+        """Embed the queries of ``views`` in batches through the persistent embedding cache
+        (the encoder then answers them from memory)."""
         texts = [v.query_text for v in views if not v.is_empty]
         cache = EmbeddingCache(cache_path(self.settings))
         try:
@@ -303,8 +312,6 @@ class MatchingService:
                 chunk = texts[start : start + 512]
                 encoder.remember_queries(chunk, cache.embed(encoder, chunk, "query"))
                 self.profiles_prepared = start + len(chunk)  # profiles, not distinct texts
-        except Exception:
-            log.exception("profile embeddings were not prepared")
         finally:
             cache.close()
 

@@ -33,9 +33,12 @@ from serving.routers import (
     auth,
     beneficiaries,
     health,
+    hiring,
+    jobdays,
     occupations,
     opportunities,
     outcomes,
+    pool,
     shortlists,
 )
 from serving.state import ServiceState, request_id_var
@@ -137,6 +140,9 @@ def create_app(settings: Settings | None = None, load_engine: bool = True) -> Fa
         shortlists,
         outcomes,
         occupations,
+        jobdays,
+        pool,
+        hiring,
         admin,
     ):
         app.include_router(module.router)

@@ -22,6 +22,7 @@ from data_contracts.models import (
     JobDay,
     Opportunity,
     OutcomeEvent,
+    Vacancy,
 )
 from data_contracts.readers import read_table
 from data_contracts.tabular import RowError, validate_table
@@ -39,6 +40,7 @@ class ImportKind(StrEnum):
     EMPLOYERS = "employers"
     JOB_DAYS = "job_days"
     OUTCOMES = "outcomes"
+    VACANCIES = "vacancies"
 
 
 MODELS: dict[ImportKind, type[Contract]] = {
@@ -47,6 +49,7 @@ MODELS: dict[ImportKind, type[Contract]] = {
     ImportKind.EMPLOYERS: Employer,
     ImportKind.JOB_DAYS: JobDay,
     ImportKind.OUTCOMES: OutcomeEvent,
+    ImportKind.VACANCIES: Vacancy,
 }
 
 UPSERTS: dict[ImportKind, Callable[[Session, Sequence[Any]], repo.UpsertCounts]] = {
@@ -55,6 +58,7 @@ UPSERTS: dict[ImportKind, Callable[[Session, Sequence[Any]], repo.UpsertCounts]]
     ImportKind.EMPLOYERS: repo.upsert_employers,
     ImportKind.JOB_DAYS: repo.upsert_job_days,
     ImportKind.OUTCOMES: repo.upsert_outcomes,
+    ImportKind.VACANCIES: repo.upsert_vacancies,
 }
 
 
@@ -183,6 +187,7 @@ SAMPLE_FILES = (
     (ImportKind.BENEFICIARIES, "beneficiaries"),
     (ImportKind.JOB_DAYS, "job_days"),
     (ImportKind.OUTCOMES, "outcomes"),
+    (ImportKind.VACANCIES, "vacancies"),
 )
 
 

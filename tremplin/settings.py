@@ -113,6 +113,18 @@ class Settings(BaseSettings):
         default=1200, ge=1, description="Searches (shortlists, links, pool) per user per minute."
     )
     request_timeout_s: float = Field(default=20.0, gt=0, description="Shortlist time limit.")
+    pool_k: int = Field(
+        default=5,
+        ge=2,
+        le=100,
+        description="k of the pool's k-anonymity: every profile shown is shared by k members.",
+    )
+    pool_cards_per_day: int = Field(
+        default=300, ge=1, description="Distinct pool cards one user may see in 24 hours."
+    )
+    plan_time_limit_s: float = Field(
+        default=30.0, gt=0, le=600, description="Solver time limit of a job-day plan."
+    )
     warm_title_linker: bool = Field(
         default=True, description="Build the ESCO title linker in the background at start."
     )

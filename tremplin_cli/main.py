@@ -169,6 +169,15 @@ def import_outcomes(
     _run_import("outcomes", file, skip_invalid, report)
 
 
+@import_app.command("vacancies")
+def import_vacancies(
+    file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None
+) -> None:
+    """Importer l'historique des offres publiées (vacances d'emploi), pour la prévision des
+    recrutements."""
+    _run_import("vacancies", file, skip_invalid, report)
+
+
 @sample_app.command("generate")
 def sample_generate(
     out: Annotated[Path, typer.Option(help="Dossier de sortie.")] = Path("var/sample"),
@@ -420,6 +429,11 @@ def _register_command_groups() -> None:
     from tremplin_cli.training_commands import register as register_training
 
     register_training(app)
+    from tremplin_cli.jobday_commands import hiring_app, jobday_app, pool_app
+
+    app.add_typer(jobday_app, name="jobday")
+    app.add_typer(pool_app, name="pool")
+    app.add_typer(hiring_app, name="hiring")
 
 
 _register_command_groups()

@@ -13,7 +13,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from data_contracts.enums import TrajectoryPhase
 from data_contracts.models import BeneficiaryProfile
 from matching.profile import ProfileView
-from services import erasure, shortlists
+from services import erasure, pool, shortlists
 from services.schemas import (
     BeneficiaryIn,
     BeneficiaryOut,
@@ -119,8 +119,10 @@ def replace_beneficiary(
             "l'id du corps diffère de celui du chemin", "body id differs from path id"
         )
     with state.transaction() as session:
-        owned_row(session, principal, beneficiary_id)
+        row = owned_row(session, principal, beneficiary_id)
         repo.upsert_beneficiaries(session, [profile])
+        if not profile.consent.employer_pool:
+            pool.close_requests_of(session, row.id)
     background.add_task(_prepare_query_vector, state, profile)
     return to_out(profile)
 
@@ -144,6 +146,8 @@ def set_consent(beneficiary_id: str, body: ConsentUpdate, state: State, principa
         repo.upsert_beneficiaries(
             session, [BeneficiaryProfile.model_validate(updated.model_dump())]
         )
+        if not body.employer_pool:  # out of the pool at once: pending requests close too
+            pool.close_requests_of(session, owned_row(session, principal, beneficiary_id).id)
     return to_out(updated)
 
 

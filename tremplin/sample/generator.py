@@ -56,6 +56,7 @@ from data_contracts.models import (
     ProfileSkill,
     SkillRef,
     Stand,
+    Vacancy,
 )
 from tremplin.geo import distance_km, place
 from tremplin.sample.catalogue import (
@@ -94,6 +95,7 @@ class SampleData:
     beneficiaries: list[BeneficiaryProfile]
     job_days: list[JobDay]
     outcomes: list[OutcomeEvent]
+    vacancies: list[Vacancy] = field(default_factory=list)
     ground_truth: list[tuple[str, str, float]] = field(default_factory=list)
     biased_employers: list[str] = field(default_factory=list)
 
@@ -751,6 +753,152 @@ def _job_day(d: _Draw, employers: list[Employer], opportunities: list[Opportunit
     )
 
 
+# --- more job days, and the offer history ---------------------------------------------------
+
+HISTORY_WEEKS = 104  # two years of vacancies before the reference date
+SEASONS: dict[str, tuple[int, float]] = {
+    # sector: (month of the peak, amplitude of the yearly swing around the mean)
+    "hospitality": (5, 0.8),  # terraces and summer season
+    "construction": (4, 0.6),  # spring works, winter stop
+    "retail": (11, 0.7),  # year-end sales
+    "logistics": (10, 0.5),  # parcels before the holidays
+    "childcare": (8, 0.5),  # the school year
+    "public_cleanliness": (4, 0.4),
+    "admin": (9, 0.2),
+    "driving": (9, 0.2),
+    "care": (1, 0.15),
+    "cleaning": (3, 0.1),
+    "it_gaming": (9, 0.1),
+    "home_help": (1, 0.1),
+}
+"""Seasonal recruiting of the sample's sectors (a realistic shape, documented in
+docs/sample-data.md): hiring intensity is ``1 + amplitude * cos(2π (month - peak) / 12)``."""
+
+_THEMED_JOB_DAYS = (
+    # id, title, date offset (days), postcode, commune, region, theme sectors, stands
+    (
+        "jobday-bruxelles-horeca-2027-03",
+        "Job Day Horeca & commerce — Maison de l'emploi de Molenbeek",
+        120,
+        1080,
+        "Molenbeek-Saint-Jean",
+        "brussels",
+        ("hospitality", "retail"),
+        10,
+    ),
+    (
+        "jobday-seraing-construction-2027-02",
+        "Salon Forem de l'emploi — Construction et logistique",
+        95,
+        4100,
+        "Seraing",
+        "liege",
+        ("construction", "logistics", "driving"),
+        14,
+    ),
+)
+
+
+def _seasonality(sector: str, day: dt.date) -> float:
+    peak, amplitude = SEASONS.get(sector, (1, 0.0))
+    return 1.0 + amplitude * math.cos(2 * math.pi * (day.month - peak) / 12)
+
+
+def _vacancies(
+    d: _Draw, employers: list[Employer], opportunities: list[Opportunity]
+) -> list[Vacancy]:
+    """Two years of posted vacancies per (employer, métier) up to the reference date (the
+    métiers of its open offers and its sectors): a base rate, a slow trend, the sector's season
+    and, for some employers, recruiting campaigns."""
+    codes: dict[str, set[str]] = {}
+    for o in opportunities:
+        if o.kind is OpportunityKind.JOB_OFFER and o.employer_id and o.occupation.rome_code:
+            codes.setdefault(o.employer_id, set()).add(o.occupation.rome_code)
+    out: list[Vacancy] = []
+    start = REFERENCE_DATE - dt.timedelta(weeks=HISTORY_WEEKS)
+    for e in sorted(employers, key=lambda e: e.id):
+        if e.kind is EmployerKind.TRAINING_PROVIDER:
+            continue
+        for code in sorted(codes.get(e.id, set()) | set(e.sectors)):
+            sector = _sector_of(code).key
+            monthly = math.exp(d.r.gauss(math.log(0.3), 1.0))  # vacancies a month, on average
+            trend = d.r.uniform(-0.5, 0.5)  # over the two years
+            campaigns = d.chance(0.25)  # recruits in bursts every few months
+            phase = d.r.randrange(16)
+            for week in range(HISTORY_WEEKS):
+                day = start + dt.timedelta(weeks=week, days=d.r.randrange(5))
+                rate = monthly * 12 / 52 * _seasonality(sector, day)
+                rate *= max(0.1, 1 + trend * (week / HISTORY_WEEKS - 0.5))
+                if campaigns:
+                    rate *= 4.0 if (week + phase) % 16 < 3 else 0.3
+                for _ in range(_poisson(d, rate)):
+                    out.append(
+                        Vacancy(
+                            id=f"vac-{len(out) + 1:06d}",
+                            employer_id=e.id,
+                            rome_code=code,
+                            posted_on=day,
+                            places=1 if d.chance(0.8) else d.r.randint(2, 5),
+                            contract_type=d.one(_sector_of(code).contracts),
+                            postcode=e.location.postcode,
+                        )
+                    )
+    return out
+
+
+def _poisson(d: _Draw, rate: float) -> int:
+    """A Poisson draw (Knuth's method; rates here are small)."""
+    limit, k, p = math.exp(-rate), 0, d.r.random()
+    while p > limit:
+        k += 1
+        p *= d.r.random()
+    return k
+
+
+def _themed_job_days(
+    d: _Draw, employers: list[Employer], opportunities: list[Opportunity]
+) -> list[JobDay]:
+    """Trade-themed job days: stands of the employers recruiting in the theme's sectors."""
+    out = []
+    for job_id, title, offset, postcode, commune, region, sectors, n_stands in _THEMED_JOB_DAYS:
+        theme = sorted({c for sec in SECTORS if sec.key in sectors for c in sec.rome_codes})
+        offers: dict[str, list[Opportunity]] = {}
+        for o in opportunities:
+            if (
+                o.kind is OpportunityKind.JOB_OFFER
+                and o.employer_id
+                and o.occupation.rome_code in theme
+                and region_of(o.location.postcode) == region
+            ):
+                offers.setdefault(o.employer_id, []).append(o)
+        stands = [
+            Stand(
+                employer_id=emp,
+                rome_codes=sorted(
+                    {o.occupation.rome_code for o in offers[emp] if o.occupation.rome_code}
+                )[:5],
+                opportunity_ids=[o.id for o in offers[emp][:5]],
+                interview_slots=d.r.randint(6, 20),
+                slot_minutes=d.one((15, 15, 20)),
+            )
+            for emp in d.some(sorted(offers), n_stands)
+        ]
+        out.append(
+            JobDay(
+                id=job_id,
+                title=title,
+                date=REFERENCE_DATE + dt.timedelta(days=offset),
+                location=Location(postcode=postcode, commune=commune),
+                organiser=f"Maison de l'emploi de {commune}",
+                cpas_ids=region_cpas(region),
+                visitor_capacity=300,
+                stands=sorted(stands, key=lambda s: s.employer_id),
+                theme_rome_codes=theme[:30],
+            )
+        )
+    return out
+
+
 def generate(
     seed: int = 42,
     n_opportunities: int = 3000,
@@ -774,15 +922,19 @@ def generate(
     biased = set(d.some(hiring, round(len(hiring) * BIASED_SHARE))) if employer_bias else set()
     outcomes, truth = _outcomes(d, tax, beneficiaries, opportunities, biased)
     cpas = [{"id": c[0], "name": c[1], "postcode": c[2]} for c in CPAS]
+    job_days = [_job_day(d, employers, opportunities)]
+    more = _Draw(seed + 1)  # later additions draw apart: the rest of the sample is unchanged
+    job_days += _themed_job_days(more, employers, opportunities)
     return SampleData(
         cpas,
         employers,
         opportunities,
         beneficiaries,
-        [_job_day(d, employers, opportunities)],
+        job_days,
         outcomes,
-        truth,
-        sorted(biased),
+        vacancies=_vacancies(more, employers, opportunities),
+        ground_truth=truth,
+        biased_employers=sorted(biased),
     )
 
 
@@ -807,6 +959,7 @@ def write_sample(data: SampleData, out: Path, seed: int, employer_bias: bool) ->
         "beneficiaries.jsonl": data.beneficiaries,
         "job_days.jsonl": data.job_days,
         "outcomes.jsonl": data.outcomes,
+        "vacancies.jsonl": data.vacancies,
         "ground_truth.jsonl": [
             {"beneficiary_id": b, "opportunity_id": o, "suitability": s}
             for b, o, s in data.ground_truth

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -42,14 +43,25 @@ from data_contracts.enums import (
     OutcomeType,
     TrajectoryPhase,
 )
-from data_contracts.models import BeneficiaryProfile, Employer, JobDay, Opportunity, OutcomeEvent
+from data_contracts.models import (
+    BeneficiaryProfile,
+    Employer,
+    JobDay,
+    Opportunity,
+    OutcomeEvent,
+    Vacancy,
+)
 from data_contracts.types import USERNAME_MAX_LENGTH
 from tremplin.actors import Role
 from tremplin.store.widths import (
     API_KEY_LABEL_LENGTH,
     AUDIT_ACTION_LENGTH,
+    CONTACT_MESSAGE_LENGTH,
+    CONTACT_STATUS_LENGTH,
     CREDENTIAL_KIND_LENGTH,
     PASSWORD_HASH_LENGTH,
+    PLAN_REASON_LENGTH,
+    POOL_CARD_LENGTH,
     PROVENANCE_SOURCE_LENGTH,
     REQUEST_ID_LENGTH,
     ROME_CODE_LENGTH,
@@ -287,3 +299,98 @@ class ShortlistRow(Base):
     model_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
     ranker_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class VacancyRow(Base):
+    """A vacancy of the offer history (the hiring forecast's data)."""
+
+    __tablename__ = "vacancy"
+    __table_args__ = (
+        Index("ix_vacancy_employer_rome_posted", "employer_id", "rome_code", "posted_on"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(contract_string(Vacancy, "id"), unique=True)
+    employer_id: Mapped[str] = mapped_column(contract_string(Vacancy, "employer_id"))
+    rome_code: Mapped[str] = mapped_column(String(ROME_CODE_LENGTH), index=True)
+    posted_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    places: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class JobDayParticipantRow(Base):
+    """A beneficiary a coach nominated for a job day, or withdrew from it."""
+
+    __tablename__ = "job_day_participant"
+    __table_args__ = (
+        UniqueConstraint("job_day_id", "beneficiary_id", name="uq_job_day_participant_person"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_day_id: Mapped[int] = mapped_column(
+        ForeignKey("job_day.id", ondelete="CASCADE"), index=True
+    )
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True
+    )
+    cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
+    status: Mapped[str] = mapped_column(String(CONTACT_STATUS_LENGTH))  # nominated | cancelled
+    updated_by: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class JobDayPlanRow(Base):
+    """One version of a job day's interview plan (the newest is current)."""
+
+    __tablename__ = "job_day_plan"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    job_day_id: Mapped[int] = mapped_column(
+        ForeignKey("job_day.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    created_by: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH))
+    reason: Mapped[str] = mapped_column(String(PLAN_REASON_LENGTH))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)  # figures only, nothing personal
+    interviews: Mapped[list[JobDayInterviewRow]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="JobDayInterviewRow.starts_at"
+    )
+
+
+class JobDayInterviewRow(Base):
+    """An interview of a plan: one person at one stand at one time."""
+
+    __tablename__ = "job_day_interview"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(
+        ForeignKey("job_day_plan.id", ondelete="CASCADE"), index=True
+    )
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True
+    )
+    cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
+    employer_id: Mapped[str] = mapped_column(contract_string(Employer, "id"))
+    opportunity_id: Mapped[str | None] = mapped_column(contract_string(Opportunity, "id"))
+    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    score: Mapped[float] = mapped_column(Float)
+    good: Mapped[bool] = mapped_column(Boolean)
+    plan: Mapped[JobDayPlanRow] = relationship(back_populates="interviews")
+
+
+class ContactRequestRow(Base):
+    """An employer's request to meet a pool card; the coach answers after asking the person."""
+
+    __tablename__ = "contact_request"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(contract_string(Employer, "id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH))
+    cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True
+    )
+    card: Mapped[str] = mapped_column(String(POOL_CARD_LENGTH))
+    opportunity_id: Mapped[str | None] = mapped_column(contract_string(Opportunity, "id"))
+    message: Mapped[str] = mapped_column(String(CONTACT_MESSAGE_LENGTH), default="")
+    status: Mapped[str] = mapped_column(String(CONTACT_STATUS_LENGTH), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(USERNAME_MAX_LENGTH))
+    shared: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

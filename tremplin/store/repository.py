@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from data_contracts.models import BeneficiaryProfile, Employer, JobDay, Opportunity, OutcomeEvent
+from data_contracts.models import (
+    BeneficiaryProfile,
+    Employer,
+    JobDay,
+    Opportunity,
+    OutcomeEvent,
+    Vacancy,
+)
 from tremplin.store.models import (
     BeneficiaryMonitoringRow,
     BeneficiaryRow,
@@ -24,6 +31,7 @@ from tremplin.store.models import (
     JobDayRow,
     OpportunityRow,
     OutcomeEventRow,
+    VacancyRow,
 )
 
 CHUNK = 2_000
@@ -178,7 +186,9 @@ def upsert_beneficiaries(session: Session, items: Sequence[BeneficiaryProfile]) 
 
 
 def _upsert_documents(
-    session: Session, row_type: type[EmployerRow] | type[JobDayRow], rows: list[dict[str, Any]]
+    session: Session,
+    row_type: type[EmployerRow] | type[JobDayRow] | type[VacancyRow],
+    rows: list[dict[str, Any]],
 ) -> UpsertCounts:
     """Insert or update rows keyed by ``external_id``, comparing their JSON payloads."""
     counts = UpsertCounts()
@@ -221,6 +231,22 @@ def upsert_job_days(session: Session, items: Sequence[JobDay]) -> UpsertCounts:
         {"external_id": j.id, "date": j.date, "payload": j.model_dump(mode="json")} for j in items
     ]
     return _upsert_documents(session, JobDayRow, rows)
+
+
+def upsert_vacancies(session: Session, items: Sequence[Vacancy]) -> UpsertCounts:
+    """Insert or update vacancies of the offer history by external id."""
+    rows = [
+        {
+            "external_id": v.id,
+            "employer_id": v.employer_id,
+            "rome_code": v.rome_code,
+            "posted_on": v.posted_on,
+            "places": v.places,
+            "payload": v.model_dump(mode="json"),
+        }
+        for v in items
+    ]
+    return _upsert_documents(session, VacancyRow, rows)
 
 
 def outcome_reference_ids(

@@ -30,6 +30,12 @@ AUDIT_ACTION_LENGTH = 32
 PASSWORD_HASH_LENGTH = 200
 CREDENTIAL_KIND_LENGTH = 8
 PROVENANCE_SOURCE_LENGTH = 64
+PLAN_REASON_LENGTH = 32
+CONTACT_STATUS_LENGTH = 16
+CONTACT_MESSAGE_LENGTH = 1000
+"""The longest message an employer or a coach writes on a contact request."""
+POOL_CARD_LENGTH = 16
+"""A pool card's pseudonym (``C-`` and 12 base-32 characters)."""
 
 
 def _enum_in(annotation: Any) -> type[enum.Enum] | None:
