@@ -32,9 +32,9 @@ __all__ = [
     "OutcomeEvent",
     "RowError",
     "TableValidation",
+    "Vacancy",
     "flat_columns",
     "pandera_schema",
     "read_table",
-    "Vacancy",
     "validate_table",
 ]

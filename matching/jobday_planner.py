@@ -325,9 +325,7 @@ def solve(problem: PlanningProblem, time_limit_s: float = 30.0, workers: int = 2
     t1 = time.perf_counter()
     edges = _candidate_edges(problem, bound_pairs)
     hint = _repair(problem, bound_pairs)
-    chosen, sel_status, empty, left = _select(
-        problem, edges, hint, bound, time_limit_s, workers
-    )
+    chosen, sel_status, empty, left = _select(problem, edges, hint, bound, time_limit_s, workers)
     t2 = time.perf_counter()
     placed, time_status = _timing(problem, chosen, max(5.0, time_limit_s / 2), workers)
     t3 = time.perf_counter()

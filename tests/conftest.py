@@ -74,7 +74,12 @@ def sqlite_factory(tmp_path) -> Iterator[sessionmaker[Session]]:  # type: ignore
 
 @pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder shared by every pytest-xdist worker of the run (models, embedding cache)."""
+    """A folder shared by every pytest-xdist worker of the run (models, embedding cache);
+    ``TREMPLIN_TEST_SHARED_DIR`` keeps one across runs (a developer's faster re-runs)."""
+    kept = os.environ.get("TREMPLIN_TEST_SHARED_DIR")
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+        return Path(kept)
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent

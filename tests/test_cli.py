@@ -134,3 +134,73 @@ def test_taxonomy_commands(workdir: Path) -> None:
     assert result.exit_code == 0 and "nettoyage" in result.output.lower()
     assert runner.invoke(app, ["taxonomy", "metier", "Z9999"]).exit_code == 2
     assert runner.invoke(app, ["taxonomy", "skill", "Abattre un arbre"]).exit_code == 0
+
+
+def test_job_days_pool_and_hiring_commands(workdir: Path) -> None:
+    sample = workdir / "sample"
+    day, today = "jobday-seraing-construction-2027-02", ["--today", "2026-11-01"]
+    for args in (
+        ["sample", "generate", "--out", str(sample), "--opportunities", "500", "--beneficiaries", "400"],
+        ["sample", "load", str(sample)],
+        ["index", "build", "--no-progress"],
+    ):  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["jobday", "list", "--json"])
+    assert listed.exit_code == 0 and day in listed.stdout
+    planned = runner.invoke(app, ["jobday", "plan", "--jobday", day, *today, "--json"])
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(planned.stdout)
+    assert plan["figures"]["interviews"] > 0 and plan["figures"]["gap"] < 0.05
+    shown = runner.invoke(app, ["jobday", "show", "--jobday", day])
+    assert shown.exit_code == 0 and "écart" in shown.output
+    for what, extra in (
+        ("plan-csv", []),
+        ("plan-html", []),
+        ("convocations-ics", ["--cpas", "cpas-seraing"]),
+        ("convocations-html", ["--cpas", "cpas-seraing"]),
+        ("stand-html", ["--employer", plan["stands"][0]["employer_id"]]),
+    ):
+        out = workdir / f"out-{what}"
+        done = runner.invoke(
+            app, ["jobday", "export", "--jobday", day, "--what", what, "--out", str(out), *extra]
+        )
+        assert done.exit_code in (0, 1), done.output  # 1: no Seraing convocation in this plan
+        assert done.exit_code == 1 or out.stat().st_size > 0
+    slots = runner.invoke(
+        app,
+        ["jobday", "slots", "--jobday", day, "--employer", plan["stands"][0]["employer_id"],
+         "--slots", "3", *today],
+    )  # fmt: skip
+    assert slots.exit_code == 0 and "gardé" in slots.output, slots.output
+    unknown = runner.invoke(app, ["jobday", "plan", "--jobday", "nope"])
+    assert unknown.exit_code == 1 and "introuvable" in unknown.output
+    bad_date = runner.invoke(app, ["jobday", "plan", "--jobday", day, "--today", "demain"])
+    assert bad_date.exit_code == 2 and "AAAA-MM-JJ" in bad_date.output
+    employer = json.loads((sample / "employers.jsonl").read_text().splitlines()[0])["id"]
+    search = runner.invoke(
+        app, ["pool", "search", "--employer", employer, "--text", "préparateur de commandes",
+              *today, "--json"],
+    )  # fmt: skip
+    assert search.exit_code == 0, search.output
+    page = json.loads(search.stdout)
+    assert page["smallest_group"] >= page["k"] == 5
+    assert all(c["card"].startswith("C-") for c in page["items"])
+    neither = runner.invoke(app, ["pool", "search", "--employer", employer])
+    assert neither.exit_code == 2 and "besoin" in neither.output
+    requests = runner.invoke(app, ["pool", "requests", "--cpas", "cpas-liege"])
+    assert requests.exit_code == 0
+    trained = runner.invoke(app, ["hiring", "train", "--json"])
+    assert trained.exit_code == 0, trained.output
+    report = json.loads(trained.stdout)
+    assert report["backtest"]["precision"]["model"]["25"] >= report["backtest"]["base_rate"]
+    theme = runner.invoke(
+        app, ["hiring", "employers", "--theme", "N1103,F1703", "--postcode", "4100", *today]
+    )
+    assert theme.exit_code == 0 and "prévision : tremplin-hiring" in theme.output, theme.output
+    broken = workdir / "vacancies.jsonl"
+    broken.write_text(
+        '{"id": "v1", "employer_id": "e", "rome_code": "XX", "posted_on": "1990-01-01"}\n'
+    )
+    refused = runner.invoke(app, ["import", "vacancies", str(broken)])
+    assert refused.exit_code != 0 and "rome_code" in refused.output

@@ -3,6 +3,8 @@ greedy baseline, nominations, empty stands and re-planning stability."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,7 +43,7 @@ def check_plan(problem: PlanningProblem, plan: Plan) -> None:
     per_stand: dict[int, list[int]] = {}
     for i in plan.interviews:
         assert problem.allowed()[i.person, i.stand], "a pair that is not allowed"
-        assert 0 <= i.start_minute and i.end_minute <= problem.day_minutes
+        assert i.start_minute >= 0 and i.end_minute <= problem.day_minutes
         assert i.end_minute - i.start_minute == problem.slot_minutes[i.stand]
         per_person.setdefault(i.person, []).append((i.start_minute, i.end_minute))
         per_stand.setdefault(i.stand, []).append(i.start_minute)
@@ -51,7 +53,7 @@ def check_plan(problem: PlanningProblem, plan: Plan) -> None:
     for person, times in per_person.items():
         assert len(times) <= problem.max_per_person
         times.sort()
-        for (_, end), (start, _) in zip(times, times[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(times):
             assert start >= end + problem.min_gap_minutes, "overlapping or too close"
         assert any(problem.good[person, i.stand] for i in plan.interviews if i.person == person)
     pairs = [(i.person, i.stand) for i in plan.interviews]

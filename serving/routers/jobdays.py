@@ -145,17 +145,6 @@ async def stand_slots(
 
 
 @router.get(
-    "/{job_day_id}/stands/{employer_id}",
-    response_model=StandList,
-    responses=R404,
-    **roles(Role.EMPLOYER, Role.MAISON_EMPLOI),
-)
-def stand_list(job_day_id: str, employer_id: str, state: State, principal: Caller) -> Any:
-    """A stand's interviews: anonymised cards until each person accepts contact."""
-    return jobdays.stand_list(state, principal, job_day_id, employer_id)
-
-
-@router.get(
     "/{job_day_id}/stands/{employer_id}.html",
     response_class=HTMLResponse,
     responses=R404,
@@ -166,6 +155,17 @@ def stand_page(job_day_id: str, employer_id: str, state: State, principal: Calle
     return HTMLResponse(
         documents.stand_html(jobdays.stand_list(state, principal, job_day_id, employer_id))
     )
+
+
+@router.get(
+    "/{job_day_id}/stands/{employer_id}",
+    response_model=StandList,
+    responses=R404,
+    **roles(Role.EMPLOYER, Role.MAISON_EMPLOI),
+)
+def stand_list(job_day_id: str, employer_id: str, state: State, principal: Caller) -> Any:
+    """A stand's interviews: anonymised cards until each person accepts contact."""
+    return jobdays.stand_list(state, principal, job_day_id, employer_id)
 
 
 @router.get(
