@@ -127,7 +127,7 @@ def upper_bound(problem: PlanningProblem) -> tuple[float, list[tuple[int, int]]]
     n_people, n_stands = problem.shape
     # a person without any good pair can have no interview in any plan: left out of the
     # relaxation too (a tighter bound, still an upper bound)
-    invitable = problem.good.any(axis=1)
+    invitable = np.asarray(problem.good.any(axis=1), dtype=bool)
     allowed = np.argwhere(problem.allowed() & invitable[:, None])
     flow = min_cost_flow.SimpleMinCostFlow()
     source, sink = n_people + n_stands, n_people + n_stands + 1
