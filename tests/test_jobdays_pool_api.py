@@ -473,3 +473,35 @@ def test_hiring_forecast_for_a_theme_and_for_one_person(w: World) -> None:
         ).status_code
         == 403
     )
+
+
+def test_erasure_removes_interviews_participations_and_requests(w: World) -> None:
+    _plan(w)
+    mine = _coach_view(w, "cpas-liege")
+    person = mine[0]["beneficiary_id"]
+    r = w.call(
+        "coach.liege",
+        "POST",
+        f"/api/v1/jobdays/{LIEGE_DAY}/participants?today={TODAY}",
+        json={"beneficiary_id": person, "status": "nominated"},
+    )
+    assert r.status_code == 200, r.text
+    with _db(w)() as session:
+        pk = session.scalars(
+            select(BeneficiaryRow.id).where(
+                BeneficiaryRow.cpas_id == "cpas-liege", BeneficiaryRow.external_id == person
+            )
+        ).one()
+    gone = w.call("coach.liege", "DELETE", f"/api/v1/beneficiaries/{person}")
+    assert gone.status_code == 200, gone.text
+    from tremplin.store.models import (
+        ContactRequestRow,
+        JobDayInterviewRow,
+        JobDayParticipantRow,
+    )
+
+    with _db(w)() as session:
+        for table in (JobDayInterviewRow, JobDayParticipantRow, ContactRequestRow):
+            left = session.scalars(select(table).where(table.beneficiary_id == pk)).all()
+            assert left == [], f"{table.__tablename__} kept an erased person"
+    assert person not in {i["beneficiary_id"] for i in _coach_view(w, "cpas-liege")}
