@@ -124,6 +124,9 @@ def _languages(f: PersonFacts, level: int) -> str:
         return f"{fr}, {len(others)} autre(s) langue(s)" if others else fr
     if level == 3:
         return fr
+    if level == 4:
+        fluent = french is not None and french.rank >= 2
+        return "français courant (B1 ou plus)" if fluent else "pas de B1 en français attesté"
     return HIDDEN
 
 
@@ -177,7 +180,7 @@ def _experience(f: PersonFacts, level: int) -> str:
 HIERARCHIES: dict[str, tuple[int, Callable[[PersonFacts, int], str]]] = {
     # quasi-identifier: (number of levels, label at a level); the last level hides it
     "area": (5, _area),
-    "languages": (5, _languages),
+    "languages": (6, _languages),
     "education": (3, _education),
     "licence": (3, _licence),
     "experience": (3, _experience),
@@ -205,8 +208,8 @@ class Generalisation:
 
 IMPORTANCE: dict[str, float] = {
     # how much an employer loses when a fact is coarsened (French level and experience most)
-    "languages": 2.0,
-    "experience": 1.5,
+    "languages": 4.0,  # French is an offer's most frequent hard requirement
+    "experience": 1.0,
     "licence": 1.0,
     "area": 1.0,
     "education": 0.5,
