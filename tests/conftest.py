@@ -122,22 +122,60 @@ def embedding_cache(shared_dir: Path) -> Iterator[EmbeddingCache]:
     cache.close()
 
 
+def _served_world(
+    backend: str, root: Path, shared_dir: Path, size: tuple[int, int] | None = None
+) -> Iterator[object]:
+    """A served app over the sample (``size``: opportunities, people), users of every role."""
+    from api_support import world
+
+    extra = {"size": size} if size else {}
+    if backend == "sqlite":
+        with world(root, f"sqlite:///{root / 'tremplin.db'}", shared_dir, **extra) as w:
+            yield w
+    else:
+        for url in _postgres_database():
+            with world(root, url, shared_dir, **extra) as w:
+                yield w
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
 ) -> Iterator[object]:
     """A served app over the sample, with users of every role, on each backend."""
-    from api_support import world
+    yield from _served_world(request.param, tmp_path_factory.mktemp("api"), shared_dir)
 
-    root = tmp_path_factory.mktemp("api")
-    if request.param == "sqlite":
-        url = f"sqlite:///{root / 'tremplin.db'}"
-        with world(root, url, shared_dir) as w:
-            yield w
-    else:
-        for url in _postgres_database():
-            with world(root, url, shared_dir) as w:
-                yield w
+
+JOB_DAY_WORLD_SIZE = (500, 360)  # enough people for the job days and a pool per region
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def job_day_world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
+) -> Iterator[object]:
+    """A larger served sample, on each backend: job days, pools and the offer history."""
+    root = tmp_path_factory.mktemp("jobdays")
+    yield from _served_world(request.param, root, shared_dir, JOB_DAY_WORLD_SIZE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _labels_embedded_first(_shared_models: None, shared_dir: Path) -> None:
+    """Under xdist, every worker first asks for the title linker: one embeds the taxonomy's
+    labels into the shared cache while the others wait on its lock (idle), so the builder uses
+    every core for it (measured: the cold build was 8 minutes on one thread, on a 2-core run)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # a single process builds on first use, as the product does
+    import torch
+
+    from matching.encoder import load_encoder
+    from matching.engine import title_linker
+    from tremplin.settings import get_settings
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        title_linker(get_settings(), load_encoder("multilingual-e5-small", shared_dir / "models"))
+    finally:
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,7 @@ def test_demo_loads_sample_and_prints_a_shortlist(workdir: Path) -> None:
     assert "Shortlist pour ben-00001" in result.output
     assert "coach.liege" in result.output and "maison.liege" in result.output
     assert "porte contre fusion" in result.output  # the first re-ranker met the gate
+    assert "prévision des recrutements tremplin-hiring/1" in result.output
     again = runner.invoke(app, ["sample", "load", str(workdir / "var" / "sample")])
     assert again.exit_code == 0 and "0 ajoutés" in again.output  # idempotent
     args = ["shortlist", "--beneficiary", "ben-00002", "--top", "5", "--json"]

@@ -8,13 +8,10 @@ import csv
 import datetime as dt
 import io
 import itertools
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import PASSWORD, TODAY, World, world
-from conftest import BACKENDS, _postgres_database
+from api_support import PASSWORD, TODAY, World
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -26,7 +23,6 @@ from tremplin.geo import distance_km
 from tremplin.store.db import make_engine, session_factory
 from tremplin.store.models import AuditRow, BeneficiaryRow, EmployerRow, JobDayRow
 
-SIZE = (500, 360)  # opportunities, people: enough for job days and a pool per region
 LIEGE_DAY = "jobday-liege-2026-12"
 PERSONAL = (
     "name",
@@ -52,19 +48,11 @@ PERSONAL = (
 )
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def w(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
-) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("jobdays")
-    urls = (
-        [f"sqlite:///{root / 'tremplin.db'}"] if request.param == "sqlite" else _postgres_database()
-    )
-    for url in urls:
-        with world(root, url, shared_dir, size=SIZE) as found:
-            _more_users(url)
-            found.build_linker()
-            yield found
+@pytest.fixture(scope="module")
+def w(job_day_world: World) -> World:
+    _more_users(job_day_world.settings.database_url)
+    job_day_world.build_linker()
+    return job_day_world
 
 
 def _more_users(url: str) -> None:

@@ -380,6 +380,7 @@ def demo(
         beneficiary=first["id"], cpas=first["cpas_id"], today=REFERENCE_DATE.isoformat()
     )
     _train_first_reranker(settings)
+    _train_first_hiring_forecast(settings)
     print_accounts(demo_accounts(settings), settings)
     if not serve:
         return
@@ -414,6 +415,24 @@ def _train_first_reranker(settings: Settings) -> None:
     if not c.search_model_versions(f"name='{registry.MODEL_NAME}'"):
         console.print("entraînement d'un premier re-classeur sur les résultats de l'exemple…")
         print_report(run_train(settings, use_truth=True, promote=True, margin=None))
+
+
+def _train_first_hiring_forecast(settings: Settings) -> None:
+    """Learn the hiring forecast from the sample's offer history unless one was trained."""
+    from training import registry
+    from training.hiring import MODEL_NAME, train_and_register
+    from tremplin.store.db import transaction
+
+    if registry.client(settings).search_model_versions(f"name='{MODEL_NAME}'"):
+        return
+    with transaction(_factory(settings)) as session:
+        report = train_and_register(settings, session)
+    m = report.backtest.precision["model"][25]
+    r = report.backtest.precision["recency"][25]
+    console.print(
+        f"prévision des recrutements {report.version} : précision@25 {m:.3f} "
+        f"(récence {r:.3f}) — {'servie' if report.promoted else 'non servie'}"
+    )
 
 
 def _register_command_groups() -> None:
