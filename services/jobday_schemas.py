@@ -81,6 +81,9 @@ class PlanFigures(BaseModel):
     seconds: float
     ranker: str
     planning_date: dt.date
+    suitable_by_stand: dict[str, int] = Field(
+        default_factory=dict, description="Per stand, eligible people rated good for it."
+    )
 
 
 class StandFill(BaseModel):

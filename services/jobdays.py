@@ -350,6 +350,9 @@ def plan_job_day(
         seconds=round(plan.bound_seconds + plan.selection_seconds + plan.timing_seconds, 3),
         ranker=served.versions.ranker_version or "fusion",
         planning_date=today,
+        suitable_by_stand={
+            s.employer_id: int(scores.good[:, j].sum()) for j, s in enumerate(world.stands)
+        },
     )
     plan_id = str(uuid.uuid4())
     with ctx.transaction() as session:
@@ -402,7 +405,7 @@ def plan_job_day(
             returned_ids=codes,
         )
         session.flush()
-        return _plan_out(ctx, session, actor, jd, stored, scores.good, world)
+        return _plan_out(ctx, session, actor, jd, stored)
 
 
 def _plan_out(
@@ -411,8 +414,6 @@ def _plan_out(
     actor: Principal,
     jd: JobDay,
     stored: JobDayPlanRow,
-    good: np.ndarray | None = None,
-    world: _World | None = None,
 ) -> PlanOut:
     names: dict[str, str] = dict(
         session.execute(  # type: ignore[arg-type]
@@ -447,16 +448,16 @@ def _plan_out(
     booked: dict[str, int] = {}
     for i in stored.interviews:
         booked[i.employer_id] = booked.get(i.employer_id, 0) + 1
-    suitable = good.sum(axis=0) if good is not None and good.size else None
+    figures = PlanFigures.model_validate(stored.summary)
     stands = [
         StandFill(
             employer_id=s.employer_id,
             employer_name=names.get(s.employer_id, s.employer_id),
             slots=s.interview_slots,
             booked=booked.get(s.employer_id, 0),
-            suitable=int(suitable[j]) if suitable is not None else -1,
+            suitable=figures.suitable_by_stand.get(s.employer_id, 0),
         )
-        for j, s in enumerate(jd.stands)
+        for s in jd.stands
     ]
     return PlanOut(
         id=stored.id,
@@ -464,7 +465,7 @@ def _plan_out(
         created_at=stored.created_at,
         created_by=stored.created_by,
         reason=stored.reason,
-        figures=PlanFigures.model_validate(stored.summary),
+        figures=figures,
         stands=stands if own is None else [],
         interviews=interviews,
     )

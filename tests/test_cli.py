@@ -19,6 +19,7 @@ runner = CliRunner()
 def workdir(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TREMPLIN_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("TREMPLIN_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # MLflow exports the last one used
     # the run's embedding cache: the ~27k taxonomy labels are embedded once per test run
     monkeypatch.setenv("TREMPLIN_EMBEDDING_CACHE", str(shared_dir / "embeddings.sqlite"))
     get_settings.cache_clear()

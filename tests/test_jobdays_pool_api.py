@@ -431,7 +431,11 @@ def test_daily_card_budget_stops_enumeration(w: World) -> None:
     assert 429 in statuses
 
 
-def test_hiring_forecast_for_a_theme_and_for_one_person(w: World) -> None:
+def test_hiring_forecast_for_a_theme_and_for_one_person(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MLflow exports the last tracking URI a process used: this world's registry is its own
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     r = w.call(
         "maison.all",
         "POST",
