@@ -375,11 +375,8 @@ def score_opportunities(
     signals = query_signals(view, cat, today, filtered.km)
     pool, cosine = candidate_pool(signals, cat, eligible)
     union = np.union1d(pool, positions[out.eligible])
-    known = np.isin(union, pool)
-    full = np.zeros(len(union), dtype=np.float32)
-    if cosine is not None:
-        full[known] = cosine
-        cosine = full if known.all() else None
+    if len(union) != len(pool):
+        cosine = None  # some asked positions are outside the pool: computed for all below
     parts = fusion_parts(signals, cat, union, cosine)
     total = _served_scores(signals, cat, union, parts, w, reranker)
     scale = MAX_STAGE if reranker is not None else 1.0

@@ -26,7 +26,14 @@ from services.context import ServiceContext
 from services.jobdays import JOB_SEARCH_PHASES
 from services.pool import members
 from services.tenancy import acting_cpas, owned_row
-from training.hiring import HORIZON_WEEKS, Forecaster, History, pair_table, served_forecaster
+from training.hiring import (
+    FEATURE_NAMES,
+    HORIZON_WEEKS,
+    Forecaster,
+    History,
+    pair_table,
+    served_forecaster,
+)
 from tremplin import audit
 from tremplin.actors import Principal, Role
 from tremplin.errors import InvalidRequestError, PolicyRefusedError
@@ -106,8 +113,8 @@ def _forecasts(
     table = pair_table(history, today)
     model = forecaster(ctx.settings)
     scores = model.scores(table)
-    col_last = 4  # weeks_since_last
-    col_year = 3  # posted_52w
+    col_last = FEATURE_NAMES.index("weeks_since_last")
+    col_year = FEATURE_NAMES.index("posted_52w")
     out = []
     for n, (employer, code) in enumerate(table.pairs):
         if code in codes:
@@ -148,7 +155,9 @@ def _ranked(
     today: dt.date,
     origin: int | None,
     max_km: float | None,
-) -> tuple[Forecaster, list[HiringForecast]]:
+) -> tuple[Forecaster, list[HiringForecast], dict[str, Employer]]:
+    """The forecasts of ``codes`` within ``max_km`` of ``origin``, likeliest first, and the
+    employers they name."""
     model, found = _forecasts(ctx, codes, today)
     employers = _employers(ctx, sorted({f[0] for f in found}))
     opens = _open_offers(ctx, today)
@@ -175,7 +184,8 @@ def _ranked(
                 open_offers=opens.get((employer_id, code), 0),
             )
         )
-    return model, sorted(out, key=lambda f: (-f.likelihood, f.employer_id, f.rome_code))
+    ranked = sorted(out, key=lambda f: (-f.likelihood, f.employer_id, f.rome_code))
+    return model, ranked, employers
 
 
 def for_theme(
@@ -186,7 +196,9 @@ def for_theme(
     if actor.role not in (Role.MAISON_EMPLOI, Role.SYSTEM):
         raise PolicyRefusedError("réservé à la Maison de l'emploi", "for the Maison de l'emploi")
     today = query.today or dt.date.today()
-    model, ranked = _ranked(ctx, set(query.rome_codes), today, query.postcode, query.max_km)
+    model, ranked, employers = _ranked(
+        ctx, set(query.rome_codes), today, query.postcode, query.max_km
+    )
     cat = ctx.matching.current().catalogue
     with ctx.transaction() as session:
         scope = sorted(actor.partner_cpas) if actor.role is Role.MAISON_EMPLOI else []
@@ -196,14 +208,14 @@ def for_theme(
             m for m in members(session, scope) if m.profile.trajectory_phase in JOB_SEARCH_PHASES
         ]
     views = [ProfileView.of(m.profile, cat) for m in pool]
-    employers = _employers(ctx, sorted({f.employer_id for f in ranked}))
     by_employer: dict[str, HiringForecast] = {}
+    trades: dict[str, set[str]] = {}
     for f in ranked:  # one line per employer: its likeliest métier of the theme
         by_employer.setdefault(f.employer_id, f)
+        trades.setdefault(f.employer_id, set()).add(f.rome_code)
     for employer_id, f in by_employer.items():
-        trades = {x.rome_code for x in ranked if x.employer_id == employer_id}
         home = employers[employer_id].location.postcode
-        f.pool_fit = sum(1 for v in views if _fits(v, trades, home))
+        f.pool_fit = sum(1 for v in views if _fits(v, trades[employer_id], home))
     items = sorted(by_employer.values(), key=lambda f: (-(f.pool_fit or 0), -f.likelihood))
     items = items[: query.top]
     with ctx.transaction() as session:
@@ -256,7 +268,7 @@ def for_beneficiary(
             "no target or past métier in the profile",
         )
     c = profile.constraints
-    model, ranked = _ranked(ctx, codes, day, c.home_postcode, c.max_distance_km)
+    model, ranked, _ = _ranked(ctx, codes, day, c.home_postcode, c.max_distance_km)
     items = ranked[:top]
     with ctx.transaction() as session:
         audit.record(
