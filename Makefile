@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 demo: $(STAMP)
 	$(BIN)/tremplin demo $(DEMO_FLAGS)
 
-PACKAGES = data_contracts tremplin matching training services serving tremplin_cli
+PACKAGES = data_contracts tremplin matching training services serving web tremplin_cli
 CODE = $(PACKAGES) tests tools benchmarks
 
 test: $(STAMP)

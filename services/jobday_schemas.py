@@ -169,3 +169,11 @@ class Convocation(BaseModel):
     interviews: list[ConvocationItem]
     bring: list[str]
     text: str
+
+
+class InterviewMove(Contract):
+    """Move one interview of the current plan by hand to another start time."""
+
+    participant: str = Field(min_length=1, max_length=64, description="The person's day code.")
+    employer_id: ExternalId
+    starts_at: dt.time = Field(description="The new local start time (HH:MM).")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,7 @@ from services.engine import Served
 from services.jobday_schemas import (
     Convocation,
     ConvocationItem,
+    InterviewMove,
     InterviewOut,
     JobDaySummary,
     Participation,
@@ -57,7 +58,12 @@ from services.tenancy import acting_cpas, owned_row
 from tremplin import audit
 from tremplin.actors import Principal, Role, system_actor
 from tremplin.anonymity import PersonFacts, fully_hidden, k_anonymous, participant_code
-from tremplin.errors import InvalidRequestError, NotFoundError, PolicyRefusedError
+from tremplin.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PolicyRefusedError,
+)
 from tremplin.geo import distance_km, place
 from tremplin.store.models import (
     BeneficiaryRow,
@@ -285,12 +291,16 @@ def plan_job_day(
     body: PlanRequest,
     request_id: str,
     reason: str = "plan",
+    progress: Callable[[str, float], None] | None = None,
 ) -> PlanOut:
     """Compute and store a new plan of the job day (audited); by default the current plan's
-    interviews are kept where possible."""
+    interviews are kept where possible. ``progress(step, fraction)`` hears each stage."""
     _organiser(actor)
+    report = progress or (lambda step, fraction: None)
     today = body.today or dt.date.today()
+    report("chargement du moteur", 0.02)
     served = ctx.matching.current()
+    report("personnes éligibles", 0.1)
     with ctx.transaction() as session:
         row, jd = _load(session, actor, job_day_id)
         if jd.date < today:
@@ -303,7 +313,9 @@ def plan_job_day(
             (i.beneficiary_id, i.employer_id, i.starts_at)
             for i in (before.interviews if before else [])
         ]
+    report(f"notation de {len(world.people)} personnes × {len(world.stands)} stands", 0.2)
     scores = _score(ctx, served, world, today)
+    report("calcul du plan (CP-SAT)", 0.55)
     index = {m.pk: i for i, m in enumerate(world.people)}
     stand_of = {s.employer_id: j for j, s in enumerate(world.stands)}
     day_start = _day_start(jd)
@@ -329,6 +341,7 @@ def plan_job_day(
     )
     limit = body.time_limit_s or ctx.settings.plan_time_limit_s
     plan = solve(problem, time_limit_s=limit, workers=ctx.settings.compute_threads)
+    report("enregistrement du plan", 0.9)
     figures = PlanFigures(
         objective=plan.objective,
         bound=plan.bound,
@@ -408,6 +421,17 @@ def plan_job_day(
         return _plan_out(ctx, session, actor, jd, stored)
 
 
+def _employer_names(session: Session, jd: JobDay) -> dict[str, str]:
+    """The names of the day's stand employers, by id."""
+    return dict(
+        session.execute(  # type: ignore[arg-type]
+            select(EmployerRow.external_id, EmployerRow.name).where(
+                EmployerRow.external_id.in_([s.employer_id for s in jd.stands])
+            )
+        ).all()
+    )
+
+
 def _plan_out(
     ctx: ServiceContext,
     session: Session,
@@ -415,13 +439,7 @@ def _plan_out(
     jd: JobDay,
     stored: JobDayPlanRow,
 ) -> PlanOut:
-    names: dict[str, str] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(EmployerRow.external_id, EmployerRow.name).where(
-                EmployerRow.external_id.in_([s.employer_id for s in jd.stands])
-            )
-        ).all()
-    )
+    names = _employer_names(session, jd)
     own = actor.cpas_id if actor.role in (Role.COACH, Role.SYSTEM) else None
     titles = _titles(ctx, [i.opportunity_id for i in stored.interviews])
     interviews = []
@@ -481,6 +499,24 @@ def _titles(ctx: ServiceContext, ids: Sequence[str | None]) -> dict[str, str]:
         for o in ids
         if o is not None and o in cat.by_external_id
     }
+
+
+def job_day_stands(ctx: ServiceContext, actor: Principal, job_day_id: str) -> list[StandFill]:
+    """The day's stands with their employer and slots, before any plan (nothing booked)."""
+    _organiser(actor)
+    with ctx.transaction() as session:
+        _, jd = _load(session, actor, job_day_id)
+        names = _employer_names(session, jd)
+    return [
+        StandFill(
+            employer_id=s.employer_id,
+            employer_name=names.get(s.employer_id, s.employer_id),
+            slots=s.interview_slots,
+            booked=0,
+            suitable=0,
+        )
+        for s in jd.stands
+    ]
 
 
 def current_plan(ctx: ServiceContext, actor: Principal, job_day_id: str) -> PlanOut:
@@ -588,6 +624,105 @@ def set_stand_slots(
     )
 
 
+def move_interview(
+    ctx: ServiceContext, actor: Principal, job_day_id: str, body: InterviewMove, request_id: str
+) -> PlanOut:
+    """The Maison de l'emploi moves one interview by hand: a new plan version where that
+    interview starts at ``body.starts_at`` (same length, same stand), refused when it leaves
+    the day's hours, meets another interview of the stand, or breaks the person's gap to their
+    other interviews; audited."""
+    _organiser(actor)
+    with ctx.transaction() as session:
+        row, jd = _load(session, actor, job_day_id)
+        current = _current(session, row)
+        if current is None:
+            raise NotFoundError(
+                "pas encore de plan : lancez la planification", "no plan yet: plan the job day"
+            )
+        people = {i.id: session.get(BeneficiaryRow, i.beneficiary_id) for i in current.interviews}
+        code_of = {
+            k: participant_code(ctx.pseudonym_key, jd.id, p.cpas_id, p.external_id)
+            for k, p in people.items()
+            if p is not None
+        }
+        moving = next(
+            (
+                i
+                for i in current.interviews
+                if code_of.get(i.id) == body.participant and i.employer_id == body.employer_id
+            ),
+            None,
+        )
+        if moving is None:
+            raise NotFoundError("entretien introuvable", "interview not found")
+        length = moving.ends_at - moving.starts_at
+        start = dt.datetime.combine(jd.date, body.starts_at, tzinfo=LOCAL_TIME)
+        end = start + length
+        if start < _day_start(jd) or end > _day_start(jd) + dt.timedelta(minutes=_day_minutes(jd)):
+            raise InvalidRequestError(
+                "l'entretien sortirait des heures de la journée", "outside the day's hours"
+            )
+        gap = dt.timedelta(minutes=jd.min_gap_minutes)
+        for other in current.interviews:
+            if other is moving:
+                continue
+            if other.employer_id == moving.employer_id and (
+                other.starts_at < end and start < other.ends_at
+            ):
+                raise ConflictError(
+                    "le stand a déjà un entretien à cette heure", "the stand is busy then"
+                )
+            if other.beneficiary_id == moving.beneficiary_id and (
+                other.starts_at < end + gap and start < other.ends_at + gap
+            ):
+                raise ConflictError(
+                    f"la personne a un autre entretien à moins de {jd.min_gap_minutes} minutes",
+                    "too close to the person's other interview",
+                )
+        figures = PlanFigures.model_validate(current.summary).model_copy(
+            update={"kept": len(current.interviews), "moved": 1}
+        )
+        stored = JobDayPlanRow(
+            id=str(uuid.uuid4()),
+            job_day_id=row.id,
+            created_at=dt.datetime.now(dt.UTC),
+            created_by=actor.username,
+            reason="manual",
+            summary=figures.model_dump(mode="json"),
+        )
+        for i in current.interviews:
+            moved = i is moving
+            stored.interviews.append(
+                JobDayInterviewRow(
+                    beneficiary_id=i.beneficiary_id,
+                    cpas_id=i.cpas_id,
+                    employer_id=i.employer_id,
+                    opportunity_id=i.opportunity_id,
+                    starts_at=start if moved else i.starts_at,
+                    ends_at=end if moved else i.ends_at,
+                    score=i.score,
+                    good=i.good,
+                )
+            )
+        session.add(stored)
+        audit.record(
+            session,
+            actor,
+            request_id,
+            audit.AuditAction.JOB_DAY_CHANGE,
+            inputs={
+                "job_day": jd.id,
+                "plan_id": stored.id,
+                "operation": "move",
+                "stand": body.employer_id,
+                "starts_at": body.starts_at.isoformat(timespec="minutes"),
+            },
+            returned_ids=[body.participant],
+        )
+        session.flush()
+        return _plan_out(ctx, session, actor, jd, stored)
+
+
 def stand_list(
     ctx: ServiceContext, actor: Principal, job_day_id: str, employer_id: str
 ) -> StandList:
@@ -657,15 +792,20 @@ def stand_list(
 def convocations(
     ctx: ServiceContext, actor: Principal, job_day_id: str, beneficiary_id: str | None = None
 ) -> list[Convocation]:
-    """The convocations of the coach's beneficiaries in the current plan (French)."""
-    acting_cpas(actor)
+    """The convocations of the current plan (French): a coach's beneficiaries by their id;
+    for the organiser, every invited person by their participant code (the CPAS hand them
+    out: the Maison de l'emploi never sees who is behind a code)."""
+    organiser = actor.role is Role.MAISON_EMPLOI
+    if not organiser:
+        acting_cpas(actor)
     plan = current_plan(ctx, actor, job_day_id)
     with ctx.transaction() as session:
         _, jd = _load(session, actor, job_day_id)
     by_person: dict[str, list[InterviewOut]] = {}
     for i in plan.interviews:
-        if i.beneficiary_id and (beneficiary_id is None or i.beneficiary_id == beneficiary_id):
-            by_person.setdefault(i.beneficiary_id, []).append(i)
+        who = i.participant if organiser else i.beneficiary_id
+        if who and (beneficiary_id is None or who == beneficiary_id):
+            by_person.setdefault(who, []).append(i)
     if beneficiary_id is not None and beneficiary_id not in by_person:
         raise NotFoundError(
             "cette personne n'a pas d'entretien à cette journée", "no interview for this person"

@@ -59,15 +59,19 @@ async def current_principal(
     A credential seen in the last few seconds is served from :class:`CredentialCache`
     (no thread, no query); otherwise it is looked up in a worker thread."""
     kind, secret = ("token", token) if token else ("api_key", key)
-    if not secret:
+    principal = await principal_of(state, kind, secret) if secret else None
+    if principal is None:
         raise unauthenticated()
+    request.state.principal = principal
+    return principal
+
+
+async def principal_of(state: ServiceState, kind: str, secret: str) -> Principal | None:
+    """The principal holding a live credential of ``kind`` (token or api_key), or None."""
     secret_digest = digest(secret)
     principal = state.credentials.get(kind, secret_digest)
     if principal is None:
         principal = await run_in_threadpool(_lookup, state, kind, secret_digest)
-    if principal is None:
-        raise unauthenticated()
-    request.state.principal = principal
     return principal
 
 

@@ -37,16 +37,21 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+APP_FACTORY = "serving.app:create_app"
+
+
 def _worker(options: dict[str, Any]) -> None:
     import uvicorn
 
     sock = _bind(options.pop("host"), options.pop("port"))
-    server = uvicorn.Server(uvicorn.Config("serving.app:create_app", factory=True, **options))
+    factory = options.pop("factory", APP_FACTORY)
+    server = uvicorn.Server(uvicorn.Config(factory, factory=True, **options))
     server.run(sockets=[sock])
 
 
 def serve_workers(host: str, port: int, workers: int, **options: Any) -> None:
-    """Run ``workers`` API processes on ``host:port`` until interrupted."""
+    """Run ``workers`` API processes on ``host:port`` until interrupted (``factory``: the
+    application factory's import path, the API alone by default)."""
     _bind(host, port).close()  # fail here, in the parent, if the port is taken
     context = mp.get_context("spawn")
     stop = threading.Event()

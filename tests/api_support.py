@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from serving.app import create_app
 from tremplin.actors import Role
 from tremplin.ingest import load_sample_dir
 from tremplin.sample import generate, write_sample
@@ -109,35 +108,69 @@ def prepare_world(
     return settings, employer_id, people
 
 
+def page_session(w: World, user: str) -> tuple[TestClient, str]:
+    """A second client of ``w``'s app signed in to the pages as ``user``: the client (its
+    cookie holds the session) and the session's CSRF token."""
+    import re
+
+    client = TestClient(w.client.app)
+    r = client.post("/connexion", data={"username": user, "password": PASSWORD})
+    assert r.status_code == 200 and "/connexion" not in str(r.url), r.text[:300]
+    found = re.search(r'name="csrf" value="([^"]+)"', r.text)
+    assert found, "no CSRF token on the page"
+    return client, found.group(1)
+
+
+def finish_task(client: TestClient, started: str, timeout_s: float = 600) -> str:
+    """Poll a page task (``started``: the fragment the page got) until it ends; its last
+    fragment."""
+    import re
+    import time
+
+    found = re.search(r"/taches/([0-9a-f]+)", started)
+    assert found, started[:500]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        fragment = client.get(f"/taches/{found.group(1)}").text
+        if "hx-get" not in fragment:
+            return fragment
+        time.sleep(0.5)
+    raise AssertionError("the page task did not end")
+
+
 @contextmanager
 def world(
     root: Path, database_url: str, shared: Path, size: tuple[int, int] = (300, 60), **extra: Any
 ) -> Iterator[World]:
     """Build the world (see :func:`prepare_world`), serve it in-process, tear it down."""
+    from web.app import create_site
+
     settings, employer_id, people = prepare_world(root, database_url, shared, size, **extra)
-    app = create_app(settings)
+    app = create_site(settings)
     with TestClient(app) as client:
         yield World(client, settings, employer_id, people)
 
 
 @contextmanager
 def live_server(
-    root: Path, database_url: str, shared: Path, **extra: Any
+    root: Path, database_url: str, shared: Path, size: tuple[int, int] = (300, 60), **extra: Any
 ) -> Iterator[tuple[str, dict[str, list[str]]]]:
-    """The same world served by uvicorn on 127.0.0.1 (a free port), for a real browser; yields
-    the base URL and the beneficiaries' ids by CPAS."""
+    """The same world served by uvicorn on 127.0.0.1 (a free port), API and pages, for a real
+    browser; yields the base URL and the beneficiaries' ids by CPAS."""
     import socket
     import threading
     import time
 
     import uvicorn
 
-    settings, _, people = prepare_world(root, database_url, shared, **extra)
+    from web.app import create_site
+
+    settings, _, people = prepare_world(root, database_url, shared, size, **extra)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_site(settings), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

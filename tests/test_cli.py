@@ -48,6 +48,7 @@ def test_every_command_has_help() -> None:
 def test_demo_loads_sample_and_prints_a_shortlist(workdir: Path) -> None:
     result = runner.invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
+    assert result.output.startswith("Tremplin : http://127.0.0.1:8000/ — les pages")  # first
     assert "Shortlist pour ben-00001" in result.output
     assert "coach.liege" in result.output and "maison.liege" in result.output
     assert "porte contre fusion" in result.output  # the first re-ranker met the gate

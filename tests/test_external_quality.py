@@ -27,7 +27,10 @@ SET_TOLERANCE = 0.03
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> ExternalReport:
+def external_run(
+    tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
+) -> tuple[Path, ExternalReport]:
+    """The command's run on the slice: its data folder (with the MLflow run) and report."""
     from tremplin.settings import get_settings
 
     root = tmp_path_factory.mktemp("external")
@@ -43,7 +46,36 @@ def report(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Extern
     assert "Évaluation externe" in result.output
     data = json.loads((root / "external.json").read_text(encoding="utf-8"))
     assert (root / "external.md").is_file()
-    return ExternalReport.model_validate(data)
+    return root, ExternalReport.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def report(external_run: tuple[Path, ExternalReport]) -> ExternalReport:
+    return external_run[1]
+
+
+@pytest.mark.slow
+def test_the_evaluation_notebook_reads_this_run(
+    external_run: tuple[Path, ExternalReport], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``notebooks/02_model_evaluation.ipynb`` pulls the run from MLflow: the test side of
+    every suite, engine and baselines with intervals, and the plot."""
+    from notebook_support import outputs_of, run_notebook
+
+    root, report = external_run
+    monkeypatch.setenv("TREMPLIN_DATA_DIR", str(root))
+    monkeypatch.delenv("TREMPLIN_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("TMPDIR", str(root))
+    notebook = run_notebook(
+        Path(__file__).resolve().parents[1] / "notebooks" / "02_model_evaluation.ipynb", root
+    )
+    tables = "".join(outputs_of(notebook, "text/html"))
+    for row in report.titles:
+        assert row.method in tables
+    assert "tfidf" in tables.lower() or "TF-IDF" in tables
+    assert (root / "model_evaluation_external.png").is_file()
+    assert outputs_of(notebook, "image/png")
 
 
 @pytest.mark.slow

@@ -192,6 +192,67 @@ def _plan_view(w: World) -> list[dict[str, Any]]:
     return list(r.json()["interviews"])
 
 
+def test_an_interview_moved_by_hand_keeps_the_plan_valid(w: World) -> None:
+    plan = _plan(w, fresh=True)
+    day = _job_day(w)
+    gap = dt.timedelta(minutes=day.min_gap_minutes)
+    mine: dict[str, list[dict[str, Any]]] = {}
+    for i in plan["interviews"]:
+        mine.setdefault(i["participant"], []).append(i)
+    one = next(i for i in plan["interviews"] if len(mine[i["participant"]]) == 1)
+    stand = [i for i in plan["interviews"] if i["employer_id"] == one["employer_id"]]
+    start, end = (dt.datetime.fromisoformat(one[k]) for k in ("starts_at", "ends_at"))
+    length = end - start
+    opening = dt.datetime.combine(day.date, day.start_time, tzinfo=start.tzinfo)
+    closing = dt.datetime.combine(day.date, day.end_time, tzinfo=start.tzinfo)
+    candidates = (opening + dt.timedelta(minutes=5 * k) for k in range(200))
+    free = next(
+        t
+        for t in candidates
+        if t != start
+        and t + length <= closing
+        and all(
+            not (dt.datetime.fromisoformat(o["starts_at"]) < t + length
+                 and t < dt.datetime.fromisoformat(o["ends_at"]))
+            for o in stand
+            if o is not one
+        )
+    )  # fmt: skip
+    url = f"/api/v1/jobdays/{LIEGE_DAY}/interviews/move"
+    body = {"participant": one["participant"], "employer_id": one["employer_id"]}
+    r = w.call("maison.all", "POST", url, json={**body, "starts_at": free.strftime("%H:%M")})
+    assert r.status_code == 200, r.text
+    moved = r.json()
+    assert moved["reason"] == "manual" and moved["figures"]["moved"] == 1
+    assert len(moved["interviews"]) == len(plan["interviews"])
+    after = {(i["participant"], i["employer_id"]): i["starts_at"] for i in moved["interviews"]}
+    before = {(i["participant"], i["employer_id"]): i["starts_at"] for i in plan["interviews"]}
+    changed = [k for k in after if after[k] != before[k]]
+    assert changed == [(one["participant"], one["employer_id"])]
+    assert dt.datetime.fromisoformat(after[changed[0]]) == free
+    for times in [[i for i in moved["interviews"] if i["participant"] == p] for p in mine]:
+        spans = sorted((dt.datetime.fromisoformat(i["starts_at"]),
+                        dt.datetime.fromisoformat(i["ends_at"])) for i in times)  # fmt: skip
+        assert all(b[0] >= a[1] + gap for a, b in itertools.pairwise(spans))
+
+    # refused, and nothing stored: the stand busy, outside the day, an unknown interview
+    other = next(i for i in stand if i is not one)
+    busy = dt.datetime.fromisoformat(other["starts_at"]).strftime("%H:%M")
+    r = w.call("maison.all", "POST", url, json={**body, "starts_at": busy})
+    assert r.status_code == 409 and "stand" in r.json()["detail"]
+    r = w.call("maison.all", "POST", url, json={**body, "starts_at": "06:00"})
+    assert r.status_code == 422 and "heures" in r.json()["detail"]
+    r = w.call(
+        "maison.all", "POST", url, json={**body, "participant": "P-NOBODY", "starts_at": "10:00"}
+    )
+    assert r.status_code == 404
+    r = w.call("maison.all", "POST", url, json={**body, "starts_at": "25:00"})
+    assert r.status_code == 422
+    r = w.call("coach.liege", "POST", url, json={**body, "starts_at": "10:00"})
+    assert r.status_code == 403
+    assert _plan_view(w) == moved["interviews"]
+
+
 def test_added_slots_keep_the_plan(w: World) -> None:
     _plan(w, fresh=True)
     day = _job_day(w)

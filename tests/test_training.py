@@ -133,7 +133,8 @@ def test_the_whole_loop(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.Mo
     says why) → forced with a reason (audited) → rolled back → listed with every check."""
     import json
 
-    from api_support import world
+    from api_support import finish_task, page_session, world
+    from notebook_support import run_notebook
 
     from training import registry
     from training.datasets import load_outcome_data
@@ -238,10 +239,17 @@ def test_the_whole_loop(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.Mo
         assert no_reason.exit_code == 2 and "--reason" in no_reason.output
 
         # forced through with a reason (audited), served, then rolled back (audited)
-        forced = _cli("promote", "--run", worse.run_id, "--force", "--reason", "essai")
-        assert forced.exit_code == 0, forced.output
+        # ... the same from the admin's page: refused without a reason, forced with one
+        page, csrf = page_session(w, "admin")
+        form = {"run_id": worse.run_id, "force": "1", "csrf": csrf}
+        r = page.post("/admin/modeles/promouvoir", data=form)
+        assert r.status_code == 422 and "raison" in r.text
+        r = page.post("/admin/modeles/promouvoir", data={**form, "reason": "essai"})
+        assert r.status_code == 202, r.text
+        done = finish_task(page, r.text)
+        assert "Terminé" in done and "tremplin-reranker/v2" in done, done
         assert str(registry.champion(c).version) == "2"  # type: ignore[union-attr]
-        assert w.call("admin", "POST", "/api/v1/admin/model/reload").status_code == 200
+        # the page reloaded the engine: served at once
         assert w.call(None, "GET", "/readyz").json()["ranker_version"] == "tremplin-reranker/v2"
         back = _cli("rollback")
         assert back.exit_code == 0, back.output
@@ -271,14 +279,20 @@ def test_the_whole_loop(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.Mo
         assert floor["value"]["low"] <= floor["value"]["value"] <= floor["value"]["high"]
         assert listing["fusion"]["checks"]  # the fusion's own floors, from the latest run
 
-        # the fairness notebook runs on this store
-        import nbformat
-        from nbclient import NotebookClient
+        # the admin's pages read the registry: versions, champion, checks, fairness plots
+        models = page.get("/admin/modeles").text
+        assert "tremplin-reranker/v1" in models and "tremplin-reranker/v2" in models
+        assert "★" in models and "fail" in models
+        fairness = page.get("/admin/equite").text
+        assert "tremplin-reranker/v1" in fairness and "<svg" in fairness
+        assert "floor.exposure.origin" in fairness
 
-        notebook = nbformat.read(ROOT / "notebooks" / "fairness.ipynb", as_version=4)
+        # the evaluation and fairness notebooks run on this store
         monkeypatch.setenv("TMPDIR", str(tmp_path))
-        NotebookClient(notebook, timeout=180, kernel_name="python3").execute(cwd=str(tmp_path))
+        for name in ("02_model_evaluation", "03_fairness_monitoring"):
+            run_notebook(ROOT / "notebooks" / f"{name}.ipynb", tmp_path)
         assert (tmp_path / "fairness_ratios_notebook.png").is_file()
+        assert (tmp_path / "fairness_over_versions.png").is_file()
         get_settings.cache_clear()
 
 

@@ -9,6 +9,7 @@ service serves a champion only when these tags are there and the audit record ex
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from tremplin.settings import Settings
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
     from mlflow.tracking import MlflowClient
+
+    from training.evaluation import Truth
 
 FORCED = "forced"
 
@@ -87,3 +90,75 @@ def rollback_champion(
     if current is not None and previous:
         _audit(settings, actor, "rollback", label, f"from {registry.version_label(current)}")
     return registry.rollback(c)
+
+
+class GateRefusedError(registry.RegistryError):
+    """The gate's recheck refused the version and no forced promotion was asked."""
+
+    def __init__(self, label: str, decision: GateDecision) -> None:
+        super().__init__(
+            f"la porte refuse {label} ({decision.verdict.value}) / the gate refuses {label}"
+        )
+        self.decision = decision
+
+
+def generator_truth(settings: Settings) -> Truth:
+    """The sample generator's hidden suitability as a truth function, refused
+    (:class:`~tremplin.provenance.NotGeneratorDataError`) unless the store holds exactly the
+    generator's data."""
+    from tremplin.provenance import check_generator_store
+    from tremplin.sample.generator import suitability
+    from tremplin.store.db import migrated_factory
+    from tremplin.taxonomy import load_taxonomy
+
+    with migrated_factory(settings.database_url)() as session:
+        check_generator_store(session)
+    tax = load_taxonomy()
+    return lambda b, o: suitability(b, o, tax)[0]
+
+
+def recheck_and_promote(
+    settings: Settings,
+    c: MlflowClient,
+    run_id: str,
+    actor: str,
+    force_reason: str | None = None,
+) -> tuple[ModelVersion, GateDecision, ModelVersion | None]:
+    """Make the version of ``run_id`` the champion after re-running the gate against the
+    current champion and the fusion on today's outcomes; promoted when the gate passes it,
+    or with ``force_reason`` (audited). Returns (version, decision, replaced champion);
+    :class:`GateRefusedError` when refused and not forced."""
+    from matching.champion import load_version
+    from training.datasets import load_outcome_data
+    from training.evaluation import TruthTable
+    from training.gate import GatePolicy
+    from training.labels import TOP_STAGE
+    from training.pipeline import assess, prepare_dataset
+    from tremplin.store.db import migrated_factory
+
+    version = registry.version_of_run(c, run_id)
+    label = registry.version_label(version)
+    current = registry.champion(c)
+    if current is not None and current.version == version.version:
+        raise registry.RegistryError(f"{label} est déjà le champion / already champion")
+    tags = version.tags or {}
+    truth = generator_truth(settings) if tags.get("grading") == "hidden_truth" else None
+    with migrated_factory(settings.database_url)() as session:
+        data = load_outcome_data(session)
+    ds, _, cache, _ = prepare_dataset(settings, data)
+    if cache is not None:
+        cache.close()
+    challenger = load_version(c, version)
+    table = TruthTable(ds, truth) if truth is not None else None
+    labels_up_to = int(tags.get("labels_up_to", TOP_STAGE))
+    decision = assess(
+        settings, ds, challenger, table, GatePolicy(), labels_up_to, name=label
+    ).decision
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    c.set_model_version_tag(
+        registry.MODEL_NAME, version.version, "recheck", f"{decision.verdict.value} {now}"
+    )
+    if not decision.accepted and not force_reason:
+        raise GateRefusedError(label, decision)
+    before = promote_version(settings, c, version, decision, actor, force_reason=force_reason)
+    return version, decision, before

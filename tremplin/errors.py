@@ -40,6 +40,7 @@ class DomainError(Exception):
         self, fr: str, en: str | None = None, *, details: list[dict[str, Any]] | None = None
     ) -> None:
         self.message = fr if en is None else f"{fr} / {en}"
+        self.fr = fr  # what a French page shows
         self.details = details  # per-field problems, when there are several (validation)
         super().__init__(self.message)
 

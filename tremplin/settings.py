@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -122,6 +123,11 @@ class Settings(BaseSettings):
     pool_cards_per_day: int = Field(
         default=300, ge=1, description="Distinct pool cards one user may see in 24 hours."
     )
+    as_of: dt.date | None = Field(
+        default=None,
+        description="The pages' date for hard filters and planning (a demo or a test on dated "
+        "sample data); unset: today.",
+    )
     plan_time_limit_s: float = Field(
         default=30.0, gt=0, le=600, description="Solver time limit of a job-day plan."
     )
@@ -132,6 +138,10 @@ class Settings(BaseSettings):
         default="",
         description="Secret for audit pseudonyms; empty means generated in <data_dir>/audit.key.",
     )
+
+    def today(self) -> dt.date:
+        """The pages' date: :attr:`as_of` when set, else today."""
+        return self.as_of or dt.date.today()
 
     @model_validator(mode="after")
     def _defaults_under_data_dir(self) -> Settings:

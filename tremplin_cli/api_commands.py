@@ -21,6 +21,9 @@ users_app = typer.Typer(help="Utilisateurs de l'API et leurs rôles.", no_args_i
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
+SITE_FACTORY = "web.app:create_site"  # the API and the pages
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
@@ -53,12 +56,13 @@ def serve(
             host or settings.host,
             port or settings.port,
             count,
+            factory=SITE_FACTORY,
             log_config=log_config,
             timeout_graceful_shutdown=10,
         )
         return
     uvicorn.run(
-        "serving.app:create_app",
+        SITE_FACTORY,
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -168,6 +172,11 @@ def print_accounts(accounts: list[tuple[str, str, str, str]], settings: Settings
     pages = Table(title="Pages du service (elles fonctionnent sans accès à internet)")
     pages.add_column("adresse")
     pages.add_column("pour quoi faire")
+    pages.add_row(
+        f"{base}/",
+        "les pages : coachs (profils, propositions), Maison de l'emploi (journées emploi, "
+        "imports), employeurs (vivier anonyme), administration (modèles, équité, journal)",
+    )
     pages.add_row(f"{base}/docs", "essayer l'API : « Authorize » avec un compte ci-dessus")
     pages.add_row(f"{base}/redoc", "lire la référence de l'API")
     pages.add_row(f"{base}/readyz", "état du moteur servi (versions, index, lien des métiers)")

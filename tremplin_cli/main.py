@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -366,6 +367,12 @@ def demo(
     from tremplin_cli.api_commands import serve as serve_api
 
     settings = get_settings()
+    console.print(
+        f"Tremplin : http://{settings.host}:{settings.port}/ — les pages (coachs, Maison de "
+        "l'emploi, employeurs, administration), ouvertes dès que l'exemple est chargé"
+        + (" ; les comptes suivent" if serve else ""),
+        highlight=False,
+    )
     sample_dir = settings.data_dir / "sample"
     if not (sample_dir / "manifest.json").is_file():
         sample_generate(out=sample_dir, seed=seed)
@@ -385,6 +392,9 @@ def demo(
     if not serve:
         return
     ui = _start_mlflow_ui(settings) if mlflow_ui else None
+    # the pages read the sample as of its reference date (its offers and job days are dated)
+    os.environ.setdefault("TREMPLIN_AS_OF", REFERENCE_DATE.isoformat())
+    get_settings.cache_clear()
     try:
         serve_api()
     finally:

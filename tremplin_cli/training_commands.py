@@ -194,53 +194,28 @@ def promote(
     """Faire du modèle d'un run le champion : il est d'abord réévalué contre le champion
     actuel et la fusion sur les données d'aujourd'hui ; promu si la porte le passe, ou avec
     --force --reason (audité)."""
-    from matching.champion import load_version
     from training import registry
-    from training.datasets import NotEnoughOutcomesError, load_outcome_data
-    from training.evaluation import TruthTable
-    from training.gate import GatePolicy
-    from training.labels import TOP_STAGE
-    from training.pipeline import assess, prepare_dataset
-    from training.promotion import promote_version
+    from training.datasets import NotEnoughOutcomesError
+    from training.promotion import GateRefusedError, recheck_and_promote
+    from tremplin.provenance import NotGeneratorDataError
 
     settings = get_settings()
     if force and not (reason and reason.strip()):
         raise fail('--force exige --reason "…" (la raison est écrite dans l\'audit)', 2)
     c = registry.client(settings)
     try:
-        version = registry.version_of_run(c, run)
-        label = registry.version_label(version)
-        current = registry.champion(c)
-        if current is not None and current.version == version.version:
-            raise registry.RegistryError(f"{label} est déjà le champion / already champion")
-        tags = version.tags or {}
-        truth = hidden_truth(tags.get("grading") == "hidden_truth", settings)
-        with factory(settings)() as session:
-            data = load_outcome_data(session)
-        ds, _, cache, _ = prepare_dataset(settings, data)
-        if cache is not None:
-            cache.close()
-        challenger = load_version(c, version)
-        table = TruthTable(ds, truth) if truth is not None else None
-        labels_up_to = int(tags.get("labels_up_to", TOP_STAGE))
-        assessment = assess(settings, ds, challenger, table, GatePolicy(), labels_up_to, name=label)
-        decision = assessment.decision
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        c.set_model_version_tag(
-            registry.MODEL_NAME, version.version, "recheck", f"{decision.verdict.value} {now}"
+        version, decision, before = recheck_and_promote(
+            settings, c, run, _actor(), force_reason=reason if force else None
         )
         print_decision(decision)
-        if not decision.accepted and not force:
-            raise fail(
-                f"la porte refuse {label} ({decision.verdict.value}) : ajoutez --force --reason "
-                '"…" pour passer outre (audité)',
-                1,
-            )
-        before = promote_version(
-            settings, c, version, decision, _actor(), force_reason=reason if force else None
-        )
+    except GateRefusedError as exc:
+        print_decision(exc.decision)
+        raise fail(f'{exc} : ajoutez --force --reason "…" pour passer outre (audité)', 1) from None
+    except NotGeneratorDataError as exc:
+        raise fail(str(exc), 2) from None
     except (registry.RegistryError, NotEnoughOutcomesError) as exc:
         raise fail(str(exc), 1) from None
+    label = registry.version_label(version)
     was = registry.version_label(before) if before else "fusion"
     console.print(
         f"champion : {label} (avant : {was}) — rechargez l'API (POST /api/v1/admin/model/reload)"

@@ -20,19 +20,16 @@ from services.schemas import (
     UserOut,
     UserPatch,
 )
-from serving import users
+from serving import accounts, users
 from serving.deps import Caller, State, request_id, roles
+from serving.state import ServiceState
 from tremplin import audit
-from tremplin.actors import Role
-from tremplin.errors import NotFoundError, UnavailableError
+from tremplin.actors import Principal, Role
+from tremplin.errors import UnavailableError
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
 ADMIN = roles(Role.ADMIN)
 R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
-
-
-def _no_user() -> NotFoundError:
-    return NotFoundError("utilisateur introuvable", "user not found")
 
 
 @router.get("/users", response_model=Page[UserOut], **ADMIN)
@@ -58,55 +55,13 @@ def list_users(
 )
 def create_user(body: UserIn, state: State, principal: Caller) -> UserOut:
     """Create a user with a role (coaches need a CPAS, employers an employer id)."""
-    with state.transaction() as session:
-        row = users.create_user(
-            session,
-            body.username,
-            body.password,
-            body.role,
-            body.cpas_id,
-            body.employer_id,
-            body.partner_cpas,
-        )
-        audit.record(
-            session,
-            principal,
-            request_id(),
-            audit.AuditAction.USER_CHANGE,
-            tenant=body.cpas_id,
-            inputs={"operation": "create", "user": body.username, "role": body.role.value},
-        )
-        return UserOut.model_validate(row)
+    return accounts.add_user(state, principal, body, request_id())
 
 
 @router.patch("/users/{username}", response_model=UserOut, responses=R404, **ADMIN)
 def update_user(username: str, body: UserPatch, state: State, principal: Caller) -> UserOut:
     """Deactivate or reactivate a user, or reset their password (revokes their tokens)."""
-    with state.transaction() as session:
-        row = users.get_user(session, username)
-        if row is None:
-            raise _no_user()
-        if body.active is not None:
-            row.active = body.active
-            if not body.active:
-                users.revoke_all(session, row.id)
-        if body.password is not None:
-            users.set_password(session, row, body.password)
-        audit.record(
-            session,
-            principal,
-            request_id(),
-            audit.AuditAction.USER_CHANGE,
-            inputs={
-                "operation": "update",
-                "user": username,
-                "active": body.active,
-                "password_reset": body.password is not None,
-            },
-        )
-        out = UserOut.model_validate(row)
-    state.credentials.clear()  # after the commit: a deactivated user's tokens stop here now
-    return out
+    return accounts.change_user(state, principal, username, body, request_id())
 
 
 @router.post(
@@ -121,7 +76,7 @@ def create_api_key(username: str, body: ApiKeyIn, state: State, principal: Calle
     with state.transaction() as session:
         row = users.get_user(session, username)
         if row is None:
-            raise _no_user()
+            raise accounts.no_user()
         ttl = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
         secret, cred = users.issue(session, row, "api_key", ttl, body.label)
         audit.record(
@@ -140,7 +95,7 @@ def revoke_credentials(username: str, state: State, principal: Caller) -> dict[s
     with state.transaction() as session:
         row = users.get_user(session, username)
         if row is None:
-            raise _no_user()
+            raise accounts.no_user()
         count = users.revoke_all(session, row.id)
         audit.record(
             session,
@@ -165,9 +120,15 @@ def model_info(state: State) -> ModelInfo:
 async def reload_model(state: State, principal: Caller) -> ModelInfo:
     """Load the configured model and the opportunities again, then swap them in (requests
     in flight finish on the previous engine; none is dropped)."""
+    return await run_in_threadpool(reload_engine, state, principal, request_id())
+
+
+def reload_engine(state: ServiceState, actor: Principal, rid: str) -> ModelInfo:
+    """Load the configured model and the opportunities again and swap them in; audited
+    (the previous engine stays served when the load fails)."""
     before = state.matching.versions()
     try:
-        after = await run_in_threadpool(state.matching.reload)
+        after = state.matching.reload()
     except Exception as exc:
         raise UnavailableError(
             "rechargement impossible, l'ancien moteur reste servi", f"reload failed: {exc}"
@@ -176,8 +137,8 @@ async def reload_model(state: State, principal: Caller) -> ModelInfo:
     with state.transaction() as session:
         audit.record(
             session,
-            principal,
-            request_id(),
+            actor,
+            rid,
             audit.AuditAction.MODEL_RELOAD,
             versions=after,
             inputs={"previous": before.audit_fields()},

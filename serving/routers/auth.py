@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from services.schemas import Me, Message, TokenResponse
-from serving import users
+from serving import accounts, users
 from serving.deps import Caller, State, public, roles
-from serving.signin import PASSWORD_MAX, USERNAME_MAX
-from tremplin.actors import PERSON_ROLES, Role
-from tremplin.errors import RateLimitedError, UnauthenticatedError
+from tremplin.actors import PERSON_ROLES
 
 router = APIRouter(prefix="/api/v1/auth", tags=["authentification"])
 ALL = PERSON_ROLES
@@ -31,33 +27,8 @@ def token(
 ) -> TokenResponse:
     """Exchange a username and password for an expiring bearer token (failed attempts are
     throttled per account and address, per address, and overall: ``serving/signin.py``)."""
-    wrong = UnauthenticatedError(
-        "identifiant ou mot de passe incorrect", "wrong username or password"
-    )
-    if (
-        len(form.username) > USERNAME_MAX
-        or len(form.password) > PASSWORD_MAX
-        or "\x00" in form.username  # PostgreSQL cannot even compare it
-    ):
-        raise wrong  # no account has such a name or password: refused before any lookup
     address = request.client.host if request.client else "-"
-    wait = state.signin.wait(form.username, address)
-    if wait > 0:
-        raise RateLimitedError(
-            "trop de tentatives, réessayez plus tard",
-            "too many attempts, retry later",
-            retry_after=math.ceil(wait),
-        )
-    with state.transaction() as session:
-        user = users.authenticate(session, form.username, form.password)
-        if user is None:
-            state.signin.failed(form.username, address)
-            raise wrong
-        state.signin.succeeded(form.username, address)
-        ttl = dt.timedelta(minutes=state.settings.token_ttl_minutes)
-        secret, row = users.issue(session, user, "token", ttl)
-        assert row.expires_at is not None
-        return TokenResponse(access_token=secret, expires_at=row.expires_at, role=Role(user.role))
+    return accounts.sign_in(state, form.username, form.password, address)
 
 
 @router.post("/logout", status_code=204, **roles(*ALL))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from data_contracts.enums import TrajectoryPhase
 from data_contracts.models import BeneficiaryProfile
 from matching.profile import ProfileView
-from services import erasure, pool, shortlists
+from services import beneficiaries, erasure, shortlists
 from services.schemas import (
     BeneficiaryIn,
     BeneficiaryOut,
@@ -23,12 +23,9 @@ from services.schemas import (
     Page,
     ShortlistSummary,
 )
-from services.tenancy import acting_cpas, beneficiary_not_found, in_tenant, owned_row
 from serving.deps import Caller, Flag, State, request_id, roles
 from serving.state import ServiceState
 from tremplin.actors import Role
-from tremplin.errors import ConflictError, InvalidRequestError
-from tremplin.store import repository as repo
 
 router = APIRouter(prefix="/api/v1/beneficiaries", tags=["bénéficiaires / beneficiaries"])
 R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
@@ -39,7 +36,7 @@ def to_out(profile: BeneficiaryProfile) -> Any:
     return BeneficiaryOut.model_validate(profile.model_dump(exclude={"monitoring"}))
 
 
-def _prepare_query_vector(state: ServiceState, profile: BeneficiaryProfile) -> None:
+def prepare_query_vector(state: ServiceState, profile: BeneficiaryProfile) -> None:
     """Encode the profile's query once, after the response (its shortlists are then faster)."""
     served = state.matching.served
     if served is not None:
@@ -62,12 +59,8 @@ def create_beneficiary(
     background: BackgroundTasks,
 ) -> Any:
     """Record a new beneficiary in the coach's CPAS."""
-    profile = in_tenant(body, acting_cpas(principal), BeneficiaryProfile)
-    with state.transaction() as session:
-        if repo.beneficiary_row(session, profile.cpas_id, profile.id) is not None:
-            raise ConflictError("ce bénéficiaire existe déjà", "beneficiary already exists")
-        repo.upsert_beneficiaries(session, [profile])
-    background.add_task(_prepare_query_vector, state, profile)
+    profile = beneficiaries.create_beneficiary(state, principal, body)
+    background.add_task(prepare_query_vector, state, profile)
     return to_out(profile)
 
 
@@ -82,26 +75,16 @@ def list_beneficiaries(
 ) -> Any:
     """A page of the CPAS's beneficiaries, by id, optionally filtered."""
     limit = min(limit, state.settings.max_page_size)
-    with state.transaction() as session:
-        items, total = repo.page_beneficiaries(
-            session,
-            acting_cpas(principal),
-            limit,
-            offset,
-            phase.value if phase else None,
-            in_employer_pool,
-        )
+    items, total = beneficiaries.list_beneficiaries(
+        state, principal, limit, offset, phase, in_employer_pool
+    )
     return {"items": [to_out(p) for p in items], "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/{beneficiary_id}", response_model=BeneficiaryOut, responses=R404, **roles(Role.COACH))
 def read_beneficiary(beneficiary_id: str, state: State, principal: Caller) -> Any:
     """One beneficiary of the CPAS."""
-    with state.transaction() as session:
-        profile = repo.get_beneficiary(session, acting_cpas(principal), beneficiary_id)
-    if profile is None:
-        raise beneficiary_not_found()
-    return to_out(profile)
+    return to_out(beneficiaries.read_beneficiary(state, principal, beneficiary_id))
 
 
 @router.put("/{beneficiary_id}", response_model=BeneficiaryOut, responses=R404, **roles(Role.COACH))
@@ -113,17 +96,8 @@ def replace_beneficiary(
     background: BackgroundTasks,
 ) -> Any:
     """Replace a beneficiary's profile (the body's id must be the path's)."""
-    profile = in_tenant(body, acting_cpas(principal), BeneficiaryProfile)
-    if profile.id != beneficiary_id:
-        raise InvalidRequestError(
-            "l'id du corps diffère de celui du chemin", "body id differs from path id"
-        )
-    with state.transaction() as session:
-        row = owned_row(session, principal, beneficiary_id)
-        repo.upsert_beneficiaries(session, [profile])
-        if not profile.consent.employer_pool:
-            pool.close_requests_of(session, row.id)
-    background.add_task(_prepare_query_vector, state, profile)
+    profile = beneficiaries.replace_beneficiary(state, principal, beneficiary_id, body)
+    background.add_task(prepare_query_vector, state, profile)
     return to_out(profile)
 
 
@@ -135,20 +109,7 @@ def replace_beneficiary(
 )
 def set_consent(beneficiary_id: str, body: ConsentUpdate, state: State, principal: Caller) -> Any:
     """Record the beneficiary's consent to the anonymised employer pool (or its withdrawal)."""
-    cpas = acting_cpas(principal)
-    with state.transaction() as session:
-        profile = repo.get_beneficiary(session, cpas, beneficiary_id)
-        if profile is None:
-            raise beneficiary_not_found()
-        updated = profile.model_copy(
-            update={"consent": profile.consent.model_copy(update=body.model_dump())}
-        )
-        repo.upsert_beneficiaries(
-            session, [BeneficiaryProfile.model_validate(updated.model_dump())]
-        )
-        if not body.employer_pool:  # out of the pool at once: pending requests close too
-            pool.close_requests_of(session, owned_row(session, principal, beneficiary_id).id)
-    return to_out(updated)
+    return to_out(beneficiaries.set_consent(state, principal, beneficiary_id, body))
 
 
 @router.delete(

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from services import documents, jobdays
 from services.jobday_schemas import (
     Convocation,
+    InterviewMove,
     JobDaySummary,
     ParticipationIn,
     PlanOut,
@@ -142,6 +143,18 @@ async def stand_slots(
         today,
         priority=Priority.BATCH,
     )
+
+
+@router.post(
+    "/{job_day_id}/interviews/move",
+    response_model=PlanOut,
+    responses={**R404, 409: {"model": Message}},
+    **roles(*ORGANISER),
+)
+def move_interview(job_day_id: str, body: InterviewMove, state: State, principal: Caller) -> Any:
+    """Move one interview of the current plan by hand to another start time (a new plan
+    version; refused when the stand or the person is busy then)."""
+    return jobdays.move_interview(state, principal, job_day_id, body, request_id())
 
 
 @router.get(

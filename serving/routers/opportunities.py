@@ -17,9 +17,8 @@ from sqlalchemy import select
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import Opportunity
-from data_contracts.readers import SUPPORTED, FileFormatError
 from data_contracts.types import RomeCode
-from matching.browse import Visibility
+from services import opportunities
 from services.schemas import Message, Page
 from services.tenancy import visible
 from serving.deps import Caller, Flag, State, forbidden, request_id, roles
@@ -31,10 +30,8 @@ from tremplin.errors import (
     InvalidRequestError,
     NotFoundError,
     UnknownCpasError,
-    UnreadableFileError,
-    UnsupportedFormatError,
 )
-from tremplin.ingest import ImportKind, ImportReport, import_file
+from tremplin.ingest import ImportReport
 from tremplin.store import repository as repo
 from tremplin.store.models import OpportunityRow
 
@@ -177,37 +174,14 @@ def import_opportunities(
 
     A file with any bad row stores nothing (422 with the report), unless ``skip_invalid``.
     """
-    suffix = Path(file.filename or "").suffix.lower()
-    if suffix not in SUPPORTED:
-        raise UnsupportedFormatError(
-            f"format non pris en charge : utilisez {', '.join(SUPPORTED)}",
-            f"unsupported format: use {', '.join(SUPPORTED)}",
-        )
+    suffix = opportunities.check_format(file.filename or "")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(file.file.read())
-        try:
-            report = import_file(path, ImportKind.OPPORTUNITIES, state.factory, skip_invalid)
-        except FileFormatError as exc:  # the reader's own words say what to fix
-            raise UnreadableFileError(str(exc)) from None
-    report.file = file.filename or path.name
-    with state.transaction() as session:
-        audit.record(
-            session,
-            principal,
-            request_id(),
-            audit.AuditAction.IMPORT,
-            inputs={
-                "kind": "opportunities",
-                "rows": report.total_rows,
-                "stored": report.stored,
-                "inserted": report.inserted,
-                "updated": report.updated,
-                "errors": len(report.row_errors) + len(report.file_errors),
-            },
+        report = opportunities.import_opportunities(
+            state, principal, path, file.filename or path.name, skip_invalid, request_id()
         )
     if report.stored:
-        state.matching.refresh_soon()
         return report
     return JSONResponse(report.model_dump(mode="json"), status_code=422)
 
@@ -226,38 +200,10 @@ def search_opportunities(
 ) -> Any:
     """Search the opportunities the caller may see (title words, kind, métier, postcode)."""
     limit = min(limit, state.settings.max_page_size)
-    browser = state.matching.current_browser()
-    if browser is not None and not include_inactive:  # the served catalogue: no table scan
-        positions, total = browser.search(
-            (q or "").split(),
-            Visibility(
-                employer_id=principal.employer_id,
-                cpas_id=principal.cpas_id if principal.role is Role.COACH else None,
-                employer_only=principal.role is Role.EMPLOYER,
-            ),
-            kind=kind,
-            rome_code=rome_code,
-            postcode=postcode,
-            limit=limit,
-            offset=offset,
-        )
-        items = [browser.cat.opportunities[p] for p in positions]
-        return {"items": items, "total": total, "limit": limit, "offset": offset}
-    stmt = visible(select(OpportunityRow), principal)
-    if not include_inactive:
-        stmt = stmt.where(OpportunityRow.active.is_(True))
-    if kind is not None:
-        stmt = stmt.where(OpportunityRow.kind == kind.value)
-    if rome_code is not None:
-        stmt = stmt.where(OpportunityRow.rome_code == rome_code)
-    if postcode is not None:
-        stmt = stmt.where(OpportunityRow.postcode == postcode)
-    for word in (q or "").split()[:8]:
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(OpportunityRow.title.ilike(f"%{escaped}%", escape="\\"))
-    with state.transaction() as session:
-        rows, total = repo.page(session, stmt, limit, offset, OpportunityRow.external_id)
-        items = [Opportunity.model_validate(r.payload) for r in rows]
+    query = opportunities.OpportunityQuery(
+        q=q, kind=kind, rome_code=rome_code, postcode=postcode, include_inactive=include_inactive
+    )
+    items, total = opportunities.search_opportunities(state, principal, query, limit, offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 

@@ -46,6 +46,7 @@ def guarded_page(browser: Any, guard: Guard) -> Any:
         lambda request: (
             guard.failed.append(request.url)
             if urlparse(request.url).hostname in LOCAL_HOSTS
+            and request.failure != "net::ERR_ABORTED"  # left behind by a navigation
             else None
         ),
     )

@@ -385,6 +385,11 @@ def beneficiary_row(session: Session, cpas_id: str, external_id: str) -> Benefic
     )
 
 
+def like_escaped(text: str) -> str:
+    """``text`` with LIKE's wildcards escaped (use with ``escape="\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def page_beneficiaries(
     session: Session,
     cpas_id: str,
@@ -392,9 +397,15 @@ def page_beneficiaries(
     offset: int,
     phase: str | None = None,
     in_employer_pool: bool | None = None,
+    id_prefix: str | None = None,
 ) -> tuple[list[BeneficiaryProfile], int]:
-    """A page of one CPAS's beneficiaries (by external id) and how many match."""
+    """A page of one CPAS's beneficiaries (by external id) and how many match; ``id_prefix``
+    keeps the ids starting with it (case-insensitive)."""
     stmt = select(BeneficiaryRow).where(BeneficiaryRow.cpas_id == cpas_id)
+    if id_prefix:
+        stmt = stmt.where(
+            BeneficiaryRow.external_id.ilike(f"{like_escaped(id_prefix)}%", escape="\\")
+        )
     if phase is not None:
         stmt = stmt.where(BeneficiaryRow.trajectory_phase == phase)
     if in_employer_pool is not None:

@@ -128,6 +128,7 @@ class Taxonomy:
         self._appellation_esco: dict[str, list[tuple[str, MatchType]]] = {}
         self.crosswalk_source: dict[str, str] = {}  # métier -> "official" | "similarity"
         self.belgian_titles: list[BelgianTitle] = []
+        self._skill_search: list[tuple[str, Skill]] = []
 
     # --- ROME -----------------------------------------------------------------------
     def metier(self, code: str) -> Metier:
@@ -171,6 +172,32 @@ class Taxonomy:
         """The French label of a skill, or the identifier itself when unknown."""
         s = self.skills.get(skill_id)
         return s.label if s else skill_id
+
+    def suggest_skills(self, text: str, limit: int = 12) -> list[Skill]:
+        """Skills whose French label holds every word of ``text`` (accents and case
+        ignored), labels starting with it first, then the shortest: what a form proposes
+        while a coach types."""
+        words = normalize(text).split()
+        if not words or len(text) > 200:
+            return []
+        if not self._skill_search:
+            self._skill_search = [(normalize(s.label), s) for s in self.skills.values()]
+        query = " ".join(words)
+        found = [
+            (not label.startswith(query), len(label), skill.label, skill)
+            for label, skill in self._skill_search
+            if all(w in label for w in words)
+        ]
+        found.sort(key=lambda f: f[:3])
+        seen: set[str] = set()
+        out: list[Skill] = []
+        for *_, skill in found:
+            if skill.label.lower() not in seen:
+                seen.add(skill.label.lower())
+                out.append(skill)
+            if len(out) == limit:
+                break
+        return out
 
     def resolve_skill(self, token: str) -> SkillResolution:
         """Resolve a ROME skill code, an ESCO skill URI or a French label to a skill.

@@ -1,0 +1,124 @@
+"""Opportunities as people look for them and bring them in: search what the actor may see,
+and bulk import with the per-row report (one way for the API, the CLI and the pages)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from data_contracts.enums import OpportunityKind
+from data_contracts.models import Opportunity
+from data_contracts.readers import SUPPORTED, FileFormatError
+from data_contracts.types import RomeCode
+from matching.browse import Visibility
+from services.context import ServiceContext
+from services.tenancy import visible
+from tremplin import audit
+from tremplin.actors import Principal, Role
+from tremplin.errors import UnreadableFileError, UnsupportedFormatError
+from tremplin.ingest import ImportKind, ImportReport, import_file
+from tremplin.store import repository as repo
+from tremplin.store.models import OpportunityRow
+
+
+class OpportunityQuery(BaseModel):
+    """What to look for among the opportunities the actor may see."""
+
+    q: str | None = Field(default=None, max_length=200)
+    kind: OpportunityKind | None = None
+    rome_code: RomeCode | None = None
+    postcode: int | None = Field(default=None, ge=1000, le=9999)
+    include_inactive: bool = False
+
+
+def search_opportunities(
+    ctx: ServiceContext, actor: Principal, query: OpportunityQuery, limit: int, offset: int
+) -> tuple[list[Opportunity], int]:
+    """A page of the opportunities ``actor`` may see that match ``query``: from the served
+    catalogue (no table scan) for active ones, from the store otherwise."""
+    limit = min(limit, ctx.settings.max_page_size)
+    browser = ctx.matching.current_browser()
+    if browser is not None and not query.include_inactive:
+        positions, total = browser.search(
+            (query.q or "").split(),
+            Visibility(
+                employer_id=actor.employer_id,
+                cpas_id=actor.cpas_id if actor.role is Role.COACH else None,
+                employer_only=actor.role is Role.EMPLOYER,
+            ),
+            kind=query.kind,
+            rome_code=query.rome_code,
+            postcode=query.postcode,
+            limit=limit,
+            offset=offset,
+        )
+        return [browser.cat.opportunities[p] for p in positions], total
+    stmt = visible(select(OpportunityRow), actor)
+    if not query.include_inactive:
+        stmt = stmt.where(OpportunityRow.active.is_(True))
+    if query.kind is not None:
+        stmt = stmt.where(OpportunityRow.kind == query.kind.value)
+    if query.rome_code is not None:
+        stmt = stmt.where(OpportunityRow.rome_code == query.rome_code)
+    if query.postcode is not None:
+        stmt = stmt.where(OpportunityRow.postcode == query.postcode)
+    for word in (query.q or "").split()[:8]:
+        stmt = stmt.where(OpportunityRow.title.ilike(f"%{repo.like_escaped(word)}%", escape="\\"))
+    with ctx.transaction() as session:
+        rows, total = repo.page(session, stmt, limit, offset, OpportunityRow.external_id)
+        return [Opportunity.model_validate(r.payload) for r in rows], total
+
+
+def check_format(filename: str) -> str:
+    """The file's suffix, when it is a format the import reads (unsupported otherwise)."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise UnsupportedFormatError(
+            f"format non pris en charge : utilisez {', '.join(SUPPORTED)}",
+            f"unsupported format: use {', '.join(SUPPORTED)}",
+        )
+    return suffix
+
+
+def import_opportunities(
+    ctx: ServiceContext,
+    actor: Principal,
+    path: Path,
+    filename: str,
+    skip_invalid: bool,
+    request_id: str,
+    progress: Callable[[str, float], None] | None = None,
+) -> ImportReport:
+    """Validate and store a file of opportunities (a file with any bad row stores nothing
+    unless ``skip_invalid``); audited; the served catalogue refreshes when rows were stored.
+    ``progress(step, fraction)`` hears each stage."""
+    report_step = progress or (lambda step, fraction: None)
+    report_step("lecture et validation des lignes", 0.1)
+    try:
+        report = import_file(path, ImportKind.OPPORTUNITIES, ctx.factory, skip_invalid)
+    except FileFormatError as exc:  # the reader's own words say what to fix
+        raise UnreadableFileError(str(exc)) from None
+    report.file = filename
+    report_step("journal d'audit", 0.8)
+    with ctx.transaction() as session:
+        audit.record(
+            session,
+            actor,
+            request_id,
+            audit.AuditAction.IMPORT,
+            inputs={
+                "kind": "opportunities",
+                "rows": report.total_rows,
+                "stored": report.stored,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "errors": len(report.row_errors) + len(report.file_errors),
+            },
+        )
+    if report.stored:
+        report_step("mise à jour du catalogue servi", 0.9)
+        ctx.matching.refresh_soon()
+    return report

@@ -1,0 +1,106 @@
+"""Account use cases shared by the API routes and the pages: sign-in (throttled), and an
+administrator's creation and change of users (audited)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from services.schemas import TokenResponse, UserIn, UserOut, UserPatch
+from serving import users
+from serving.signin import PASSWORD_MAX, USERNAME_MAX
+from serving.state import ServiceState
+from tremplin import audit
+from tremplin.actors import Principal, Role
+from tremplin.errors import NotFoundError, RateLimitedError, UnauthenticatedError
+
+
+def sign_in(state: ServiceState, username: str, password: str, address: str) -> TokenResponse:
+    """An expiring bearer token for a right username and password; failed attempts are
+    throttled per account and address, per address, and overall (``serving/signin.py``)."""
+    wrong = UnauthenticatedError(
+        "identifiant ou mot de passe incorrect", "wrong username or password"
+    )
+    if (
+        len(username) > USERNAME_MAX
+        or len(password) > PASSWORD_MAX
+        or "\x00" in username  # PostgreSQL cannot even compare it
+    ):
+        raise wrong  # no account has such a name or password: refused before any lookup
+    wait = state.signin.wait(username, address)
+    if wait > 0:
+        raise RateLimitedError(
+            "trop de tentatives, réessayez plus tard",
+            "too many attempts, retry later",
+            retry_after=math.ceil(wait),
+        )
+    with state.transaction() as session:
+        user = users.authenticate(session, username, password)
+        if user is None:
+            state.signin.failed(username, address)
+            raise wrong
+        state.signin.succeeded(username, address)
+        ttl = dt.timedelta(minutes=state.settings.token_ttl_minutes)
+        secret, row = users.issue(session, user, "token", ttl)
+        assert row.expires_at is not None
+        return TokenResponse(access_token=secret, expires_at=row.expires_at, role=Role(user.role))
+
+
+def no_user() -> NotFoundError:
+    """The answer for an unknown username."""
+    return NotFoundError("utilisateur introuvable", "user not found")
+
+
+def add_user(state: ServiceState, actor: Principal, body: UserIn, request_id: str) -> UserOut:
+    """Create a user with a role (coaches need a CPAS, employers an employer id); audited."""
+    with state.transaction() as session:
+        row = users.create_user(
+            session,
+            body.username,
+            body.password,
+            body.role,
+            body.cpas_id,
+            body.employer_id,
+            body.partner_cpas,
+        )
+        audit.record(
+            session,
+            actor,
+            request_id,
+            audit.AuditAction.USER_CHANGE,
+            tenant=body.cpas_id,
+            inputs={"operation": "create", "user": body.username, "role": body.role.value},
+        )
+        return UserOut.model_validate(row)
+
+
+def change_user(
+    state: ServiceState, actor: Principal, username: str, body: UserPatch, request_id: str
+) -> UserOut:
+    """Deactivate or reactivate a user, or reset their password (revokes their tokens at
+    once); audited."""
+    with state.transaction() as session:
+        row = users.get_user(session, username)
+        if row is None:
+            raise no_user()
+        if body.active is not None:
+            row.active = body.active
+            if not body.active:
+                users.revoke_all(session, row.id)
+        if body.password is not None:
+            users.set_password(session, row, body.password)
+        audit.record(
+            session,
+            actor,
+            request_id,
+            audit.AuditAction.USER_CHANGE,
+            inputs={
+                "operation": "update",
+                "user": username,
+                "active": body.active,
+                "password_reset": body.password is not None,
+            },
+        )
+        out = UserOut.model_validate(row)
+    state.credentials.clear()  # after the commit: a deactivated user's tokens stop here now
+    return out

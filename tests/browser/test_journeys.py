@@ -1,0 +1,390 @@
+"""Every role's journey through the pages in headless Chromium (Debian's), against a live
+server over the sample: what a person sees, what they can do, what they must not reach.
+
+Screenshots of the main pages go to ``TREMPLIN_SCREENSHOTS`` (default ``build/screenshots``);
+the README embeds the copies in ``docs/screenshots``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import Guard, Site, guarded_page
+
+PASSWORD = "motdepasse-solide-123"
+SHOTS = Path(os.environ.get("TREMPLIN_SCREENSHOTS", "build/screenshots"))
+TODAY = dt.date(2026, 11, 1)  # the sample's reference date: the pages' date in these tests
+LIEGE_DAY = "jobday-liege-2026-12"
+
+
+@pytest.fixture(scope="module")
+def pages(
+    tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, linker: object
+) -> Iterator[Site]:
+    """The sample with job days and pools (500 offers, 360 people), API and pages on a live
+    server, dated at the sample's reference day."""
+    from api_support import live_server
+
+    root = tmp_path_factory.mktemp("pages")
+    with live_server(
+        root, f"sqlite:///{root / 'tremplin.db'}", shared_dir, (500, 360), as_of=TODAY
+    ) as (base, people):
+        yield Site(base, people)
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def _sign_in(browser: Any, site: Site, user: str, guard: Guard) -> Any:
+    page = guarded_page(browser, guard)
+    page.goto(site.base + "/")
+    page.wait_for_url("**/connexion**")
+    page.get_by_label("Identifiant").fill(user)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state("networkidle")
+    assert "/connexion" not in page.url, page.inner_text("main")
+    return page
+
+
+def _api(site: Site, user: str, method: str, path: str, body: Any = None) -> Any:
+    form = f"username={user}&password={PASSWORD}".encode()
+    with urllib.request.urlopen(site.base + "/api/v1/auth/token", form) as r:
+        token = json.load(r)["access_token"]
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        site.base + path,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as r:
+        return json.load(r)
+
+
+def test_a_coach_edits_a_profile_gets_a_shortlist_and_records_an_outcome(
+    pages: Site, browser: Any
+) -> None:
+    guard = Guard()
+    page = _sign_in(browser, pages, "coach.liege", guard)
+    assert page.url.endswith("/coach/beneficiaires")
+    assert page.get_by_role("heading", name="Bénéficiaires du cpas-liege").is_visible()
+    person = pages.people["cpas-liege"][0]
+    assert not any(p in page.inner_text("main") for p in pages.people["cpas-seraing"][:20])
+
+    # search by file reference, open the profile
+    page.get_by_label("Référence du dossier").fill(person[:-1])
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name=person, exact=True).click()
+    page.wait_for_url(f"**/coach/beneficiaires/{person}")
+
+    # a skill from the ESCO/ROME autocompletion, the aspiration linked to métiers
+    page.get_by_label("Ajouter une compétence").press_sequentially("caisse enreg", delay=30)
+    page.locator("#skill-options option").first.wait_for(state="attached", timeout=15_000)
+    label = page.locator("#skill-options option").first.get_attribute("value")
+    assert label and "caisse" in label.lower()
+    page.get_by_label("Ajouter une compétence").fill(label)
+    page.get_by_role("button", name="Ajouter", exact=True).click()
+    assert label in page.get_by_label("Compétences (une par ligne)").input_value()
+    page.get_by_label("Projet en ses mots").fill("vendeuse en boulangerie")
+    for _ in range(60):  # the title linker may still be building after the start
+        page.get_by_role("button", name="Trouver les métiers correspondants").click()
+        page.wait_for_load_state("networkidle")
+        if page.locator("#metiers input[type=checkbox]").count():
+            break
+        page.wait_for_timeout(2000)
+    page.locator("#metiers input[type=checkbox]").first.check()
+    page.get_by_role("button", name="Enregistrer le profil").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("Profil enregistré.").is_visible()
+    assert label in page.get_by_label("Compétences (une par ligne)").input_value()
+
+    # a wrong postcode: the form says what to fix and keeps what was typed
+    page.get_by_label("Code postal du domicile").fill("12")
+    page.get_by_label("Code postal du domicile").evaluate("e => e.removeAttribute('pattern')")
+    page.get_by_label("Projet en ses mots").fill("aide-soignant en maison de repos")
+    page.get_by_role("button", name="Enregistrer le profil").click()
+    page.wait_for_load_state("networkidle")
+    assert "Le formulaire contient des erreurs" in page.inner_text(
+        "main"
+    ) or "erreurs" in page.inner_text("main")
+    assert (
+        page.get_by_label("Projet en ses mots").input_value() == "aide-soignant en maison de repos"
+    )
+    page.goto(pages.base + f"/coach/beneficiaires/{person}")
+    assert page.get_by_label("Code postal du domicile").input_value() != "12"  # nothing stored
+
+    # the shortlist: tabs, cards with reasons and skills, an outcome recorded from a card
+    page.get_by_role("button", name="Proposer des opportunités").first.click()
+    page.wait_for_url("**/coach/shortlists/**")
+    tabs = page.get_by_role("tab")
+    assert [t.inner_text().split(" (")[0] for t in tabs.all()] == [
+        "Offres d'emploi",
+        "Stages",
+        "Formations",
+    ]
+    jobs = page.locator("#panneau-job_offer")
+    assert jobs.is_visible() and page.locator("#panneau-training").is_hidden()
+    card = jobs.locator("article.card").first
+    assert card.locator("h3").inner_text().startswith("1. ")
+    assert "km" in card.inner_text()
+    _shot(page, "coach-shortlist")
+    page.get_by_role("tab", name=re.compile("Formations")).click()
+    assert page.locator("#panneau-training").is_visible() and jobs.is_hidden()
+    page.get_by_role("tab", name=re.compile("Offres")).click()
+    card.get_by_label("Résultat").select_option("refused")
+    card.get_by_label("Motif du refus").select_option("schedule")
+    card.get_by_role("button", name="Enregistrer").click()
+    card.get_by_text("Enregistré : Refus (Horaires).").wait_for(timeout=10_000)
+
+    # printable version, and the outcome in the person's history
+    page.get_by_role("link", name="Version à imprimer").click()
+    page.wait_for_url("**/imprimer")
+    assert page.get_by_role("heading", name=f"Pistes pour le dossier {person}").is_visible()
+    page.goto(pages.base + f"/coach/beneficiaires/{person}")
+    assert "Refus — Horaires" in page.inner_text("main")
+    assert guard.outside == [] and guard.failed == []
+    page.context.close()
+
+
+def test_the_maison_de_l_emploi_plans_a_job_day_moves_an_interview_and_exports(
+    pages: Site, browser: Any
+) -> None:
+    guard = Guard()
+    page = _sign_in(browser, pages, "maison.liege", guard)
+    assert page.url.endswith("/maison/journees")
+    page.get_by_role("link", name=re.compile("Liège")).first.click()
+    page.wait_for_url(f"**/maison/journees/{LIEGE_DAY}")
+    page.get_by_role("button", name="Lancer la planification").click()
+    page.get_by_role("status").filter(has_text="Planification").first.wait_for(timeout=10_000)
+    page.locator(".figures").wait_for(timeout=180_000)
+    text = page.inner_text("main")
+    assert "entretiens" in text and "personnes invitées" in text
+    stand = page.locator("div.stand", has=page.locator("table")).first
+    assert stand.locator("tbody tr").count() >= 1
+    _shot(page, "jobday-schedule")
+
+    # move one interview by hand to a free time of its stand (read from the plan)
+    plan = _api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
+    counts: dict[str, int] = {}
+    for i in plan["interviews"]:
+        counts[i["participant"]] = counts.get(i["participant"], 0) + 1
+    single = next(i for i in plan["interviews"] if counts[i["participant"]] == 1)
+    busy = [
+        (dt.datetime.fromisoformat(i["starts_at"]), dt.datetime.fromisoformat(i["ends_at"]))
+        for i in plan["interviews"]
+        if i["employer_id"] == single["employer_id"]
+    ]
+    start = dt.datetime.fromisoformat(single["starts_at"])
+    length = dt.datetime.fromisoformat(single["ends_at"]) - start
+    day_start = start.replace(hour=9, minute=0)
+    free = next(
+        t
+        for t in (day_start + dt.timedelta(minutes=5 * k) for k in range(84))
+        if t != start
+        and t + length <= day_start.replace(hour=16)
+        and all(not (b0 < t + length and t < b1) for b0, b1 in busy if b0 != start)
+    )
+    row = page.locator("tr", has=page.get_by_text(single["participant"], exact=True)).first
+    row.locator("input[type=time]").fill(free.strftime("%H:%M"))
+    row.get_by_role("button", name="Déplacer").click()
+    page.get_by_text("Entretien déplacé").wait_for(timeout=15_000)
+    moved = _api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
+    again = next(
+        i
+        for i in moved["interviews"]
+        if i["participant"] == single["participant"] and i["employer_id"] == single["employer_id"]
+    )
+    assert dt.datetime.fromisoformat(again["starts_at"]).strftime("%H:%M") == free.strftime("%H:%M")
+    assert moved["reason"] == "manual" and len(moved["interviews"]) == len(plan["interviews"])
+
+    # a clash is refused with the reason, and nothing changes
+    other = next(
+        i
+        for i in moved["interviews"]
+        if i["employer_id"] == single["employer_id"] and i["participant"] != single["participant"]
+    )
+    row = page.locator("tr", has=page.get_by_text(single["participant"], exact=True)).first
+    row.locator("input[type=time]").fill(
+        dt.datetime.fromisoformat(other["starts_at"]).strftime("%H:%M")
+    )
+    row.get_by_role("button", name="Déplacer").click()
+    row.get_by_text("le stand a déjà un entretien à cette heure").wait_for(timeout=10_000)
+    after = _api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
+    assert after["id"] == moved["id"]
+
+    # the exports
+    csv_text = page.request.get(pages.base + f"/maison/journees/{LIEGE_DAY}/plan.csv").text()
+    assert csv_text.splitlines()[0].startswith("participant") and len(csv_text.splitlines()) > 1
+    ics = page.request.get(pages.base + f"/maison/journees/{LIEGE_DAY}/convocations.ics")
+    assert ics.ok and b"BEGIN:VEVENT" in ics.body()
+    with page.context.expect_page() as printed:
+        page.evaluate(f"window.open('/maison/journees/{LIEGE_DAY}/convocations')")
+    assert "Convocation" in printed.value.inner_text("body")
+    assert guard.outside == [] and guard.failed == []
+    page.context.close()
+
+
+def test_the_maison_de_l_emploi_imports_a_file_and_reads_the_row_report(
+    pages: Site, browser: Any, tmp_path: Path
+) -> None:
+    guard = Guard()
+    page = _sign_in(browser, pages, "maison.liege", guard)
+    page.goto(pages.base + "/maison/opportunites")
+    before = page.get_by_role("heading", name=re.compile("Catalogue")).inner_text()
+    offers = tmp_path / "offres.csv"
+    offers.write_text(
+        "id,title,kind,location.postcode,contract_type,source\n"
+        "web-1,Commis de cuisine,job_offer,4000,cdd,maison_emploi\n"
+        "web-2,Plongeur,job_offer,12,cdd,maison_emploi\n",
+        encoding="utf-8",
+    )
+    page.get_by_label("Fichier", exact=True).set_input_files(str(offers))
+    page.get_by_role("button", name="Importer").click()
+    report = page.locator("#import-suivi")
+    report.get_by_text("rien n'a été enregistré").wait_for(timeout=60_000)
+    refused = report.locator("table tbody tr")
+    assert refused.count() == 1 and "3" in refused.inner_text()  # line 3, the postcode
+    _shot(page, "import-report")
+    page.reload()
+    assert page.get_by_role("heading", name=re.compile("Catalogue")).inner_text() == before
+
+    # the valid rows only, on request
+    page.get_by_label("Fichier", exact=True).set_input_files(str(offers))
+    page.get_by_label("Enregistrer les lignes valides et ignorer les autres").check()
+    page.get_by_role("button", name="Importer").click()
+    report.get_by_text("1 nouvelle(s)").wait_for(timeout=60_000)
+    page.get_by_label("Fichier", exact=True).set_input_files(
+        {"name": "offres.txt", "mimeType": "text/plain", "buffer": b"x"}
+    )
+    page.get_by_role("button", name="Importer").click()
+    report.get_by_text("format non pris en charge").wait_for(timeout=10_000)
+    assert guard.outside == [] and guard.failed == []
+    page.context.close()
+
+
+def test_an_employer_browses_anonymous_cards_and_a_coach_answers_the_request(
+    pages: Site, browser: Any
+) -> None:
+    guard = Guard()
+    page = _sign_in(browser, pages, "employer", guard)
+    assert page.url.endswith("/employeur/vivier")
+    page.get_by_label("Ou, en quelques mots").fill("vendeur en magasin")
+    page.get_by_role("button", name="Chercher des profils").click()
+    cards = page.locator("article.pool-card")
+    cards.first.wait_for(timeout=120_000)
+    text = page.inner_text("main")
+    assert "k = 5" in text
+    everyone = [p for ids in pages.people.values() for p in ids]
+    assert not any(p in text for p in everyone)  # no beneficiary id on a card
+    _shot(page, "employer-pool")
+    first = cards.first
+    card = first.locator("h3").inner_text().removeprefix("Profil ")
+    first.get_by_label("Message pour l'accompagnateur (facultatif)").fill("Poste en CDI, 30 h")
+    first.get_by_role("button", name="Demander un contact").click()
+    first.get_by_text("En attente de la personne").wait_for(timeout=10_000)
+    page.get_by_role("link", name="Mes demandes").click()
+    assert card in page.inner_text("main") and "En attente" in page.inner_text("main")
+    page.context.close()
+
+    # the person's coach answers (accepts with a phone number)
+    asked = _api(pages, "admin", "GET", "/api/v1/admin/audit?action=contact_request")
+    tenant = asked["items"][-1]["tenant"]
+    coach = {"cpas-liege": "coach.liege", "cpas-seraing": "coach.seraing"}[tenant]
+    coach_page = _sign_in(browser, pages, coach, guard)
+    coach_page.get_by_role("link", name="Demandes de contact").click()
+    request_card = coach_page.locator("article.card", has_text="Poste en CDI, 30 h").first
+    request_card.get_by_label("Téléphone").fill("+32 470 12 34 56")
+    request_card.get_by_role("button", name="La personne accepte").click()
+    coach_page.wait_for_load_state("networkidle")
+    assert "Acceptée" in coach_page.inner_text("main")
+    coach_page.context.close()
+
+    page = _sign_in(browser, pages, "employer", guard)
+    page.get_by_role("link", name="Mes demandes").click()
+    row = page.locator("tr", has_text=card)
+    assert "Acceptée" in row.inner_text() and "+32 470 12 34 56" in row.inner_text()
+    assert guard.outside == [] and guard.failed == []
+    page.context.close()
+
+
+def test_the_admin_reads_models_fairness_users_and_the_audit_trail(
+    pages: Site, browser: Any
+) -> None:
+    guard = Guard()
+    page = _sign_in(browser, pages, "admin", guard)
+    assert page.url.endswith("/admin/modeles")
+    assert page.get_by_role("heading", name="Servi maintenant").is_visible()
+    assert "opportunités indexées" in page.inner_text("main")
+    _shot(page, "admin-models")
+    page.get_by_role("button", name="Recharger le modèle et le catalogue").click()
+    page.wait_for_url("**/admin/modeles?fait=rechargement", timeout=120_000)
+    page.get_by_role("link", name="Équité et qualité").click()
+    assert page.get_by_role("heading", name="Équité et qualité du modèle actif").is_visible()
+
+    page.get_by_role("link", name="Utilisateurs").click()
+    page.get_by_label("Identifiant").fill("coach.herstal")
+    page.get_by_label("Mot de passe initial").fill("un-mot-de-passe-solide-42")
+    page.get_by_label("Rôle").select_option("coach")
+    page.get_by_label("CPAS (coachs)").fill("cpas-herstal")
+    page.get_by_role("button", name="Créer").click()
+    page.get_by_text("Compte créé : coach.herstal.").wait_for()
+    page.get_by_label("Identifiant").fill("employeur.sans.id")
+    page.get_by_label("Mot de passe initial").fill("un-mot-de-passe-solide-42")
+    page.get_by_label("Rôle").select_option("employer")
+    page.get_by_role("button", name="Créer").click()
+    assert "employer_id" in page.inner_text("main")  # refused, with what is missing
+
+    page.get_by_role("link", name="Journal d'audit").click()
+    page.get_by_label("Action").select_option("user_change")
+    page.get_by_role("button", name="Filtrer").click()
+    assert "coach.herstal" in page.inner_text("tbody")  # the account just created
+    assert guard.outside == [] and guard.failed == []
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("employer", "/coach/beneficiaires"),
+        ("coach.liege", "/admin/utilisateurs"),
+        ("coach.liege", "/employeur/vivier"),
+        ("maison.liege", "/admin/modeles"),
+        ("admin", "/coach/beneficiaires"),
+    ],
+)
+def test_a_role_gets_403_on_another_roles_page(
+    pages: Site, browser: Any, user: str, path: str
+) -> None:
+    guard = Guard()
+    page = _sign_in(browser, pages, user, guard)
+    response = page.goto(pages.base + path)
+    assert response is not None and response.status == 403
+    assert page.get_by_role("heading", name="Accès refusé").is_visible()
+    page.context.close()
+
+
+def test_without_a_session_every_page_asks_to_sign_in(pages: Site, browser: Any) -> None:
+    page = guarded_page(browser, Guard())
+    for path in ("/coach/beneficiaires", "/admin/journal", "/maison/journees", "/employeur/vivier"):
+        page.goto(pages.base + path)
+        assert "/connexion?suivant=" in page.url
+        assert page.get_by_role("heading", name="Connexion").is_visible()
+    page.get_by_label("Identifiant").fill("coach.liege")
+    page.get_by_label("Mot de passe").fill("pas-le-bon")
+    page.get_by_role("button", name="Se connecter").click()
+    assert page.get_by_role("alert").inner_text().startswith("identifiant ou mot de passe")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/employeur/vivier")  # came back where it was going ...
+    assert page.get_by_role("heading", name="Accès refusé").is_visible()  # ... not its role
+    page.context.close()

@@ -1,0 +1,106 @@
+"""The whole service: the API (``serving.app``) with the pages mounted beside it.
+
+Pages answer in HTML, the API in JSON: a rule of the domain broken on a page (403, 404, 409,
+422...) shows the French page or fragment with the same status the API would answer, and a
+missing session sends the browser to the sign-in page.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from serving.app import create_app
+from serving.errors import http_headers, http_status
+from tremplin.errors import DomainError
+from tremplin.settings import Settings, get_settings
+from web.pages import admin, coach, common, employer, maison
+from web.session import SignInRequired
+from web.tasks import TaskRunner
+from web.templating import HERE, render
+
+PAGE_PREFIXES = (
+    "/connexion",
+    "/deconnexion",
+    "/coach",
+    "/maison",
+    "/employeur",
+    "/admin",
+    "/taches",
+    "/static",
+)
+
+
+def is_page(request: Request) -> bool:
+    """Whether the request is for a page (HTML), not the API or its documentation."""
+    path = request.url.path
+    return path == "/" or path.startswith(PAGE_PREFIXES)
+
+
+def create_site(settings: Settings | None = None, load_engine: bool = True) -> FastAPI:
+    """The API and the pages in one application (what ``tremplin serve`` runs)."""
+    app = create_app(settings or get_settings(), load_engine=load_engine)
+    app.state.tasks = TaskRunner()
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    for module in (common, coach, maison, employer, admin):
+        app.include_router(module.router)
+    _page_errors(app)
+    return app
+
+
+def _error_page(request: Request, status: int, message: str, problems: Any = None) -> Response:
+    name = "_error.html" if request.headers.get("HX-Request") else "error.html"
+    return render(request, name, {"status": status, "message": message, "problems": problems},
+                  status_code=status)  # fmt: skip
+
+
+async def _delegate(handler: Any, request: Request, exc: Exception) -> Response:
+    """The API's own handler for ``exc`` (sync or async)."""
+    result = handler(request, exc)
+    response: Response = await result if inspect.isawaitable(result) else result
+    return response
+
+
+def _page_errors(app: FastAPI) -> None:
+    """HTML errors on pages; the API's JSON handlers everywhere else."""
+    api_domain = app.exception_handlers[DomainError]
+    api_http = app.exception_handlers[StarletteHTTPException]
+    api_invalid = app.exception_handlers[RequestValidationError]
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
+        target = f"/connexion?suivant={exc.next_path}"
+        if request.headers.get("HX-Request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if not is_page(request):
+            return await _delegate(api_domain, request, exc)
+        problems = exc.details
+        response = _error_page(request, http_status(exc), exc.fr, problems)
+        response.headers.update(http_headers(exc) or {})
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if not is_page(request) or request.url.path.startswith("/static"):
+            return await _delegate(api_http, request, exc)
+        message = {404: "Page introuvable.", 405: "Action non permise sur cette page."}.get(
+            exc.status_code, "La demande n'a pas pu aboutir."
+        )
+        return _error_page(request, exc.status_code, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not is_page(request):
+            return await _delegate(api_invalid, request, exc)
+        problems = [{"loc": e.get("loc", ()), "msg": e.get("msg", "")} for e in exc.errors()]
+        return _error_page(request, 422, "Le formulaire contient des erreurs.", problems)

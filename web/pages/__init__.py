@@ -1,0 +1,1 @@
+"""The pages, one module per audience (and the common ones: sign-in, tasks)."""

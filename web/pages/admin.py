@@ -1,0 +1,278 @@
+"""The administrator's pages: the served model and every registered version with its gate
+verdict (promote through the gate's recheck, roll back, reload — all audited), the fairness
+and quality figures of the active model with their intervals and plots, users and roles, and
+the audit trail. An administrator sees no beneficiary data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from services.schemas import UserIn, UserOut, UserPatch
+from serving import accounts, users
+from serving.routers.admin import reload_engine
+from serving.state import ServiceState, request_id_var
+from training import registry
+from training.gate import Check
+from training.model_listing import ModelListing, list_versions
+from training.promotion import GateRefusedError, recheck_and_promote, rollback_champion
+from tremplin import audit
+from tremplin.actors import PERSON_ROLES, Principal
+from tremplin.errors import ConflictError, InvalidRequestError
+from web.forms import EmptyAsNone, checked, lines, optional, parse, text
+from web.plots import interval_chart
+from web.session import Admin
+from web.tasks import Progress, TaskRunner
+from web.templating import ROLE_NAMES, render
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+PAGE = 50
+QUALITY = ("ndcg_at_10", "recall_at_10", "mrr")
+
+
+def _state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.tremplin
+    return state
+
+
+def _tasks(request: Request) -> TaskRunner:
+    runner: TaskRunner = request.app.state.tasks
+    return runner
+
+
+def _actor(principal: Principal) -> str:
+    return f"web:{principal.username}"
+
+
+def _listing(state: ServiceState) -> ModelListing | None:
+    try:
+        return list_versions(state.settings, registry.client(state.settings))
+    except Exception:  # no tracking store yet: the page says so
+        return None
+
+
+@router.get("/modeles")
+async def models(request: Request, principal: Admin) -> Response:
+    """What is served, and every registered version with its gate checks."""
+    state = _state(request)
+    listing = await run_in_threadpool(_listing, state)
+    return render(
+        request,
+        "admin/models.html",
+        {
+            "info": state.matching.info(),
+            "listing": listing,
+            "done": request.query_params.get("fait"),
+        },
+    )
+
+
+@router.post("/modeles/promouvoir")
+async def promote(request: Request, principal: Admin) -> Response:
+    """Promote a run's version after the gate's recheck on today's outcomes (background
+    task); forcing needs a reason (audited)."""
+    form = await request.form()
+    run_id, force, reason = text(form, "run_id"), checked(form, "force"), text(form, "reason")
+    if force and not reason:
+        raise InvalidRequestError("une promotion forcée exige une raison", "a reason is needed")
+    state = _state(request)
+
+    def work(progress: Progress) -> Any:
+        progress("nouvelle évaluation par la porte (données du jour)", 0.1)
+        try:
+            version, _, _ = recheck_and_promote(
+                state.settings,
+                registry.client(state.settings),
+                run_id,
+                _actor(principal),
+                force_reason=reason if force else None,
+            )
+        except GateRefusedError as exc:
+            raise ConflictError(
+                f"la porte refuse cette version : {' ; '.join(exc.decision.reasons[:3])}",
+                "the gate refuses this version",
+            ) from None
+        except registry.RegistryError as exc:
+            raise ConflictError(str(exc).split(" / ")[0], str(exc)) from None
+        progress("rechargement du moteur", 0.9)
+        reload_engine(state, principal, request_id_var.get())
+        return registry.version_label(version)
+
+    task = _tasks(request).start(
+        principal.user_id, "Promotion", work, redirect=lambda label: f"/admin/modeles?fait={label}"
+    )
+    return render(request, "_task.html", {"task": task}, status_code=202)
+
+
+@router.post("/modeles/retour")
+def rollback(request: Request, principal: Admin) -> Response:
+    """Give the champion alias back to the previous champion (audited), then reload."""
+    state = _state(request)
+    try:
+        restored, _ = rollback_champion(
+            state.settings, registry.client(state.settings), _actor(principal)
+        )
+    except registry.RegistryError as exc:
+        raise ConflictError(str(exc).split(" / ")[0], str(exc)) from None
+    reload_engine(state, principal, request_id_var.get())
+    return RedirectResponse(
+        f"/admin/modeles?fait={registry.version_label(restored)}", status_code=303
+    )
+
+
+@router.post("/modeles/recharger")
+def reload(request: Request, principal: Admin) -> Response:
+    """Reload the model and the catalogue in the background (the served engine answers
+    meanwhile)."""
+    state, rid = _state(request), request_id_var.get()
+
+    def work(progress: Progress) -> Any:
+        progress("chargement du modèle, du catalogue et de l'index", 0.2)
+        return reload_engine(state, principal, rid)
+
+    task = _tasks(request).start(
+        principal.user_id,
+        "Rechargement du moteur",
+        work,
+        redirect=lambda _: "/admin/modeles?fait=rechargement",
+    )
+    return render(request, "_task.html", {"task": task}, status_code=202)
+
+
+def _chart(checks: list[Check], kind: str, title: str) -> str | None:
+    rows = [
+        (c.name.split(".", 1)[-1], c.value.value, c.value.low, c.value.high)
+        for c in checks
+        if c.kind == kind and c.value is not None
+    ]
+    if not rows:
+        return None
+    threshold = next((c.threshold for c in checks if c.kind == kind and c.threshold), None)
+    return interval_chart(
+        rows, title, threshold=threshold, reference=1.0 if kind == "floor" else None
+    )
+
+
+def _run_metrics(state: ServiceState, run_id: str | None) -> dict[str, float]:
+    if not run_id:
+        return {}
+    try:
+        return dict(registry.client(state.settings).get_run(run_id).data.metrics)
+    except Exception:
+        return {}
+
+
+@router.get("/equite")
+async def fairness(request: Request, principal: Admin) -> Response:
+    """Fairness (exposure and recall by group, with intervals) and quality of the model a
+    service would serve, from its gate record and its MLflow run."""
+    state = _state(request)
+    listing = await run_in_threadpool(_listing, state)
+    entry = None
+    if listing is not None:
+        entry = next((v for v in listing.versions if v.served), listing.fusion)
+    checks = entry.checks if entry else []
+    metrics = await run_in_threadpool(_run_metrics, state, entry.run_id if entry else None)
+    quality = {k: metrics[k] for k in QUALITY if k in metrics}
+    methods = sorted(
+        {k.rsplit(".", 1)[0] for k in metrics if k.endswith(".ndcg_at_10") and "logged" not in k}
+    )
+    baselines = [(m, {k: metrics.get(f"{m}.{k}") for k in QUALITY}) for m in methods]
+    external = {
+        k.removeprefix("external."): v for k, v in metrics.items() if k.startswith("external.")
+    }
+    return render(
+        request,
+        "admin/fairness.html",
+        {
+            "entry": entry,
+            "checks": checks,
+            "floor_chart": _chart(
+                checks, "floor", "Exposition et rappel : groupe / reste (IC 95 %)"
+            ),
+            "gap_chart": _chart(checks, "gap", "Écarts au champion (IC 95 %)"),
+            "quality": quality,
+            "baselines": baselines,
+            "external": sorted(external.items()),
+        },
+    )
+
+
+@router.get("/utilisateurs")
+def user_list(
+    request: Request, principal: Admin, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+) -> Response:
+    """Users and their roles; the creation form."""
+    state = _state(request)
+    with state.transaction() as session:
+        rows, total = users.list_users(session, PAGE, (page - 1) * PAGE)
+        items = [UserOut.model_validate(r) for r in rows]
+    return render(
+        request,
+        "admin/users.html",
+        {"items": items, "total": total, "roles": [(r.value, ROLE_NAMES[r]) for r in PERSON_ROLES],
+         "page": page, "pages": max(1, -(-total // PAGE)), "created": request.query_params.get("cree")},
+    )  # fmt: skip
+
+
+@router.post("/utilisateurs")
+async def create_user(request: Request, principal: Admin) -> Response:
+    """Create a user with a role (and its CPAS or employer)."""
+    form = await request.form()
+    body = parse(
+        UserIn,
+        {
+            "username": text(form, "username"),
+            "password": text(form, "password"),
+            "role": text(form, "role"),
+            "cpas_id": optional(form, "cpas_id"),
+            "employer_id": optional(form, "employer_id"),
+            "partner_cpas": lines(form, "partner_cpas"),
+        },
+    )
+    out = accounts.add_user(_state(request), principal, body, request_id_var.get())
+    return RedirectResponse(f"/admin/utilisateurs?cree={out.username}", status_code=303)
+
+
+@router.post("/utilisateurs/{username}")
+async def change_user(request: Request, username: str, principal: Admin) -> Response:
+    """Deactivate (tokens revoked at once) or reactivate a user."""
+    form = await request.form()
+    body = parse(UserPatch, {"active": text(form, "active") == "oui"})
+    accounts.change_user(_state(request), principal, username, body, request_id_var.get())
+    return RedirectResponse("/admin/utilisateurs", status_code=303)
+
+
+@router.get("/journal")
+def audit_page(
+    request: Request,
+    principal: Admin,
+    action: Annotated[audit.AuditAction | None, EmptyAsNone] = None,
+    tenant: Annotated[str, Query(max_length=64)] = "",
+    actor: Annotated[str, Query(max_length=200)] = "",
+    since: Annotated[dt.date | None, EmptyAsNone] = None,
+    until: Annotated[dt.date | None, EmptyAsNone] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Search the audit trail (newest last, as recorded)."""
+    query = audit.AuditQuery(
+        action=action,
+        tenant=tenant or None,
+        actor=actor or None,
+        since=dt.datetime.combine(since, dt.time(), dt.UTC) if since else None,
+        until=dt.datetime.combine(until, dt.time.max, dt.UTC) if until else None,
+    )
+    with _state(request).transaction() as session:
+        items, total = audit.search(session, query, PAGE, (page - 1) * PAGE)
+    return render(
+        request,
+        "admin/audit.html",
+        {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE)),
+         "actions": [a.value for a in audit.AuditAction], "q": request.query_params,
+         "base": urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])},
+    )  # fmt: skip

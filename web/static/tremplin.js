@@ -1,0 +1,47 @@
+// Tremplin pages: tabs (buttons with aria-controls), the print button. Everything works
+// without this script (all panels shown, the browser's own print).
+document.addEventListener("click", (event) => {
+  const tab = event.target.closest("[role=tab]");
+  if (tab) {
+    const list = tab.closest("[role=tablist]");
+    list.querySelectorAll("[role=tab]").forEach((t) => {
+      const selected = t === tab;
+      t.setAttribute("aria-selected", selected ? "true" : "false");
+      t.tabIndex = selected ? 0 : -1;
+      document.getElementById(t.getAttribute("aria-controls")).hidden = !selected;
+    });
+    return;
+  }
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
+});
+document.addEventListener("keydown", (event) => {
+  const tab = event.target.closest && event.target.closest("[role=tab]");
+  if (!tab || !["ArrowLeft", "ArrowRight"].includes(event.key)) return;
+  const tabs = [...tab.closest("[role=tablist]").querySelectorAll("[role=tab]")];
+  const step = event.key === "ArrowRight" ? 1 : -1;
+  const next = tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length];
+  next.focus();
+  next.click();
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[role=tablist]").forEach((list) => {
+    const tabs = [...list.querySelectorAll("[role=tab]")];
+    const first = tabs.find((t) => t.getAttribute("aria-selected") === "true") || tabs[0];
+    if (first) first.click();
+  });
+});
+// The profile form: "Ajouter" puts the chosen skill label on a new line of the skills list.
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("[data-add-skill]")) return;
+  const search = document.getElementById("skill-search");
+  const list = document.getElementById("skills");
+  const label = search.value.trim();
+  if (!label) return;
+  const lines = list.value.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (!lines.includes(label)) lines.push(label);
+  list.value = lines.join("\n") + "\n";
+  search.value = "";
+  search.focus();
+});
