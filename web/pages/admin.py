@@ -24,25 +24,16 @@ from training.promotion import GateRefusedError, recheck_and_promote, rollback_c
 from tremplin import audit
 from tremplin.actors import PERSON_ROLES, Principal
 from tremplin.errors import ConflictError, InvalidRequestError
+from web.context import service_state, task_runner
 from web.forms import EmptyAsNone, checked, lines, optional, parse, text
 from web.plots import interval_chart
 from web.session import Admin
-from web.tasks import Progress, TaskRunner
+from web.tasks import Progress
 from web.templating import ROLE_NAMES, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 PAGE = 50
 QUALITY = ("ndcg_at_10", "recall_at_10", "mrr")
-
-
-def _state(request: Request) -> ServiceState:
-    state: ServiceState = request.app.state.tremplin
-    return state
-
-
-def _tasks(request: Request) -> TaskRunner:
-    runner: TaskRunner = request.app.state.tasks
-    return runner
 
 
 def _actor(principal: Principal) -> str:
@@ -59,7 +50,7 @@ def _listing(state: ServiceState) -> ModelListing | None:
 @router.get("/modeles")
 async def models(request: Request, principal: Admin) -> Response:
     """What is served, and every registered version with its gate checks."""
-    state = _state(request)
+    state = service_state(request)
     listing = await run_in_threadpool(_listing, state)
     return render(
         request,
@@ -80,7 +71,7 @@ async def promote(request: Request, principal: Admin) -> Response:
     run_id, force, reason = text(form, "run_id"), checked(form, "force"), text(form, "reason")
     if force and not reason:
         raise InvalidRequestError("une promotion forcée exige une raison", "a reason is needed")
-    state = _state(request)
+    state = service_state(request)
 
     def work(progress: Progress) -> Any:
         progress("nouvelle évaluation par la porte (données du jour)", 0.1)
@@ -103,7 +94,7 @@ async def promote(request: Request, principal: Admin) -> Response:
         reload_engine(state, principal, request_id_var.get())
         return registry.version_label(version)
 
-    task = _tasks(request).start(
+    task = task_runner(request).start(
         principal.user_id, "Promotion", work, redirect=lambda label: f"/admin/modeles?fait={label}"
     )
     return render(request, "_task.html", {"task": task}, status_code=202)
@@ -112,7 +103,7 @@ async def promote(request: Request, principal: Admin) -> Response:
 @router.post("/modeles/retour")
 def rollback(request: Request, principal: Admin) -> Response:
     """Give the champion alias back to the previous champion (audited), then reload."""
-    state = _state(request)
+    state = service_state(request)
     try:
         restored, _ = rollback_champion(
             state.settings, registry.client(state.settings), _actor(principal)
@@ -129,13 +120,13 @@ def rollback(request: Request, principal: Admin) -> Response:
 def reload(request: Request, principal: Admin) -> Response:
     """Reload the model and the catalogue in the background (the served engine answers
     meanwhile)."""
-    state, rid = _state(request), request_id_var.get()
+    state, rid = service_state(request), request_id_var.get()
 
     def work(progress: Progress) -> Any:
         progress("chargement du modèle, du catalogue et de l'index", 0.2)
         return reload_engine(state, principal, rid)
 
-    task = _tasks(request).start(
+    task = task_runner(request).start(
         principal.user_id,
         "Rechargement du moteur",
         work,
@@ -171,7 +162,7 @@ def _run_metrics(state: ServiceState, run_id: str | None) -> dict[str, float]:
 async def fairness(request: Request, principal: Admin) -> Response:
     """Fairness (exposure and recall by group, with intervals) and quality of the model a
     service would serve, from its gate record and its MLflow run."""
-    state = _state(request)
+    state = service_state(request)
     listing = await run_in_threadpool(_listing, state)
     entry = None
     if listing is not None:
@@ -208,7 +199,7 @@ def user_list(
     request: Request, principal: Admin, page: Annotated[int, Query(ge=1, le=100_000)] = 1
 ) -> Response:
     """Users and their roles; the creation form."""
-    state = _state(request)
+    state = service_state(request)
     with state.transaction() as session:
         rows, total = users.list_users(session, PAGE, (page - 1) * PAGE)
         items = [UserOut.model_validate(r) for r in rows]
@@ -235,7 +226,7 @@ async def create_user(request: Request, principal: Admin) -> Response:
             "partner_cpas": lines(form, "partner_cpas"),
         },
     )
-    out = accounts.add_user(_state(request), principal, body, request_id_var.get())
+    out = accounts.add_user(service_state(request), principal, body, request_id_var.get())
     return RedirectResponse(f"/admin/utilisateurs?cree={out.username}", status_code=303)
 
 
@@ -244,7 +235,7 @@ async def change_user(request: Request, username: str, principal: Admin) -> Resp
     """Deactivate (tokens revoked at once) or reactivate a user."""
     form = await request.form()
     body = parse(UserPatch, {"active": text(form, "active") == "oui"})
-    accounts.change_user(_state(request), principal, username, body, request_id_var.get())
+    accounts.change_user(service_state(request), principal, username, body, request_id_var.get())
     return RedirectResponse("/admin/utilisateurs", status_code=303)
 
 
@@ -267,7 +258,7 @@ def audit_page(
         since=dt.datetime.combine(since, dt.time(), dt.UTC) if since else None,
         until=dt.datetime.combine(until, dt.time.max, dt.UTC) if until else None,
     )
-    with _state(request).transaction() as session:
+    with service_state(request).transaction() as session:
         items, total = audit.search(session, query, PAGE, (page - 1) * PAGE)
     return render(
         request,

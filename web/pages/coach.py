@@ -22,21 +22,17 @@ from services.schemas import BeneficiaryIn, LinkRequest, OutcomeIn, ShortlistReq
 from serving.compute import Priority
 from serving.deps import throttle
 from serving.routers.beneficiaries import prepare_query_vector
-from serving.state import ServiceState, request_id_var
+from serving.state import request_id_var
 from tremplin.errors import InvalidRequestError, NotReadyError
 from tremplin.taxonomy import load_taxonomy
 from web import labels
+from web.context import calendar, service_state
 from web.forms import EmptyAsNone, checked, lines, many, optional, parse, text
 from web.session import Coach
 from web.templating import render
 
 router = APIRouter(prefix="/coach", include_in_schema=False)
 PAGE = 25
-
-
-def _state(request: Request) -> ServiceState:
-    state: ServiceState = request.app.state.tremplin
-    return state
 
 
 @router.get("/beneficiaires")
@@ -51,7 +47,13 @@ def beneficiary_list(
     """The CPAS's beneficiaries, searchable by file reference, phase and pool presence."""
     in_pool = {"oui": True, "non": False}.get(vivier)
     items, total = beneficiaries.list_beneficiaries(
-        _state(request), principal, PAGE, (page - 1) * PAGE, phase, in_pool, q.strip() or None
+        service_state(request),
+        principal,
+        PAGE,
+        (page - 1) * PAGE,
+        phase,
+        in_pool,
+        q.strip() or None,
     )
     return render(
         request,
@@ -88,7 +90,7 @@ def new_profile(request: Request, principal: Coach) -> Response:
 @router.get("/beneficiaires/{beneficiary_id}")
 def profile_page(request: Request, beneficiary_id: str, principal: Coach) -> Response:
     """A beneficiary's profile (editable), earlier shortlists and recorded outcomes."""
-    state = _state(request)
+    state = service_state(request)
     profile = beneficiaries.read_beneficiary(state, principal, beneficiary_id)
     history = shortlists.shortlist_history(state, principal, beneficiary_id, 10, 0)
     events, _ = outcomes.list_outcomes(state, principal, beneficiary_id, 50, 0)
@@ -182,7 +184,7 @@ def _profile_data(
 
 def _save(request: Request, principal: Any, form: FormData, beneficiary_id: str | None,
           background: BackgroundTasks) -> Response:  # fmt: skip
-    state = _state(request)
+    state = service_state(request)
     creating = beneficiary_id is None
     before = (
         None if creating else beneficiaries.read_beneficiary(state, principal, beneficiary_id or "")
@@ -232,7 +234,7 @@ def skill_suggestions(
 @router.post("/metiers")
 async def link_aspiration(request: Request, principal: Coach) -> Response:
     """ROME métiers (and ESCO occupations) proposed for the aspiration's words, to tick."""
-    state = _state(request)
+    state = service_state(request)
     words = text(await request.form(), "aspiration_text")
     if len(words) < 3:
         return render(request, "coach/_metiers.html", {"results": None, "words": words})
@@ -254,7 +256,7 @@ async def link_aspiration(request: Request, principal: Coach) -> Response:
 @router.post("/beneficiaires/{beneficiary_id}/shortlist")
 async def ask_shortlist(request: Request, beneficiary_id: str, principal: Coach) -> Response:
     """Compute a shortlist (every kind) and open it."""
-    state = _state(request)
+    state = service_state(request)
     throttle(
         state,
         f"{principal.user_id}",
@@ -268,7 +270,7 @@ async def ask_shortlist(request: Request, beneficiary_id: str, principal: Coach)
 
 
 def _shortlist_context(request: Request, principal: Any, shortlist_id: str) -> dict[str, Any]:
-    state = _state(request)
+    state = service_state(request)
     response = shortlists.read_shortlist(state, principal, shortlist_id)
     result = response.shortlist
     tabs = [
@@ -278,7 +280,7 @@ def _shortlist_context(request: Request, principal: Any, shortlist_id: str) -> d
     if not result.by_kind:  # a shortlist of one kind keeps its items in ``items``
         tabs = [(k, label, [i for i in result.items if i.kind.value == k]) for k, label, _ in tabs]
     return {"response": response, "result": result, "tabs": tabs, "labels": labels,
-            "today": _state(request).settings.today()}  # fmt: skip
+            "today": service_state(request).settings.today()}  # fmt: skip
 
 
 @router.get("/shortlists/{shortlist_id}")
@@ -315,14 +317,14 @@ async def record_outcome(request: Request, principal: Coach) -> Response:
             "rank": optional(form, "rank"),
         },
     )
-    event = outcomes.record_outcome(_state(request), principal, body, request_id_var.get())
+    event = outcomes.record_outcome(service_state(request), principal, body, request_id_var.get())
     return render(request, "coach/_outcome_saved.html", {"event": event, "labels": labels})
 
 
 @router.get("/demandes")
 def contact_requests(request: Request, principal: Coach) -> Response:
     """Employers' contact requests about the CPAS's beneficiaries."""
-    items = pool.coach_requests(_state(request), principal)
+    items = pool.coach_requests(service_state(request), principal)
     return render(request, "coach/requests.html", {"items": items, "labels": labels})
 
 
@@ -336,30 +338,26 @@ async def decide_request(request: Request, contact_id: str, principal: Coach) ->
         {k: optional(form, k) for k in ("first_name", "phone", "email", "note")} if accept else None
     )
     body = parse(ContactDecision, {"accept": accept, "shared": shared})
-    pool.decide(_state(request), principal, contact_id, body, request_id_var.get())
+    pool.decide(service_state(request), principal, contact_id, body, request_id_var.get())
     return RedirectResponse("/coach/demandes", status_code=303)
 
 
 @router.get("/journees")
 def job_days(request: Request, principal: Coach) -> Response:
     """The job days the CPAS takes part in, with its people's convocations."""
-    days = jobdays.list_job_days(_state(request), principal)
+    days = jobdays.list_job_days(service_state(request), principal)
     return render(request, "coach/jobdays.html", {"days": days})
 
 
 @router.get("/journees/{job_day_id}/convocations")
 def convocations(request: Request, job_day_id: str, principal: Coach) -> HTMLResponse:
     """The printable convocations of the CPAS's people for a job day."""
-    found = jobdays.convocations(_state(request), principal, job_day_id)
+    found = jobdays.convocations(service_state(request), principal, job_day_id)
     return HTMLResponse(documents.convocations_html(found))
 
 
 @router.get("/journees/{job_day_id}/convocations.ics")
 def convocations_ics(request: Request, job_day_id: str, principal: Coach) -> Response:
     """The convocations as calendar events (ICS)."""
-    found = jobdays.convocations(_state(request), principal, job_day_id)
-    return Response(
-        documents.convocations_ics(found),
-        media_type="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="convocations-{job_day_id}.ics"'},
-    )
+    found = jobdays.convocations(service_state(request), principal, job_day_id)
+    return calendar(found, f"convocations-{job_day_id}.ics")

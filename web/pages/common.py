@@ -9,10 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from serving import accounts, users
-from serving.state import ServiceState
 from tremplin.errors import RateLimitedError, UnauthenticatedError
+from web.context import service_state, task_runner
 from web.session import COOKIE, Anyone, session_principal
-from web.tasks import TaskRunner
 from web.templating import HOMES, render
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +47,7 @@ def sign_in(
     suivant: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Check the password (throttled like the API), open the session, go on."""
-    state: ServiceState = request.app.state.tremplin
+    state = service_state(request)
     address = request.client.host if request.client else "-"
     try:
         token = accounts.sign_in(state, username.strip(), password, address)
@@ -77,7 +76,7 @@ def sign_in(
 @router.post("/deconnexion")
 def sign_out(request: Request, principal: Anyone) -> Response:
     """Close the session: its token is revoked, the cookie removed."""
-    state: ServiceState = request.app.state.tremplin
+    state = service_state(request)
     with state.transaction() as session:
         users.revoke(session, principal.credential_id)
     state.credentials.clear()
@@ -89,7 +88,6 @@ def sign_out(request: Request, principal: Anyone) -> Response:
 @router.get("/taches/{task_id}")
 def task_progress(request: Request, task_id: str, principal: Anyone) -> Response:
     """Where a long operation is (the page polls this fragment until it ends)."""
-    runner: TaskRunner = request.app.state.tasks
-    task = runner.get(task_id, principal.user_id)
+    task = task_runner(request).get(task_id, principal.user_id)
     headers = {"HX-Redirect": task.redirect} if task.redirect and task.status == "done" else None
     return render(request, "_task.html", {"task": task}, headers=headers)

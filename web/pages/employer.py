@@ -13,8 +13,9 @@ from services import opportunities, pool
 from services.pool_schemas import ContactRequestIn, PoolNeed
 from serving.compute import Priority
 from serving.deps import throttle
-from serving.state import ServiceState, request_id_var
+from serving.state import request_id_var
 from web import labels
+from web.context import service_state
 from web.forms import many, optional, parse, text
 from web.session import EmployerUser
 from web.templating import render
@@ -23,18 +24,13 @@ router = APIRouter(prefix="/employeur", include_in_schema=False)
 SEARCH_LIMIT = 10
 
 
-def _state(request: Request) -> ServiceState:
-    state: ServiceState = request.app.state.tremplin
-    return state
-
-
 @router.get("/vivier")
 def pool_page(request: Request, principal: EmployerUser) -> Response:
     """The need form (one of the employer's offers, or words and prerequisites)."""
     offers, _ = opportunities.search_opportunities(
-        _state(request), principal, opportunities.OpportunityQuery(), 100, 0
+        service_state(request), principal, opportunities.OpportunityQuery(), 100, 0
     )
-    k = _state(request).settings.pool_k
+    k = service_state(request).settings.pool_k
     return render(request, "employer/pool.html", {"offers": offers, "labels": labels, "k": k})
 
 
@@ -42,7 +38,7 @@ def pool_page(request: Request, principal: EmployerUser) -> Response:
 async def search(request: Request, principal: EmployerUser) -> Response:
     """A page of anonymised cards for the need (audited; within the daily card budget)."""
     form = await request.form()
-    state = _state(request)
+    state = service_state(request)
     throttle(
         state,
         f"{principal.user_id}",
@@ -88,7 +84,7 @@ async def ask_contact(request: Request, principal: EmployerUser) -> Response:
             "message": text(form, "message"),
         },
     )
-    out = pool.request_contact(_state(request), principal, body, request_id_var.get())
+    out = pool.request_contact(service_state(request), principal, body, request_id_var.get())
     return render(
         request, "employer/_requested.html", {"r": out, "labels": labels}, status_code=201
     )
@@ -97,5 +93,5 @@ async def ask_contact(request: Request, principal: EmployerUser) -> Response:
 @router.get("/demandes")
 def my_requests(request: Request, principal: EmployerUser) -> Response:
     """The employer's requests and where they stand (shared contact once accepted)."""
-    items = pool.employer_requests(_state(request), principal)
+    items = pool.employer_requests(service_state(request), principal)
     return render(request, "employer/requests.html", {"items": items, "labels": labels})

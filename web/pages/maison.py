@@ -21,23 +21,14 @@ from serving.state import ServiceState, request_id_var
 from tremplin.actors import Principal
 from tremplin.errors import NotFoundError
 from web import labels
+from web.context import calendar, download, service_state, task_runner
 from web.forms import EmptyAsNone, checked, parse, text
 from web.session import Organiser
-from web.tasks import Progress, TaskRunner
+from web.tasks import Progress
 from web.templating import render
 
 router = APIRouter(prefix="/maison", include_in_schema=False)
 PAGE = 30
-
-
-def _state(request: Request) -> ServiceState:
-    state: ServiceState = request.app.state.tremplin
-    return state
-
-
-def _tasks(request: Request) -> TaskRunner:
-    runner: TaskRunner = request.app.state.tasks
-    return runner
 
 
 @router.get("/opportunites")
@@ -51,7 +42,7 @@ def opportunity_list(
     """The opportunities, searchable, and the import form."""
     query = opportunities.OpportunityQuery(q=q or None, kind=kind)
     items, total = opportunities.search_opportunities(
-        _state(request), principal, query, PAGE, (page - 1) * PAGE
+        service_state(request), principal, query, PAGE, (page - 1) * PAGE
     )
     return render(
         request,
@@ -81,7 +72,7 @@ async def import_file(request: Request, principal: Organiser) -> Response:
     with path.open("wb") as out:
         shutil.copyfileobj(upload.file, out)
     skip = checked(form, "skip_invalid")
-    state, rid = _state(request), request_id_var.get()
+    state, rid = service_state(request), request_id_var.get()
 
     def work(progress: Progress) -> Any:
         try:
@@ -91,7 +82,7 @@ async def import_file(request: Request, principal: Organiser) -> Response:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    task = _tasks(request).start(
+    task = task_runner(request).start(
         principal.user_id,
         f"Import de {filename}",
         work,
@@ -103,7 +94,7 @@ async def import_file(request: Request, principal: Organiser) -> Response:
 @router.get("/journees")
 def job_days(request: Request, principal: Organiser) -> Response:
     """The job days the Maison de l'emploi organises."""
-    days = jobdays.list_job_days(_state(request), principal)
+    days = jobdays.list_job_days(service_state(request), principal)
     return render(request, "maison/jobdays.html", {"days": days})
 
 
@@ -117,7 +108,7 @@ def _plan(state: ServiceState, principal: Principal, job_day_id: str) -> PlanOut
 @router.get("/journees/{job_day_id}")
 def job_day(request: Request, job_day_id: str, principal: Organiser) -> Response:
     """A job day: stands and slots, the planner, the schedule, the exports."""
-    state = _state(request)
+    state = service_state(request)
     summary = next((d for d in jobdays.list_job_days(state, principal) if d.id == job_day_id), None)
     if summary is None:
         raise jobdays.job_day_not_found()
@@ -138,13 +129,13 @@ def job_day(request: Request, job_day_id: str, principal: Organiser) -> Response
 async def plan(request: Request, job_day_id: str, principal: Organiser) -> Response:
     """Run the planner in the background (the page shows its progress, then the schedule)."""
     form = await request.form()
-    state, rid = _state(request), request_id_var.get()
+    state, rid = service_state(request), request_id_var.get()
     body = parse(PlanRequest, {"fresh": checked(form, "fresh"), "today": state.settings.today()})
 
     def work(progress: Progress) -> Any:
         return jobdays.plan_job_day(state, principal, job_day_id, body, rid, progress=progress)
 
-    task = _tasks(request).start(
+    task = task_runner(request).start(
         principal.user_id,
         "Planification des entretiens",
         work,
@@ -160,7 +151,7 @@ async def stand_slots(
     """Change a stand's number of slots (a planned day is re-planned in the background)."""
     form = await request.form()
     body = parse(StandSlotsIn, {"interview_slots": text(form, "interview_slots")})
-    state, rid = _state(request), request_id_var.get()
+    state, rid = service_state(request), request_id_var.get()
 
     def work(progress: Progress) -> Any:
         progress("nouveau nombre de créneaux, re-planification", 0.1)
@@ -168,7 +159,7 @@ async def stand_slots(
             state, principal, job_day_id, employer_id, body, rid, today=state.settings.today()
         )
 
-    task = _tasks(request).start(
+    task = task_runner(request).start(
         principal.user_id,
         "Créneaux du stand",
         work,
@@ -190,7 +181,9 @@ async def move(request: Request, job_day_id: str, principal: Organiser) -> Respo
             "starts_at": text(form, "starts_at"),
         },
     )
-    jobdays.move_interview(_state(request), principal, job_day_id, body, request_id_var.get())
+    jobdays.move_interview(
+        service_state(request), principal, job_day_id, body, request_id_var.get()
+    )
     target = f"/maison/journees/{job_day_id}?deplace=1"
     if request.headers.get("HX-Request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
@@ -200,18 +193,14 @@ async def move(request: Request, job_day_id: str, principal: Organiser) -> Respo
 @router.get("/journees/{job_day_id}/plan.csv")
 def plan_csv(request: Request, job_day_id: str, principal: Organiser) -> Response:
     """The schedule as CSV."""
-    found = jobdays.current_plan(_state(request), principal, job_day_id)
-    return Response(
-        documents.plan_csv(found),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{job_day_id}.csv"'},
-    )
+    found = jobdays.current_plan(service_state(request), principal, job_day_id)
+    return download(documents.plan_csv(found), "text/csv; charset=utf-8", f"{job_day_id}.csv")
 
 
 @router.get("/journees/{job_day_id}/plan/imprimer")
 def plan_print(request: Request, job_day_id: str, principal: Organiser) -> HTMLResponse:
     """The schedule, printable (by stand, then time)."""
-    state = _state(request)
+    state = service_state(request)
     found = jobdays.current_plan(state, principal, job_day_id)
     title = next(d.title for d in jobdays.list_job_days(state, principal) if d.id == job_day_id)
     return HTMLResponse(documents.plan_html(found, title))
@@ -222,23 +211,19 @@ def stand_print(
     request: Request, job_day_id: str, employer_id: str, principal: Organiser
 ) -> HTMLResponse:
     """A stand's list of anonymised cards, printable for the employer."""
-    found = jobdays.stand_list(_state(request), principal, job_day_id, employer_id)
+    found = jobdays.stand_list(service_state(request), principal, job_day_id, employer_id)
     return HTMLResponse(documents.stand_html(found))
 
 
 @router.get("/journees/{job_day_id}/convocations")
 def convocations(request: Request, job_day_id: str, principal: Organiser) -> HTMLResponse:
     """Every convocation by participant code, printable (the CPAS hand them out)."""
-    found = jobdays.convocations(_state(request), principal, job_day_id)
+    found = jobdays.convocations(service_state(request), principal, job_day_id)
     return HTMLResponse(documents.convocations_html(found))
 
 
 @router.get("/journees/{job_day_id}/convocations.ics")
 def convocations_ics(request: Request, job_day_id: str, principal: Organiser) -> Response:
     """Every interview as a calendar event (ICS)."""
-    found = jobdays.convocations(_state(request), principal, job_day_id)
-    return Response(
-        documents.convocations_ics(found),
-        media_type="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{job_day_id}.ics"'},
-    )
+    found = jobdays.convocations(service_state(request), principal, job_day_id)
+    return calendar(found, f"{job_day_id}.ics")

@@ -1,0 +1,38 @@
+"""What a page handler reads from its request (the app's state, its task runner) and the one
+way pages answer with a download."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from services import documents
+from services.jobday_schemas import Convocation
+from serving.state import ServiceState
+from web.tasks import TaskRunner
+
+
+def service_state(request: Request) -> ServiceState:
+    """The app's shared state (the services' context)."""
+    state: ServiceState = request.app.state.tremplin
+    return state
+
+
+def task_runner(request: Request) -> TaskRunner:
+    """The app's background task runner."""
+    runner: TaskRunner = request.app.state.tasks
+    return runner
+
+
+def download(content: str | bytes, media_type: str, filename: str) -> Response:
+    """A file to save (``Content-Disposition: attachment``)."""
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def calendar(convocations: list[Convocation], filename: str) -> Response:
+    """Convocations as an ICS file to save."""
+    return download(documents.convocations_ics(convocations), "text/calendar", filename)
