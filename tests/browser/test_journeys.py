@@ -388,3 +388,19 @@ def test_without_a_session_every_page_asks_to_sign_in(pages: Site, browser: Any)
     page.wait_for_url("**/employeur/vivier")  # came back where it was going ...
     assert page.get_by_role("heading", name="Accès refusé").is_visible()  # ... not its role
     page.context.close()
+
+
+@pytest.mark.parametrize("path", ["/coach/beneficiaires", "/maison/journees/" + LIEGE_DAY])
+def test_pages_fit_a_tablet_held_upright(pages: Site, browser: Any, path: str) -> None:
+    """On a 768-pixel-wide tablet nothing scrolls sideways and the menu stays reachable."""
+    user = "coach.liege" if path.startswith("/coach") else "maison.liege"
+    guard = Guard()
+    page = _sign_in(browser, pages, user, guard)
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.goto(pages.base + path)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{path} scrolls sideways by {overflow} px on a tablet"
+    assert page.get_by_role("navigation", name="Menu principal").is_visible()
+    page.keyboard.press("Tab")  # the skip link comes first, and is shown when focused
+    assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+    page.context.close()
