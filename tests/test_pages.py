@@ -198,3 +198,22 @@ def test_a_task_is_its_owner_s(site: World) -> None:
         files={"file": ("offres.xlsx", b"PK", "application/octet-stream")},
     )
     assert r.status_code == 415 and "format non pris en charge" in r.text
+
+
+def test_a_coach_nominates_and_cancels_from_the_job_day_page(site: World) -> None:
+    page, csrf = page_session(site, "coach.liege")
+    html = page.get("/coach/journees").text
+    day = re.search(r'hx-post="/coach/journees/([^/"]+)/participants"', html)
+    assert day, "no job day of the CPAS on the page"
+    url = f"/coach/journees/{day.group(1)}/participants"
+    person = site.beneficiaries["cpas-liege"][2]
+    for status, said in (("nominated", "Inscription"), ("cancelled", "Désistement")):
+        r = page.post(url, data={"csrf": csrf, "beneficiary_id": person, "status": status})
+        assert r.status_code == 202 and said in r.text
+        assert "Enregistré" in finish_task(page, r.text)
+    # another CPAS's person: the task says it is not found, and nothing is recorded for them
+    stranger = site.beneficiaries["cpas-seraing"][0]
+    r = page.post(url, data={"csrf": csrf, "beneficiary_id": stranger, "status": "nominated"})
+    assert "bénéficiaire introuvable" in finish_task(page, r.text)
+    r = page.post(url, data={"csrf": csrf, "beneficiary_id": person, "status": "peut-être"})
+    assert r.status_code == 422

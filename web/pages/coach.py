@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from data_contracts.enums import OpportunityKind, TrajectoryPhase
 from data_contracts.models import BeneficiaryProfile
 from services import beneficiaries, documents, jobdays, linking, outcomes, pool, shortlists
+from services.jobday_schemas import ParticipationIn
 from services.pool_schemas import ContactDecision
 from services.schemas import BeneficiaryIn, LinkRequest, OutcomeIn, ShortlistRequest
 from serving.compute import Priority
@@ -26,9 +27,10 @@ from serving.state import request_id_var
 from tremplin.errors import InvalidRequestError, NotReadyError
 from tremplin.taxonomy import load_taxonomy
 from web import labels
-from web.context import calendar, service_state
+from web.context import calendar, service_state, task_runner
 from web.forms import EmptyAsNone, checked, lines, many, optional, parse, text
 from web.session import Coach
+from web.tasks import Progress
 from web.templating import render
 
 router = APIRouter(prefix="/coach", include_in_schema=False)
@@ -347,6 +349,34 @@ def job_days(request: Request, principal: Coach) -> Response:
     """The job days the CPAS takes part in, with its people's convocations."""
     days = jobdays.list_job_days(service_state(request), principal)
     return render(request, "coach/jobdays.html", {"days": days})
+
+
+@router.post("/journees/{job_day_id}/participants")
+async def participation(request: Request, job_day_id: str, principal: Coach) -> Response:
+    """Nominate one of the CPAS's beneficiaries for a job day, or cancel their participation;
+    a planned day is re-planned in the background (the others keep their interviews)."""
+    form = await request.form()
+    body = parse(
+        ParticipationIn,
+        {"beneficiary_id": text(form, "beneficiary_id"), "status": text(form, "status")},
+    )
+    state, rid = service_state(request), request_id_var.get()
+
+    def work(progress: Progress) -> Any:
+        progress("inscription enregistrée ; re-planification si la journée est planifiée", 0.2)
+        plan = jobdays.set_participation(
+            state, principal, job_day_id, body, rid, today=state.settings.today()
+        )
+        return "replanned" if plan is not None else "recorded"
+
+    label = {"nominated": "Inscription", "cancelled": "Désistement"}[body.status.value]
+    task = task_runner(request).start(
+        principal.user_id,
+        f"{label} de {body.beneficiary_id}",
+        work,
+        result_template="coach/_participation.html",
+    )
+    return render(request, "_task.html", {"task": task}, status_code=202)
 
 
 @router.get("/journees/{job_day_id}/convocations")
