@@ -189,7 +189,7 @@ def test_a_task_is_its_owner_s(site: World) -> None:
     assert r.status_code == 202
     done = finish_task(maison, r.text)
     assert "rien n'a été enregistré" in done
-    task = re.search(r"/taches/([0-9a-f]+)", r.text).group(1)  # type: ignore[union-attr]
+    task = re.search(r'id="tache-([0-9a-f]+)"', r.text).group(1)  # type: ignore[union-attr]
     other, _ = page_session(site, "coach.liege")
     assert other.get(f"/taches/{task}").status_code == 404
     r = maison.post(
