@@ -15,17 +15,13 @@ is encoding-bound for new texts and FAISS-bound for texts already in the cache.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
-import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
+from bench_common import machine, percentiles, rss_mb, write_result
 
 from data_contracts.enums import OpportunityKind
 from matching.catalogue import OpportunityCatalogue, dense_text
@@ -33,40 +29,13 @@ from matching.champion import load_champion
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import forget_queries, served_encoder
 from matching.engine import title_linker
+from matching.filters import apply_filters
 from matching.profile import ProfileView
-from matching.shortlist import CHANNEL_DEPTH, shortlist
+from matching.shortlist import dense_channel, shortlist
 from matching.vector_index import VectorIndex
 from tremplin.sample.generator import REFERENCE_DATE, generate
 from tremplin.settings import get_settings
 from tremplin.taxonomy import load_taxonomy
-
-
-def rss_mb() -> float:
-    """Resident memory of this process (MB)."""
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "p50_ms": round(1000 * statistics.median(ordered), 2),
-        "p95_ms": round(1000 * ordered[int(0.95 * (len(ordered) - 1))], 2),
-        "mean_ms": round(1000 * statistics.fmean(ordered), 2),
-    }
-
-
-def machine() -> dict[str, object]:
-    import torch
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch_threads": torch.get_num_threads(),
-        "faiss": faiss.__version__,
-    }
 
 
 def main() -> None:
@@ -92,8 +61,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     reranker = load_champion(settings)
     linker = title_linker(settings, encoder)
-    report: dict[str, object] = {
-        "date": dt.date.today().isoformat(),
+    report: dict[str, Any] = {
         "machine": machine(),
         "encoder": encoder.version,
         "reranker": reranker.version if reranker else None,
@@ -136,22 +104,31 @@ def main() -> None:
         catalogue_s = time.perf_counter() - t0
         memory = rss_mb() - before
         # the engine as it was before title linking, measured side by side (same run, same data)
-        plain = OpportunityCatalogue(items, tax, ids=ids, encoder=encoder, index=index)
+        # (up to 100k: a second catalogue at 1M would double the memory measured)
+        plain = (
+            OpportunityCatalogue(items, tax, ids=ids, encoder=encoder, index=index)
+            if n <= 100_000
+            else None
+        )
         kinds = frozenset(OpportunityKind)
         encoder.warm_up()
         for p in profiles[:3]:  # warm-up
             shortlist(p, cat, today=REFERENCE_DATE, kinds=kinds)
         cold, warm, floor, reranked, unlinked = [], [], [], [], []
         for p in profiles:
-            view = ProfileView(p, tax)
-            t0 = time.perf_counter()
-            q = encoder.encode([view.query_text], "query")[0]
-            index.search(q, CHANNEL_DEPTH)
-            floor.append(time.perf_counter() - t0)
+            # the floor: the shortlist's own dense channel (single-query encode, then the same
+            # FAISS search restricted to the same eligible ids), nothing else
+            view = ProfileView.of(p, cat)
+            eligible = np.flatnonzero(apply_filters(p, cat.columns, REFERENCE_DATE, kinds).eligible)
             forget_queries()
             t0 = time.perf_counter()
-            shortlist(p, plain, today=REFERENCE_DATE, kinds=kinds)
-            unlinked.append(time.perf_counter() - t0)
+            dense_channel(view, cat, eligible)
+            floor.append(time.perf_counter() - t0)
+            forget_queries()
+            if plain is not None:
+                t0 = time.perf_counter()
+                shortlist(p, plain, today=REFERENCE_DATE, kinds=kinds)
+                unlinked.append(time.perf_counter() - t0)
             forget_queries()
             linker.forget()
             t0 = time.perf_counter()
@@ -165,14 +142,14 @@ def main() -> None:
                 shortlist(p, cat, today=REFERENCE_DATE, kinds=kinds, reranker=reranker)
                 reranked.append(time.perf_counter() - t0)
         sl, fl = percentiles(cold), percentiles(floor)
-        report["sizes"][str(n)] = {  # type: ignore[index]
+        report["sizes"][str(n)] = {
             "index_kind": index.kind,
             "nprobe": index.nprobe,
             "recall_at_10_vs_exact": index.recall_at_10,
             "shortlist": sl,
-            "shortlist_without_title_linking": percentiles(unlinked),
-            "shortlist_over_without_linking_p95": round(
-                sl["p95_ms"] / percentiles(unlinked)["p95_ms"], 2
+            "shortlist_without_title_linking": percentiles(unlinked) if unlinked else None,
+            "shortlist_over_without_linking_p95": (
+                round(sl["p95_ms"] / percentiles(unlinked)["p95_ms"], 2) if unlinked else None
             ),
             "shortlist_profile_vector_cached": percentiles(warm),
             "shortlist_reranked_profile_vector_cached": percentiles(reranked) if reranked else None,
@@ -185,12 +162,8 @@ def main() -> None:
             "memory_kb_per_opportunity": round(1024 * memory / n, 2),
             "queries": len(profiles),
         }
-        print(f"n={n}: {json.dumps(report['sizes'][str(n)])}", flush=True)  # type: ignore[index]
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"matching-{report['date']}.json"
-    path.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
-    print(f"written to {path}")
+        print(f"n={n}: {json.dumps(report['sizes'][str(n)])}", flush=True)
+    write_result("matching", report, args.out)
 
 
 if __name__ == "__main__":

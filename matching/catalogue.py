@@ -259,9 +259,12 @@ def build_vector_index(
     approximate_threshold: int = 50_000,
     progress: bool = False,
     factories: tuple[str, str] = (EXACT_FACTORY, APPROXIMATE_FACTORY),
+    memory_budget_mb: float = 1024.0,
+    tuning_texts: Sequence[str] = (),
 ) -> VectorIndex:
     """A fresh vector index over ``opportunities`` (texts found in ``cache`` are not re-encoded);
-    ``factories``: the FAISS factory strings, exact and above the threshold."""
+    ``factories``: the FAISS factory strings, exact and above the threshold; an approximate
+    index is tuned on the queries ``tuning_texts`` (profiles' query texts) when given."""
     tax = taxonomy or load_taxonomy()
     texts = [dense_text(o, tax) for o in opportunities]
     vectors = cache.embed(encoder, texts, "passage", progress=progress)
@@ -274,6 +277,12 @@ def build_vector_index(
         approximate_threshold=approximate_threshold,
         factory=factories[0],
         approximate_factory=factories[1],
+        memory_budget_mb=memory_budget_mb,
+        tuning_queries=(
+            cache.embed(encoder, list(tuning_texts), "query")
+            if tuning_texts and len(opportunities) >= approximate_threshold
+            else None
+        ),
     )
 
 

@@ -76,6 +76,21 @@ class EmbeddingCache:
             found.update(rows)
         return found
 
+    def lookup(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors of ``keys`` under encoder version ``model`` (missing ones absent)."""
+        raw = self._lookup(model, sorted(set(keys)))
+        return {k: np.frombuffer(v, dtype=np.float32) for k, v in raw.items()}
+
+    def store(self, model: str, keys: Sequence[str], vectors: np.ndarray) -> int:
+        """Keep ``vectors`` (one per key) under encoder version ``model``; returns how many."""
+        rows = [
+            (model, k, np.ascontiguousarray(v, dtype=np.float32).tobytes())
+            for k, v in zip(keys, vectors, strict=True)
+        ]
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+        return len(rows)
+
     def embed(
         self,
         encoder: Encoder,

@@ -79,6 +79,10 @@ def build_index(
             approximate_threshold=settings.index_approximate_from,
             progress=progress,
             factories=(settings.index_factory, settings.index_factory_approximate),
+            memory_budget_mb=settings.index_memory_budget_mb,
+            tuning_texts=_tuning_texts(session)
+            if len(ids) >= settings.index_approximate_from
+            else (),
         )
     finally:
         cache.close()
@@ -91,6 +95,18 @@ def build_index(
         encoded=cache.misses,
         recall_at_10=index.recall_at_10,
     )
+
+
+def _tuning_texts(session: Session, n: int = 200) -> list[str]:
+    """Query texts of up to ``n`` stored profiles (an approximate index is tuned on real
+    queries; nothing of them is kept)."""
+    from matching.profile import ProfileView
+    from tremplin.store.repository import sample_profiles
+    from tremplin.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    texts = [ProfileView(p, tax).query_text for p in sample_profiles(session, n)]
+    return [t for t in texts if t]
 
 
 class _SyncedIndex(NamedTuple):

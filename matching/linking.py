@@ -257,7 +257,8 @@ class TitleLinker:
         if not rows:
             raise ValueError("a title linker needs labels")
         self.rows = list(rows)
-        self.mappings = [m for m in mappings if m.concept in {r.concept for r in rows}]
+        known = {r.concept for r in rows}
+        self.mappings = [m for m in mappings if m.concept in known]
         self.concept_label = concept_label
         self.concepts = sorted({r.concept for r in self.rows})
         self.number = {c: i for i, c in enumerate(self.concepts)}

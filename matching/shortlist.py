@@ -129,15 +129,23 @@ def _minmax(values: np.ndarray) -> np.ndarray:
     return ((values - lo) / (hi - lo)).astype(np.float32)
 
 
-def _dense_top(view: ProfileView, cat: OpportunityCatalogue, eligible: np.ndarray) -> np.ndarray:
-    """The positions among ``eligible`` nearest to the profile's embedding."""
+def dense_channel(
+    view: ProfileView, cat: OpportunityCatalogue, eligible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The dense channel: the :data:`CHANNEL_DEPTH` eligible positions nearest to the profile's
+    embedding, and every opportunity's similarity when the catalogue keeps its vector matrix
+    (one exact mat-vec); otherwise exact over few eligible vectors, else a FAISS search
+    restricted to the eligible ids. The benchmarks' encode+search floor calls this too."""
     assert cat.index is not None and cat.encoder is not None
     q = view.query_vector(cat.encoder)
+    if cat.dense_matrix is not None:
+        similarities = cat.dense_matrix @ q
+        return _top(similarities, eligible, CHANNEL_DEPTH), similarities
     if len(eligible) <= EXACT_DENSE_LIMIT:
         sims = cat.index.vectors(cat.ids[eligible]) @ q
-        return np.asarray(eligible[np.argsort(-sims)[:CHANNEL_DEPTH]])
+        return np.asarray(eligible[np.argsort(-sims)[:CHANNEL_DEPTH]]), None
     found, _ = cat.index.search(q, CHANNEL_DEPTH, allowed=cat.ids[eligible])
-    return cat.positions_of(found)
+    return cat.positions_of(found), None
 
 
 def shortlist(
@@ -276,11 +284,9 @@ def candidate_pool(
         _top(signals.lexical, eligible, CHANNEL_DEPTH),
     ]
     similarities = None  # every opportunity's, when the catalogue keeps its vector matrix
-    if cat.dense_matrix is not None and cat.encoder is not None:
-        similarities = cat.dense_matrix @ view.query_vector(cat.encoder)  # one mat-vec, exact
-        channels.append(_top(similarities, eligible, CHANNEL_DEPTH))
-    elif cat.has_dense:
-        channels.append(_dense_top(view, cat, eligible))
+    if cat.has_dense:
+        nearest, similarities = dense_channel(view, cat, eligible)
+        channels.append(nearest)
     pool = np.unique(np.concatenate(channels))
     cosine = np.asarray(similarities[pool], dtype=np.float32) if similarities is not None else None
     return pool, cosine

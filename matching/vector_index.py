@@ -2,10 +2,15 @@
 
 * The index is described by a FAISS factory string (settings ``index_factory``, exact by
   default: ``IDMap2,Flat``); above ``approximate_threshold`` vectors the approximate one
-  (``index_factory_approximate``, ``IVF{nlist},Flat`` with nlist = sqrt(n)) is used, with a
-  direct map so vectors can be read back and removed, its ``nprobe`` raised until recall@10
-  against exact search reaches ``target_recall`` on a sample of stored vectors; the measured
-  recall and the factory string are recorded in the header.
+  (``index_factory_approximate``) is used, with a direct map so vectors can be read back and
+  removed, its ``nprobe`` raised until recall@10 against exact search (on the vectors as
+  given, not as stored) reaches ``target_recall``; the measured recall and the factory
+  string are recorded in the header. ``auto`` (the default) chooses the approximate index by
+  size and memory budget (:func:`choose_factory`): inverted lists of full vectors while they
+  fit, half-float then 8-bit scalar-quantised ones beyond, product-quantised ones when
+  even those do not fit (``benchmarks/bench_index.py`` measures each at 100k and 1M vectors).
+* A search restricted to allowed ids probes more lists the fewer ids are allowed, so the
+  allowed vectors it scans stay as many as an unrestricted search would scan.
 * Stable int64 ids (the opportunities' database keys) map to opportunities; each id also
   records the key of the text its vector came from, so an update re-encodes only changed
   texts and removes expired ones without a rebuild.
@@ -34,7 +39,8 @@ _faiss: Any = faiss  # the SWIG bindings' stubs miss keyword arguments
 MAGIC = b"TFXI"
 FORMAT_VERSION = 1
 EXACT_FACTORY = "IDMap2,Flat"
-APPROXIMATE_FACTORY = "IVF{nlist},Flat"
+APPROXIMATE_FACTORY = "auto"
+ID_BYTES = 8 + 16  # per vector: the id in its list, and its slot in the hash-table direct map
 BITMAP_MAX_BITS = 1 << 24  # id filters use a bitmap while the largest allowed id is below
 
 
@@ -108,17 +114,24 @@ class VectorIndex:
         target_recall: float = 0.95,
         factory: str = EXACT_FACTORY,
         approximate_factory: str = APPROXIMATE_FACTORY,
+        memory_budget_mb: float = 1024.0,
+        tuning_queries: np.ndarray | None = None,
     ) -> VectorIndex:
         """A fresh index over ``vectors``: ``factory`` below the threshold, else
-        ``approximate_factory`` (``{nlist}`` replaced by sqrt(n), at least 16), trained."""
+        ``approximate_factory`` (``{nlist}`` replaced by sqrt(n), at least 16; ``auto``:
+        :func:`choose_factory` within ``memory_budget_mb``), trained; an approximate index's
+        nprobe is tuned on ``tuning_queries`` (real query vectors) when given."""
         out = cls(model_version, vectors.shape[1], approximate_threshold, target_recall, factory)
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) >= approximate_threshold:
+            if approximate_factory == "auto":
+                approximate_factory = choose_factory(len(ids), out.dim, memory_budget_mb)
             out._make_approximate(vectors, approximate_factory)
-        out.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        out.index.add_with_ids(vectors, ids)
         out.entries = {int(i): k for i, k in zip(ids, keys, strict=True)}
         if out.kind == "ivf":
-            out._tune_nprobe()
+            out._tune_nprobe(ids, vectors, tuning_queries)
         return out
 
     def _make_approximate(self, vectors: np.ndarray, factory: str) -> None:
@@ -127,22 +140,34 @@ class VectorIndex:
         index = make_index(resolved, self.dim)
         rng = np.random.default_rng(0)
         nlist = int(index.nlist) if isinstance(index, faiss.IndexIVF) else 16
-        sample = vectors[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
+        sample = vectors[rng.choice(n, size=min(n, max(64 * nlist, 10_000)), replace=False)]
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
         self.index = index
         self.factory = resolved
 
-    def _tune_nprobe(self, sample_size: int = 200) -> None:
-        ids = np.array(sorted(self.entries), dtype=np.int64)
+    def _tune_nprobe(
+        self,
+        ids: np.ndarray,
+        vectors: np.ndarray,
+        queries: np.ndarray | None = None,
+        sample_size: int = 200,
+    ) -> None:
+        """Raise nprobe until recall@10 against exact search over ``vectors`` (the originals:
+        a quantised index is judged against what it approximates) reaches the target, on
+        ``queries`` or, without them, on stored vectors moved far off (noise of norm 1.5).
+
+        Profile queries sit between the opportunities' clusters (the e5 query prompt moves
+        them): measured on the sample, near-copies of stored vectors (noise 0.5) asked for a
+        quarter of the lists real queries need; noise 1.5 asked for as many or more."""
         rng = np.random.default_rng(1)
-        probe_ids = rng.choice(ids, size=min(sample_size, len(ids)), replace=False)
-        # out-of-sample queries: stored vectors moved by noise (a query is never a stored item)
-        queries = self.vectors(probe_ids)
-        queries = queries + rng.normal(scale=0.5 / np.sqrt(self.dim), size=queries.shape)
-        queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
-        everything = self.vectors(ids)
-        exact = np.argsort(-(queries @ everything.T), axis=1)[:, :10]
-        truth = [set(ids[row]) for row in exact]
+        if queries is None or len(queries) < 20:
+            picked = rng.choice(len(ids), size=min(sample_size, len(ids)), replace=False)
+            queries = vectors[picked] + rng.normal(
+                scale=1.5 / np.sqrt(self.dim), size=(len(picked), self.dim)
+            )
+        queries = np.asarray(queries[:sample_size], dtype=np.float32)
+        queries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+        truth = [set(ids[row].tolist()) for row in exact_top(queries, vectors, 10)]
         nlist = int(self.index.nlist)
         nprobe = 1
         while True:
@@ -202,7 +227,9 @@ class VectorIndex:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             selector = _selector(np.asarray(allowed, dtype=np.int64))
             if self.kind == "ivf":
-                params = _faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
+                params = _faiss.SearchParametersIVF(
+                    sel=selector, nprobe=self.restricted_nprobe(len(allowed))
+                )
             else:
                 params = _faiss.SearchParameters(sel=selector)
         elif self.kind == "ivf":
@@ -211,6 +238,14 @@ class VectorIndex:
         scores, ids = self.index.search(q, min(k, len(self)), params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
+
+    def restricted_nprobe(self, allowed: int) -> int:
+        """Lists to probe when ``allowed`` of the stored ids may be returned: as many more as
+        the allowed share is small, so about as many allowed vectors are scanned as an
+        unrestricted search scans (capped at every list)."""
+        nlist = int(self.index.nlist)
+        share = max(allowed, 1) / max(len(self), 1)
+        return int(min(nlist, max(self.nprobe, np.ceil(self.nprobe / share))))
 
     # --- persistence -----------------------------------------------------------------------
 
@@ -275,6 +310,52 @@ class VectorIndex:
                 f"index {path} is inconsistent: rebuild it with `tremplin index build`"
             )
         return out
+
+
+def choose_factory(n: int, dim: int, memory_budget_mb: float = 1024.0) -> str:
+    """The approximate index for ``n`` vectors of ``dim`` floats within the memory budget:
+    ``IVF{nlist},Flat`` (full vectors) while it fits, else ``IVF{nlist},SQfp16`` (half
+    floats: recall as the full vectors', measured), else ``IVF{nlist},SQ8`` (one byte per
+    dimension: near-identical offers may swap places), else ``IVF{nlist},PQ{m}`` with the
+    most sub-quantisers ``m`` (a divisor of ``dim``, ``m`` bytes per vector) that fits, whose
+    recall is low (``benchmarks/bench_index.py``; the header records it). The lists'
+    directory (``nlist`` centroids) counts too. ``{nlist}`` is left for
+    :meth:`VectorIndex.build` to fill."""
+    budget = memory_budget_mb * 2**20
+    centroids = 4 * dim * max(16, int(np.sqrt(max(n, 1))))
+    for code, per_vector in (("Flat", 4 * dim), ("SQfp16", 2 * dim), ("SQ8", dim)):
+        if n * (per_vector + ID_BYTES) + centroids <= budget:
+            return f"IVF{{nlist}},{code}"
+    for m in sorted((m for m in range(1, dim + 1) if dim % m == 0 and m <= 96), reverse=True):
+        if n * (m + ID_BYTES) + centroids + 4 * 256 * dim <= budget:
+            return f"IVF{{nlist}},PQ{m}"
+    raise ValueError(
+        f"{n} vecteurs ne tiennent pas dans {memory_budget_mb:.0f} Mo : augmentez "
+        f"TREMPLIN_INDEX_MEMORY_BUDGET_MB / {n} vectors do not fit in {memory_budget_mb:.0f} MB"
+    )
+
+
+def exact_top(queries: np.ndarray, vectors: np.ndarray, k: int, chunk: int = 65_536) -> np.ndarray:
+    """Positions in ``vectors`` of each query's ``k`` best inner products, best first, computed
+    exactly in chunks (a million vectors never make one huge score matrix)."""
+    rows = np.arange(len(queries))[:, None]
+    best_scores = np.zeros((len(queries), 0), dtype=np.float32)
+    best_pos = np.zeros((len(queries), 0), dtype=np.int64)
+    for start in range(0, len(vectors), chunk):
+        scores = np.concatenate([best_scores, queries @ vectors[start : start + chunk].T], axis=1)
+        pos = np.concatenate(
+            [
+                best_pos,
+                np.tile(
+                    np.arange(start, start + scores.shape[1] - best_pos.shape[1]), (len(queries), 1)
+                ),
+            ],
+            axis=1,
+        )
+        keep = np.argpartition(-scores, min(k, scores.shape[1]) - 1, axis=1)[:, :k]
+        best_scores, best_pos = scores[rows, keep], pos[rows, keep]
+    order = np.argsort(-best_scores, axis=1)
+    return np.asarray(best_pos[rows, order])
 
 
 def make_index(factory: str, dim: int) -> Any:

@@ -12,7 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.vector_index import IndexFileError, VectorIndex, read_index_file
+from matching.vector_index import (
+    IndexFileError,
+    VectorIndex,
+    choose_factory,
+    exact_top,
+    read_index_file,
+)
 
 DIM = 16
 
@@ -213,3 +219,44 @@ def test_factory_strings_describe_the_index_and_bad_ones_are_refused(tmp_path: P
         VectorIndex.build("m@1", ids[:10], vectors[:10], keys(ids[:10]), factory="Nonsense42")
     with pytest.raises(ValueError, match="non pris en charge"):
         VectorIndex.build("m@1", ids[:10], vectors[:10], keys(ids[:10]), factory="HNSW32")
+
+
+def test_the_approximate_index_is_chosen_by_size_within_the_memory_budget() -> None:
+    """Full vectors while they fit, 8-bit codes beyond, product codes beyond that; a size
+    that fits in nothing is refused with the setting to change."""
+    assert choose_factory(100_000, 384, 1024) == "IVF{nlist},Flat"  # 156 MB of floats
+    assert choose_factory(1_000_000, 384, 1024) == "IVF{nlist},SQfp16"  # floats: 1.5 GB
+    assert choose_factory(2_000_000, 384, 1024) == "IVF{nlist},SQ8"
+    assert choose_factory(5_000_000, 384, 1024) == "IVF{nlist},PQ96"
+    assert choose_factory(20_000_000, 384, 1024).startswith("IVF{nlist},PQ")
+    with pytest.raises(ValueError, match="TREMPLIN_INDEX_MEMORY_BUDGET_MB"):
+        choose_factory(10**9, 384, 1024)
+
+
+def test_a_compressed_index_reaches_the_recall_target_against_the_original_vectors() -> None:
+    """Under a small budget the index stores half floats or 8-bit codes, yet its nprobe is
+    tuned until recall@10 against exact search over the original vectors reaches the target;
+    under a smaller one, product codes, whose measured recall is recorded whatever it is; a
+    restricted search probes more lists the fewer ids it may return."""
+    rng = np.random.default_rng(5)
+    centres = unit(rng, 40)
+    vectors = centres[rng.integers(0, 40, 4000)] + rng.normal(scale=0.05, size=(4000, DIM))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    ids = np.arange(4000, dtype=np.int64)
+    for budget, code in ((0.3, "SQfp16"), (0.17, "SQ8")):
+        index = VectorIndex.build(
+            "m@1", ids, vectors, keys(ids), approximate_threshold=1000, memory_budget_mb=budget
+        )
+        assert index.factory == f"IVF63,{code}"
+        assert index.recall_at_10 is not None and index.recall_at_10 >= 0.95
+    pq = VectorIndex.build(
+        "m@1", ids, vectors, keys(ids), approximate_threshold=1000, memory_budget_mb=0.145
+    )
+    assert pq.factory.startswith("IVF63,PQ") and pq.recall_at_10 is not None
+    assert pq.recall_at_10 >= 0.95 or pq.nprobe == 63
+    queries = unit(rng, 50)
+    truth = exact_top(queries, vectors, 10)
+    assert truth.tolist() == np.argsort(-(queries @ vectors.T), axis=1)[:, :10].tolist()
+    assert index.restricted_nprobe(len(ids)) == index.nprobe
+    assert index.restricted_nprobe(len(ids) // 10) >= min(10 * index.nprobe, index.index.nlist)
+    assert index.restricted_nprobe(1) == index.index.nlist

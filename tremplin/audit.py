@@ -43,6 +43,7 @@ class AuditAction(StrEnum):
     JOB_DAY_PARTICIPATION = "job_day_participation"
     JOB_DAY_CHANGE = "job_day_change"
     HIRING_FORECAST = "hiring_forecast"
+    FRESH_MATCHES = "fresh_matches"
     IMPORT = "import"
     OPPORTUNITY_WRITE = "opportunity_write"
     OUTCOME = "outcome"

@@ -67,16 +67,33 @@ class Settings(BaseSettings):
         description="How often the API checks the opportunity table for other processes' "
         "writes and reloads (0: never).",
     )
+    encoder_device: str = Field(
+        default="auto",
+        pattern=r"^(auto|cpu|cuda(:\d+)?)$",
+        description="Where the encoder runs: auto (a CUDA GPU when torch sees one), cpu, cuda.",
+    )
+    encoder_batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=4096,
+        description="Texts per forward pass (default: 64 on CPU, 512 on a GPU).",
+    )
     index_factory: str = Field(
         default="IDMap2,Flat",
         description="FAISS factory string of the vector index (exact inner product by default).",
     )
     index_factory_approximate: str = Field(
-        default="IVF{nlist},Flat",
-        description="FAISS factory string above index_approximate_from vectors ({nlist}: sqrt n).",
+        default="auto",
+        description="FAISS factory string above index_approximate_from vectors ({nlist}: sqrt n); "
+        "auto: chosen by size within index_memory_budget_mb (IVF-Flat, IVF-SQ8 or IVF-PQ).",
     )
     index_approximate_from: int = Field(
         default=50_000, ge=1, description="Vector count from which the approximate index is used."
+    )
+    index_memory_budget_mb: float = Field(
+        default=1024.0,
+        gt=0,
+        description="Memory the approximate vector index may take (auto factory choice).",
     )
     link_titles: bool = Field(
         default=True,

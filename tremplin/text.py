@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _GENDER_TAGS = re.compile(
     r"[\(\[]?\b(?:h\s*/\s*f(?:\s*/\s*[xn])?|f\s*/\s*h(?:\s*/\s*[xn])?|m\s*/\s*f(?:\s*/\s*[xn])?)\b[\)\]]?",
@@ -31,8 +32,10 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 18)
 def normalize(text: str) -> str:
-    """Lower-case, accent-free, gender-marker-free, single-spaced form of ``text``."""
+    """Lower-case, accent-free, gender-marker-free, single-spaced form of ``text`` (memoised:
+    the title linker normalises the same 100k taxonomy labels several times at start)."""
     text = _GENDER_TAGS.sub(" ", text)
     text = _INFIX_FEMININE.sub(r"\1", text)
     text = _MIDDOT_FEMININE.sub(r"\1", text)
@@ -178,6 +181,7 @@ FRENCH_STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1 << 17)
 def fold_gender(token: str) -> str:
     """Fold a normalised token to a masculine singular stem ("vendeuses" -> "vendeur")."""
     if token in _IRREGULAR:

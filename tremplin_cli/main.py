@@ -463,6 +463,9 @@ def _register_command_groups() -> None:
     app.add_typer(jobday_app, name="jobday")
     app.add_typer(pool_app, name="pool")
     app.add_typer(hiring_app, name="hiring")
+    from tremplin_cli.batch_commands import batch_app
+
+    app.add_typer(batch_app, name="batch")
 
 
 _register_command_groups()

@@ -394,3 +394,34 @@ class ContactRequestRow(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(USERNAME_MAX_LENGTH))
     shared: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RescoreRunRow(Base):
+    """One nightly rescoring run: when, against which fresh opportunities, with what."""
+
+    __tablename__ = "rescore_run"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    finished_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    fresh_since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    engine: Mapped[str] = mapped_column(String(VERSION_LENGTH))  # "ray" | "loop"
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)  # figures and versions only
+
+
+class FreshMatchRow(Base):
+    """A fresh opportunity among a person's best in a nightly run (erased with the person)."""
+
+    __tablename__ = "fresh_match"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("rescore_run.id", ondelete="CASCADE"), index=True
+    )
+    cpas_id: Mapped[str] = mapped_column(ForeignKey("cpas.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True
+    )
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunity.id", ondelete="CASCADE"), index=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)

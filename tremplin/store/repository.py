@@ -351,6 +351,16 @@ def active_opportunities(session: Session) -> list[tuple[int, Opportunity]]:
     return [(pk, Opportunity.model_validate(payload)) for pk, payload in rows]
 
 
+def sample_profiles(session: Session, n: int) -> list[BeneficiaryProfile]:
+    """Up to ``n`` stored profiles, spread evenly over the table (every k-th by key)."""
+    total = session.scalar(select(func.count()).select_from(BeneficiaryRow)) or 0
+    step = max(1, total // max(n, 1))
+    payloads = session.scalars(
+        select(BeneficiaryRow.payload).where(BeneficiaryRow.id % step == 0).limit(n)
+    )
+    return [BeneficiaryProfile.model_validate(p) for p in payloads]
+
+
 def count_rows(session: Session) -> dict[str, int]:
     """Row counts per table (for status displays and tests)."""
     tables = {
@@ -419,11 +429,12 @@ def erase_beneficiary(session: Session, cpas_id: str, external_id: str) -> dict[
 
     Returns what was removed, or None when the CPAS holds no such beneficiary.
     """
-    from tremplin.store.models import ShortlistRow
+    from tremplin.store.models import FreshMatchRow, ShortlistRow
 
     row = beneficiary_row(session, cpas_id, external_id)
     if row is None:
         return None
+    session.execute(delete(FreshMatchRow).where(FreshMatchRow.beneficiary_id == row.id))
     shortlists = session.execute(delete(ShortlistRow).where(ShortlistRow.beneficiary_id == row.id))
     outcomes = session.execute(
         delete(OutcomeEventRow).where(OutcomeEventRow.beneficiary_id == row.id)

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from data_contracts.enums import OpportunityKind, TrajectoryPhase
 from data_contracts.models import BeneficiaryProfile
 from services import beneficiaries, documents, jobdays, linking, outcomes, pool, shortlists
+from services.batch import fresh
 from services.jobday_schemas import ParticipationIn
 from services.pool_schemas import ContactDecision
 from services.schemas import BeneficiaryIn, LinkRequest, OutcomeIn, ShortlistRequest
@@ -96,6 +97,9 @@ def profile_page(request: Request, beneficiary_id: str, principal: Coach) -> Res
     profile = beneficiaries.read_beneficiary(state, principal, beneficiary_id)
     history = shortlists.shortlist_history(state, principal, beneficiary_id, 10, 0)
     events, _ = outcomes.list_outcomes(state, principal, beneficiary_id, 50, 0)
+    news = fresh.new_since_last_visit(
+        state, principal, beneficiary_id, request_id_var.get() or str(uuid.uuid4()), 10
+    )
     return render(
         request,
         "coach/profile.html",
@@ -104,6 +108,7 @@ def profile_page(request: Request, beneficiary_id: str, principal: Coach) -> Res
             creating=False,
             history=history.items,
             events=events,
+            news=news,
             saved=request.query_params.get("enregistre") == "1",
         ),
     )

@@ -1,0 +1,194 @@
+"""Nightly rescoring throughput: Ray Data (local mode) against a plain single-process loop over
+the same work, simulated multi-worker scaling, and the 230,000-beneficiary projection.
+
+Run: ``.venv/bin/python benchmarks/bench_batch.py [--people 2000] [--fresh 500]``.
+Writes ``benchmarks/results/batch-<date>.json``.
+
+The world: ``--fresh`` opportunities (a generous day of new offers: Forem publishes tens of
+thousands a year) and ``--people`` beneficiaries, stored and indexed in a folder of its own;
+the profiles' query vectors are in the embedding cache first (the nightly steady state:
+profiles change rarely and ``tremplin batch embed profiles`` refreshes them), and the encoding
+cost of a changed profile is measured on its own.
+
+1. **Loop vs Ray**: :func:`services.batch.rescore.rescore` with ``engine="loop"`` (one
+   process, every core for its libraries) and with ``engine="ray"`` (local Ray, one actor per
+   core), same rows, same results; Ray's start-up is timed apart and included in its total.
+2. **Simulated workers**: one single-threaded worker ranks every batch, each batch timed;
+   W workers are simulated by handing batches to the first free worker (what an actor pool
+   does), wall = worker start-up + the busiest worker's time; speed-up and efficiency per W.
+3. **Projection**: 230,000 beneficiaries / (per-worker throughput x workers of a small
+   cluster) + start-up, with and without re-encoding every profile's query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from bench_common import machine, write_result
+from sample_world import indexed_sample
+
+WALLONIA_JOB_SEEKERS = 230_000
+
+
+def simulate(batch_seconds: list[float], workers: int) -> float:
+    """Makespan of batches handed in order to the first free of ``workers`` workers."""
+    free = [0.0] * workers
+    for cost in batch_seconds:
+        heapq.heappush(free, heapq.heappop(free) + cost)
+    return max(free)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--fresh", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--cluster-workers", type=int, default=32)
+    parser.add_argument("--data-dir", type=Path, default=Path("build/bench-batch"))
+    args = parser.parse_args()
+    folder = args.data_dir / f"{args.fresh}x{args.people}"
+    settings, factory = indexed_sample(folder, 11, args.fresh, args.people, progress=True)
+    import datetime as dt
+
+    import ray
+
+    from matching.embedding_cache import EmbeddingCache
+    from matching.encoder import served_encoder
+    from matching.engine import cache_path
+    from services.batch.parquet import read_folder
+    from services.batch.rescore import RescoreWorker, prepare_job, profile_rows, rescore
+    from services.batch.runtime import BatchOptions
+    from tremplin.sample.generator import REFERENCE_DATE
+
+    day: dt.date = REFERENCE_DATE
+    with factory() as session:
+        job = prepare_job(settings, session, None, None, day, 20)
+        rows = profile_rows(session)
+    # the steady state: every profile's query vector cached (and its cost measured apart)
+    worker = RescoreWorker(job)
+    from data_contracts.models import BeneficiaryProfile
+    from matching.profile import ProfileView
+
+    texts = [
+        ProfileView.of(
+            BeneficiaryProfile.model_validate_json(r["profile"]), worker.catalogue
+        ).query_text
+        for r in rows
+    ]
+    texts = [t for t in texts if t]
+    encoder = served_encoder(settings)
+    cache = EmbeddingCache(cache_path(settings))
+    cache.embed(encoder, texts, "query", progress=True)
+    cache.close()
+    sample = [f"{t} ({i})" for i, t in enumerate(texts[:256])]  # never seen: really encoded
+    t0 = time.perf_counter()
+    encoder.encode(sample, "query")
+    query_encode_s = (time.perf_counter() - t0) / len(sample)
+
+    out = args.data_dir / "out"
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "people": len(rows),
+        "fresh_opportunities": len(job.ids),
+        "batch_size": args.batch_size,
+    }
+    # 1. the loop, then Ray (start-up timed apart, included in the total)
+    loop = rescore(settings, factory, out, BatchOptions(engine="loop", batch_size=args.batch_size),
+                   everything=True, today=day, load=False)  # fmt: skip
+    cores = os.cpu_count() or 1
+    t0 = time.perf_counter()
+    ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray_start = time.perf_counter() - t0
+    try:
+        on_ray = rescore(settings, factory, out,
+                         BatchOptions(engine="ray", workers=cores, batch_size=args.batch_size),
+                         everything=True, today=day, load=False)  # fmt: skip
+    finally:
+        t0 = time.perf_counter()
+        ray.shutdown()
+        ray_stop = time.perf_counter() - t0
+    same = (
+        read_folder(Path(loop.output))
+        .sort_by([("beneficiary_id", "ascending"), ("rank", "ascending")])
+        .equals(
+            read_folder(Path(on_ray.output)).sort_by(
+                [("beneficiary_id", "ascending"), ("rank", "ascending")]
+            )
+        )
+    )
+    ray_total = ray_start + on_ray.seconds + ray_stop
+    report["loop_vs_ray"] = {
+        "loop_s": loop.seconds,
+        "ray_s": round(ray_total, 2),
+        "ray_start_s": round(ray_start, 2),
+        "ray_stop_s": round(ray_stop, 2),
+        "ray_actors": cores,
+        "ray_over_loop": round(ray_total / loop.seconds, 3),
+        "same_results": bool(same),
+        "candidates": loop.candidates,
+    }
+    print(report["loop_vs_ray"], flush=True)
+    # 2. simulated workers from one single-threaded worker's timed batches
+    from services.engine import limit_compute_threads
+
+    t0 = time.perf_counter()
+    single = RescoreWorker(replace(job, threads=1))  # as one Ray actor
+    start_s = time.perf_counter() - t0
+    limit_compute_threads(1)
+    batch_seconds = []
+    for s in range(0, len(rows), args.batch_size):
+        chunk = rows[s : s + args.batch_size]
+        columns = {
+            n: np.asarray([r[n] for r in chunk]) for n in ("beneficiary_id", "cpas_id", "profile")
+        }
+        t0 = time.perf_counter()
+        single(columns)
+        batch_seconds.append(time.perf_counter() - t0)
+    one = simulate(batch_seconds, 1)
+    scaling = []
+    for workers in (1, 2, 4, 8, 16, 32):
+        wall = start_s + simulate(batch_seconds, workers)
+        speedup = (start_s + one) / wall
+        scaling.append({"workers": workers, "wall_s": round(wall, 2), "speedup": round(speedup, 2),
+                        "efficiency": round(speedup / workers, 3)})  # fmt: skip
+    per_person_s = one / len(rows)
+    report["simulated_workers"] = {
+        "worker_start_s": round(start_s, 2),
+        "batches": len(batch_seconds),
+        "per_person_ms": round(1000 * per_person_s, 3),
+        "per_worker_people_per_s": round(1 / per_person_s, 1),
+        "scaling": scaling,
+    }
+    print(report["simulated_workers"], flush=True)
+    # 3. the nightly projection for Wallonia
+    workers = args.cluster_workers
+    cached = start_s + WALLONIA_JOB_SEEKERS * per_person_s / workers
+    encoded = start_s + WALLONIA_JOB_SEEKERS * (per_person_s + query_encode_s) / workers
+    report["projection"] = {
+        "beneficiaries": WALLONIA_JOB_SEEKERS,
+        "fresh_opportunities": len(job.ids),
+        "cluster_workers": workers,
+        "per_person_ms": round(1000 * per_person_s, 3),
+        "query_encode_ms": round(1000 * query_encode_s, 3),
+        "wall_s_queries_cached": round(cached, 1),
+        "wall_s_every_query_encoded": round(encoded, 1),
+        "under_one_hour": encoded < 3600,
+        "arithmetic": (
+            f"{WALLONIA_JOB_SEEKERS} x ({1000 * per_person_s:.2f} ms + "
+            f"{1000 * query_encode_s:.2f} ms encoding) / {workers} workers + "
+            f"{start_s:.0f} s start-up = {encoded / 60:.1f} min"
+        ),
+    }
+    print(report["projection"], flush=True)
+    write_result("batch", report)
+
+
+if __name__ == "__main__":
+    main()
