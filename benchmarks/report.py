@@ -1,0 +1,339 @@
+"""``docs/performance.md`` from the newest result file of each benchmark (and its plots).
+
+Run: ``.venv/bin/python benchmarks/report.py`` (``make bench`` runs it last). Every figure in
+the page comes from ``benchmarks/results/*.json``; the page says which file and machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+RESULTS = Path("benchmarks/results")
+PAGE = Path("docs/performance.md")
+IMAGES = Path("docs/img")
+
+
+def newest(name: str, results: Path = RESULTS) -> tuple[Path, dict[str, Any]] | None:
+    """The newest ``<name>-<date>.json`` (plain name only, not ``<name>-<date>-<variant>``)."""
+    pattern = re.compile(rf"^{re.escape(name)}-(\d{{4}}-\d{{2}}-\d{{2}})\.json$")
+    found = sorted(p for p in results.glob(f"{name}-*.json") if pattern.match(p.name))
+    if not found:
+        return None
+    return found[-1], json.loads(found[-1].read_text(encoding="utf-8"))
+
+
+def source(path: Path, data: dict[str, Any]) -> str:
+    """The line naming a result file and its machine."""
+    m = data.get("machine", {})
+    gpu = f", GPU {m['gpu']}" if m.get("gpu") else ""
+    return (
+        f"*Source: `{path.as_posix()}` — {m.get('cpus', '?')} CPUs, "
+        f"{m.get('memory_gb', '?')} GB, Python {m.get('python', '?')}{gpu}.*"
+    )
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def mark(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def product_row(size: dict[str, Any]) -> dict[str, Any]:
+    return next(r for r in size["indexes"] if r["index"].startswith("product choice"))
+
+
+def targets(idx: Any, match: Any, batch: Any, emb: Any) -> str:
+    rows: list[list[Any]] = []
+    if idx:
+        sizes = idx[1]["sizes"]
+        top = max(sizes, key=int)
+        p = product_row(sizes[top])
+        exact = sizes[top]["indexes"][0]
+        n = f"{int(top):,}"
+        rows += [
+            [f"index recall@10 vs exact, {n}", "≥ 0.95", p["recall_at_10"], "exact: 1.0", "", mark(p["recall_at_10"] >= 0.95)],
+            [f"index query p95, {n}", "< 20 ms", f"{p['latency']['p95_ms']} ms", f"exact: {exact['latency']['p95_ms']} ms", p["p95_over_exact"], mark(p["latency"]["p95_ms"] < 20)],
+            [f"index memory, {n}", "< 1 GB", f"{p['faiss_mb']} MB ({p['factory']})", f"exact: {exact['faiss_mb']} MB", round(p["faiss_mb"] / exact["faiss_mb"], 2), mark(p["faiss_mb"] < 1024)],
+        ]  # fmt: skip
+    if match:
+        sizes = match[1]["sizes"]
+        top = max(sizes, key=int)
+        s = sizes[top]
+        rows.append(
+            [f"full shortlist p95, {int(top):,}", "< 150 ms", f"{s['shortlist']['p95_ms']} ms",
+             f"encode+FAISS floor: {s['floor_encode_plus_faiss']['p95_ms']} ms",
+             s["shortlist_over_floor_p95"], mark(s["shortlist"]["p95_ms"] < 150)]
+        )  # fmt: skip
+    if batch:
+        b = batch[1]
+        lr = b["loop_vs_ray"]
+        rows.append(
+            ["batch rescoring, Ray local vs loop", "≤ 1.5×", f"{lr['ray_s']} s ({lr['ray_actors']} actors)",
+             f"loop: {lr['loop_s']} s", lr["ray_over_loop"], mark(lr["ray_over_loop"] <= 1.5)]
+        )  # fmt: skip
+        s16 = next(x for x in b["simulated_workers"]["scaling"] if x["workers"] == 16)
+        rows.append(
+            ["simulated scaling, 16 workers", "linear", f"speed-up {s16['speedup']}",
+             "1 worker", s16["efficiency"], mark(s16["efficiency"] >= 0.8)]
+        )  # fmt: skip
+        pr = b["projection"]
+        rows.append(
+            [f"nightly {pr['beneficiaries']:,} × {pr['fresh_opportunities']} fresh, {pr['cluster_workers']} workers",
+             "< 1 h", f"{pr['wall_s_every_query_encoded'] / 60:.1f} min", f"queries cached: {pr['wall_s_queries_cached'] / 60:.1f} min",
+             "", mark(pr["under_one_hour"])]
+        )  # fmt: skip
+    if emb:
+        gpu = [r for r in emb[1]["rows"] if r["device"] != "cpu"]
+        best = max(gpu, key=lambda r: r["texts_per_s"]) if gpu else None
+        cpu = next(r for r in emb[1]["rows"] if r["device"] == "cpu" and r["batch_size"] == 64)
+        rows.append(
+            ["encoder throughput, GPU vs CPU", "measured when a GPU is lent",
+             f"{best['texts_per_s']} texts/s (batch {best['batch_size']})" if best else "no GPU in this run",
+             f"CPU: {cpu['texts_per_s']} texts/s", best["over_cpu_64"] if best else "", "yes" if best else "not measured"]
+        )  # fmt: skip
+    header = ["what", "target", "measured", "baseline (same run)", "ratio", "met"]
+    return table(header, rows)
+
+
+def index_section(idx: tuple[Path, dict[str, Any]]) -> str:
+    path, data = idx
+    parts = [source(path, data), ""]
+    for n, size in sorted(data["sizes"].items(), key=lambda kv: int(kv[0])):
+        rows = []
+        for r in size["indexes"]:
+            rows.append(
+                [r["index"], r["factory"], r.get("nprobe", r.get("efSearch", "")), r["recall_at_10"],
+                 r["latency"]["p95_ms"], r["p95_over_exact"], r.get("restricted_recall_at_10", ""),
+                 r.get("restricted_latency", {}).get("p95_ms", ""), r["faiss_mb"], r["build_s"]]
+            )  # fmt: skip
+        parts += [
+            f"**{int(n):,} vectors** (chosen: `{size['chosen']}`)",
+            "",
+            table(
+                [
+                    "index",
+                    "factory",
+                    "nprobe / ef",
+                    "recall@10",
+                    "p95 ms",
+                    "p95 / exact",
+                    "restricted recall@10 (10 % allowed)",
+                    "restricted p95 ms",
+                    "FAISS MB",
+                    "build s",
+                ],
+                rows,
+            ),
+            "",
+        ]
+    return "\n".join(parts)
+
+
+def matching_section(match: tuple[Path, dict[str, Any]]) -> str:
+    path, data = match
+    rows = []
+    for n, s in sorted(data["sizes"].items(), key=lambda kv: int(kv[0])):
+        rows.append(
+            [f"{int(n):,}", s["index_kind"], s["shortlist"]["p50_ms"], s["shortlist"]["p95_ms"],
+             s["shortlist_profile_vector_cached"]["p95_ms"], s["floor_encode_plus_faiss"]["p95_ms"],
+             s["shortlist_over_floor_p95"], s["catalogue_build_s"], s["memory_mb"]]
+        )  # fmt: skip
+    return "\n".join(
+        [
+            source(path, data),
+            "",
+            table(
+                [
+                    "opportunities",
+                    "index",
+                    "shortlist p50 ms",
+                    "shortlist p95 ms",
+                    "p95, profile vector cached",
+                    "floor p95 ms (same encode + restricted search)",
+                    "shortlist / floor",
+                    "catalogue build s",
+                    "memory MB",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
+def batch_section(batch: tuple[Path, dict[str, Any]]) -> str:
+    path, b = batch
+    lr, sim, pr = b["loop_vs_ray"], b["simulated_workers"], b["projection"]
+    scaling = table(
+        ["workers", "wall s", "speed-up", "efficiency"],
+        [[x["workers"], x["wall_s"], x["speedup"], x["efficiency"]] for x in sim["scaling"]],
+    )
+    return "\n".join(
+        [
+            source(path, b),
+            "",
+            f"{b['people']:,} beneficiaries × {b['fresh_opportunities']} fresh opportunities, "
+            f"batches of {b['batch_size']}: the loop took **{lr['loop_s']} s**, Ray in local "
+            f"mode **{lr['ray_s']} s** with {lr['ray_actors']} actors (start {lr['ray_start_s']} s, "
+            f"stop {lr['ray_stop_s']} s included) — **{lr['ray_over_loop']}×**; same results: "
+            f"{lr['same_results']}.",
+            "",
+            f"Simulated workers (one single-threaded worker's {sim['batches']} timed batches "
+            f"handed to the first free of W workers; start-up {sim['worker_start_s']} s; "
+            f"{sim['per_person_ms']} ms per person, {sim['per_worker_people_per_s']} people/s "
+            "per worker):",
+            "",
+            scaling,
+            "",
+            f"**Nightly projection**: {pr['arithmetic']} "
+            f"(with every profile's query vector already cached: "
+            f"{pr['wall_s_queries_cached'] / 60:.1f} min).",
+        ]
+    )
+
+
+def embedding_section(emb: tuple[Path, dict[str, Any]]) -> str:
+    path, e = emb
+    rows = [[r["device"], r["batch_size"], r["texts_per_s"], r["over_cpu_64"]] for r in e["rows"]]
+    note = (
+        ""
+        if e.get("gpu")
+        else "\n\nNo GPU was available in this run: the GPU rows appear when the benchmark runs where torch sees one."
+    )
+    return (
+        "\n".join(
+            [source(path, e), "", table(["device", "batch", "texts/s", "× CPU batch 64"], rows)]
+        )
+        + note
+    )
+
+
+def others(results: Path) -> str:
+    lines = []
+    api = newest("api", results)
+    if api:
+        a = api[1]
+        lines.append(
+            f"- **API load** (`{api[0].as_posix()}`): {a['load']['throughput_rps']} requests/s, "
+            f"shortlist p95 {a['load']['latency'].get('p95_ms', '?')} ms over HTTP; "
+            f"API / direct shortlist p50: {a.get('api_over_direct_shortlist_p50')}."
+        )
+    job = newest("jobday", results)
+    if job:
+        big = max(job[1]["instances"], key=lambda i: i.get("people", 0))
+        lines.append(
+            f"- **Job-day planner** (`{job[0].as_posix()}`): largest instance "
+            f"{big.get('stands')} stands × {big.get('people')} people in "
+            f"{big.get('plan_s', big.get('seconds', '?'))} s, gap to bound "
+            f"{big.get('gap_pct', big.get('gap', '?'))} %."
+        )
+    pool = newest("pool", results)
+    if pool:
+        lines.append(
+            f"- **Pool anonymity** (`{pool[0].as_posix()}`): smallest group of members sharing "
+            f"a shown profile: {pool[1]['smallest_group_seen']}."
+        )
+    sec = newest("security", results)
+    if sec:
+        s = sec[1]
+        lines.append(
+            f"- **Security** (`{sec[0].as_posix()}`): shortlist p95 under a sign-in flood / alone: "
+            f"{s['starvation']['p95_ratio']}; acknowledged writes lost at a kill: "
+            f"{s['kill_during_writes']['acknowledged_but_lost']}."
+        )
+    return "\n".join(lines)
+
+
+def growth_plot(idx: Any, match: Any, images: Path) -> str | None:
+    """Time and memory against size (log-log): index query and build, shortlist, memory."""
+    if not idx and not match:
+        return None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    if idx:
+        sizes = sorted(idx[1]["sizes"], key=int)
+        ns = [int(n) for n in sizes]
+        exact = [idx[1]["sizes"][n]["indexes"][0] for n in sizes]
+        chosen = [product_row(idx[1]["sizes"][n]) for n in sizes]
+        left.plot(ns, [r["latency"]["p95_ms"] for r in exact], "o--", label="exact search p95")
+        left.plot(ns, [r["latency"]["p95_ms"] for r in chosen], "o-", label="chosen index p95")
+        left.plot(ns, [r["build_s"] * 1000 for r in chosen], "s:", label="chosen index build (ms)")
+        right.plot(ns, [r["faiss_mb"] for r in exact], "o--", label="exact index MB")
+        right.plot(ns, [r["faiss_mb"] for r in chosen], "o-", label="chosen index MB")
+    if match:
+        sizes = sorted(match[1]["sizes"], key=int)
+        ns = [int(n) for n in sizes]
+        rows = [match[1]["sizes"][n] for n in sizes]
+        left.plot(ns, [r["shortlist"]["p95_ms"] for r in rows], "^-", label="full shortlist p95")
+        right.plot(ns, [r["memory_mb"] for r in rows], "^-", label="catalogue + index MB")
+    for ax, title in ((left, "time (ms)"), (right, "memory (MB)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("opportunities")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    images.mkdir(parents=True, exist_ok=True)
+    path = images / "performance-growth.svg"
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return path.name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=PAGE)
+    args = parser.parse_args()
+    idx = newest("index", args.results)
+    match = newest("matching", args.results)
+    batch = newest("batch", args.results)
+    emb = newest("embedding", args.results)
+    plot = growth_plot(idx, match, args.out.parent / "img")
+    parts = [
+        "# Performance",
+        "",
+        "Generated by `benchmarks/report.py` from the newest file of each benchmark in "
+        "`benchmarks/results/` (`make bench` runs them all, then this). Do not edit by hand. "
+        "Every ratio compares two things measured in the same run on the same machine.",
+        "",
+        "## Targets",
+        "",
+        targets(idx, match, batch, emb),
+        "",
+    ]
+    if plot:
+        parts += [
+            "## How cost grows with size",
+            "",
+            f"![time and memory against size](img/{plot})",
+            "",
+        ]
+    if idx:
+        parts += ["## Vector indexes (`bench_index.py`)", "", index_section(idx), ""]
+    if match:
+        parts += ["## Shortlists (`bench_matching.py`)", "", matching_section(match), ""]
+    if batch:
+        parts += ["## Nightly rescoring (`bench_batch.py`)", "", batch_section(batch), ""]
+    if emb:
+        parts += ["## Encoder throughput (`bench_embedding.py`)", "", embedding_section(emb), ""]
+    parts += ["## Other benchmarks", "", others(args.results), ""]
+    args.out.write_text("\n".join(parts), encoding="utf-8")
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
