@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck serve clean
+.PHONY: demo test install lint typecheck serve clean bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 est requis ($(PYTHON) introuvable)"; exit 2; }
@@ -30,6 +30,21 @@ test: $(STAMP)
 	$(BIN)/mypy $(PACKAGES) benchmarks
 	$(BIN)/lint-imports
 	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+
+# Every benchmark, then docs/performance.md from their JSON (about an hour on 2 cores).
+BENCH_SIZES ?= 10000 100000 1000000
+BENCH_STORE ?= build/bench-store
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_index.py --sizes $(BENCH_SIZES)
+	$(BIN)/python benchmarks/bench_matching.py --sizes $(BENCH_SIZES)
+	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_embedding.py
+	TREMPLIN_DATA_DIR=$(BENCH_STORE) $(BIN)/tremplin demo --no-serve
+	$(BIN)/python benchmarks/bench_jobday.py --data-dir $(BENCH_STORE)
+	TREMPLIN_DATA_DIR=$(BENCH_STORE) $(BIN)/python benchmarks/bench_pool.py --data-dir $(BENCH_STORE)
+	$(BIN)/python benchmarks/bench_api.py --seconds 30
+	$(BIN)/python benchmarks/bench_security.py --seconds 30
+	$(BIN)/python benchmarks/report.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix $(CODE) && $(BIN)/ruff format $(CODE)

@@ -25,7 +25,6 @@ import asyncio
 import datetime as dt
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_common import machine
 from sample_world import ensure_users, indexed_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -270,11 +270,7 @@ def main() -> None:
     api_p50 = paced["latency"]["shortlist"]["p50_ms"]
     report = {
         "date": dt.date.today().isoformat(),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "users": args.users,
         "workers": args.workers,
         "opportunities": 10_000,

@@ -26,12 +26,12 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_common import machine
 
 from matching.jobday_planner import PlanningProblem, greedy_plan, objective_of, solve
 
@@ -154,13 +154,7 @@ def main() -> None:
         )
     result = {
         "date": dt.date.today().isoformat(),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "solver_workers": args.workers,
-        },
+        "machine": {**machine(), "solver_workers": args.workers},
         "instances": rows,
         "sample_job_days": days,
     }

@@ -14,11 +14,12 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_common import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 NEEDS = (
@@ -105,12 +106,7 @@ def main() -> None:
         )
     result = {
         "date": dt.date.today().isoformat(),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "pools": rows,
         "smallest_group_seen": min((r["smallest_group"] for r in rows), default=None),
     }

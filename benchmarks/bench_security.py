@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import random
 import signal
 import string
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_common import machine
 from sample_world import ensure_users, indexed_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,11 +325,7 @@ def main() -> None:
     tokens = {user: token(server.base, user, "127.0.0.4") for user in users}
     report: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
     }
     try:
         wanted = {args.only} if args.only else {"brute", "junk", "starvation", "kill"}

@@ -443,7 +443,8 @@ def _plan_out(
     own = actor.cpas_id if actor.role in (Role.COACH, Role.SYSTEM) else None
     titles = _titles(ctx, [i.opportunity_id for i in stored.interviews])
     interviews = []
-    for i in stored.interviews:
+    # by time, as the plan reads back from the store (a fresh version is in insertion order)
+    for i in sorted(stored.interviews, key=lambda i: i.starts_at):
         if own is not None and i.cpas_id != own:
             continue
         person = session.get(BeneficiaryRow, i.beneficiary_id)

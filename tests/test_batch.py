@@ -77,23 +77,25 @@ def _keys(factory: sessionmaker[Session]) -> tuple[dict[int, str], dict[int, str
 def test_ray_local_mode_ranks_as_the_loop_and_as_the_shortlist(
     w: World, factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    """The same fresh catalogue ranked for every person on Ray (2 actors, sharded Parquet)
+    """The same fresh catalogue ranked for every person on Ray (an actor pool, sharded Parquet)
     and in one loop gives the same rows; each person's list is their shortlist's; the batch
     embedding gives the encoder's vectors and writes no text."""
     if "postgresql" in w.settings.database_url:
         pytest.skip("the engines are compared once, on SQLite (the store is not involved)")
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # one Ray CPU: the suite's other worker keeps a core (the engine's results do not depend
+    # on how many actors share the work; the benchmark runs one per core)
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         on_ray = rescore(
-            w.settings, factory, tmp_path, BatchOptions(engine="ray", workers=2, batch_size=16),
+            w.settings, factory, tmp_path, BatchOptions(engine="ray", workers=1, batch_size=16),
             everything=True, today=DAY, load=False,
         )  # fmt: skip
         vectors = embed(
-            w.settings, factory, "opportunities", tmp_path, BatchOptions(workers=2, batch_size=64)
+            w.settings, factory, "opportunities", tmp_path, BatchOptions(workers=1, batch_size=64)
         )
-        queries = embed(w.settings, factory, "profiles", tmp_path, BatchOptions(workers=2))
+        queries = embed(w.settings, factory, "profiles", tmp_path, BatchOptions(workers=1))
     finally:
         ray.shutdown()
     in_loop = rescore(w.settings, factory, tmp_path, LOOP, everything=True, today=DAY, load=False)
@@ -103,7 +105,7 @@ def test_ray_local_mode_ranks_as_the_loop_and_as_the_shortlist(
         b[["beneficiary_id", "opportunity_id", "rank"]]
     )
     assert np.allclose(a["score"], b["score"], atol=1e-6)
-    assert len(list(Path(on_ray.output).glob("*.parquet"))) >= 2  # sharded by the actors
+    assert len(list(Path(on_ray.output).glob("*.parquet"))) >= 2  # sharded by blocks
     assert a.groupby("beneficiary_id")["rank"].max().max() <= 20
     people, offers = _keys(factory)
     for pk in sorted(a["beneficiary_id"].unique())[:3]:

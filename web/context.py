@@ -3,13 +3,17 @@ way pages answer with a download."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import Response
 
 from services import documents
 from services.jobday_schemas import Convocation
 from serving.state import ServiceState
-from web.tasks import TaskRunner
+from web.tasks import Progress, TaskRunner
+from web.templating import render
 
 
 def service_state(request: Request) -> ServiceState:
@@ -22,6 +26,20 @@ def task_runner(request: Request) -> TaskRunner:
     """The app's background task runner."""
     runner: TaskRunner = request.app.state.tasks
     return runner
+
+
+def start_task(
+    request: Request,
+    owner: int,
+    label: str,
+    work: Callable[[Progress], Any],
+    redirect: Callable[[Any], str | None] | None = None,
+    result_template: str | None = None,
+) -> Response:
+    """Start ``work`` as a background task of user ``owner`` and answer its progress fragment
+    (202: the page polls it until the task is done)."""
+    task = task_runner(request).start(owner, label, work, redirect, result_template)
+    return render(request, "_task.html", {"task": task}, status_code=202)
 
 
 def download(content: str | bytes, media_type: str, filename: str) -> Response:

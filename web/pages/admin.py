@@ -24,7 +24,7 @@ from training.promotion import GateRefusedError, recheck_and_promote, rollback_c
 from tremplin import audit
 from tremplin.actors import PERSON_ROLES, Principal
 from tremplin.errors import ConflictError, InvalidRequestError
-from web.context import service_state, task_runner
+from web.context import service_state, start_task
 from web.forms import EmptyAsNone, checked, lines, optional, parse, text
 from web.plots import interval_chart
 from web.session import Admin
@@ -94,10 +94,13 @@ async def promote(request: Request, principal: Admin) -> Response:
         reload_engine(state, principal, request_id_var.get())
         return registry.version_label(version)
 
-    task = task_runner(request).start(
-        principal.user_id, "Promotion", work, redirect=lambda label: f"/admin/modeles?fait={label}"
+    return start_task(
+        request,
+        principal.user_id,
+        "Promotion",
+        work,
+        redirect=lambda label: f"/admin/modeles?fait={label}",
     )
-    return render(request, "_task.html", {"task": task}, status_code=202)
 
 
 @router.post("/modeles/retour")
@@ -126,13 +129,13 @@ def reload(request: Request, principal: Admin) -> Response:
         progress("chargement du modèle, du catalogue et de l'index", 0.2)
         return reload_engine(state, principal, rid)
 
-    task = task_runner(request).start(
+    return start_task(
+        request,
         principal.user_id,
         "Rechargement du moteur",
         work,
         redirect=lambda _: "/admin/modeles?fait=rechargement",
     )
-    return render(request, "_task.html", {"task": task}, status_code=202)
 
 
 def _chart(checks: list[Check], kind: str, title: str) -> str | None:

@@ -28,7 +28,7 @@ from serving.state import request_id_var
 from tremplin.errors import InvalidRequestError, NotReadyError
 from tremplin.taxonomy import load_taxonomy
 from web import labels
-from web.context import calendar, service_state, task_runner
+from web.context import calendar, service_state, start_task
 from web.forms import EmptyAsNone, checked, lines, many, optional, parse, text
 from web.session import Coach
 from web.tasks import Progress
@@ -375,13 +375,13 @@ async def participation(request: Request, job_day_id: str, principal: Coach) -> 
         return "replanned" if plan is not None else "recorded"
 
     label = {"nominated": "Inscription", "cancelled": "Désistement"}[body.status.value]
-    task = task_runner(request).start(
+    return start_task(
+        request,
         principal.user_id,
         f"{label} de {body.beneficiary_id}",
         work,
         result_template="coach/_participation.html",
     )
-    return render(request, "_task.html", {"task": task}, status_code=202)
 
 
 @router.get("/journees/{job_day_id}/convocations")

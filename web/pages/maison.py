@@ -21,7 +21,7 @@ from serving.state import ServiceState, request_id_var
 from tremplin.actors import Principal
 from tremplin.errors import NotFoundError
 from web import labels
-from web.context import calendar, download, service_state, task_runner
+from web.context import calendar, download, service_state, start_task
 from web.forms import EmptyAsNone, checked, parse, text
 from web.session import Organiser
 from web.tasks import Progress
@@ -82,13 +82,13 @@ async def import_file(request: Request, principal: Organiser) -> Response:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    task = task_runner(request).start(
+    return start_task(
+        request,
         principal.user_id,
         f"Import de {filename}",
         work,
         result_template="maison/_import_report.html",
     )
-    return render(request, "_task.html", {"task": task}, status_code=202)
 
 
 @router.get("/journees")
@@ -135,13 +135,13 @@ async def plan(request: Request, job_day_id: str, principal: Organiser) -> Respo
     def work(progress: Progress) -> Any:
         return jobdays.plan_job_day(state, principal, job_day_id, body, rid, progress=progress)
 
-    task = task_runner(request).start(
+    return start_task(
+        request,
         principal.user_id,
         "Planification des entretiens",
         work,
         redirect=lambda _: f"/maison/journees/{job_day_id}",
     )
-    return render(request, "_task.html", {"task": task}, status_code=202)
 
 
 @router.post("/journees/{job_day_id}/stands/{employer_id}")
@@ -159,13 +159,13 @@ async def stand_slots(
             state, principal, job_day_id, employer_id, body, rid, today=state.settings.today()
         )
 
-    task = task_runner(request).start(
+    return start_task(
+        request,
         principal.user_id,
         "Créneaux du stand",
         work,
         redirect=lambda _: f"/maison/journees/{job_day_id}",
     )
-    return render(request, "_task.html", {"task": task}, status_code=202)
 
 
 @router.post("/journees/{job_day_id}/deplacer")

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fresh_since", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("engine", sa.String(length=64), nullable=False),
+        sa.Column("engine", sa.String(length=100), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rescore_run")),
     )
