@@ -61,6 +61,11 @@ def main() -> None:
     rng = np.random.default_rng(0)
     reranker = load_champion(settings)
     linker = title_linker(settings, encoder)
+    # as the engine tunes an approximate index: on stored profiles' queries (others than the
+    # profiles timed below)
+    others = generate(7, n_opportunities=50, n_beneficiaries=300).beneficiaries
+    tuning_texts = [t for t in (ProfileView(b, tax).query_text for b in others) if t][:200]
+    tuning = cache.embed(encoder, tuning_texts, "query")
     report: dict[str, Any] = {
         "machine": machine(),
         "encoder": encoder.version,
@@ -97,7 +102,9 @@ def main() -> None:
         ids = np.arange(1, n + 1, dtype=np.int64)
         before = rss_mb()
         t0 = time.perf_counter()
-        index = VectorIndex.build(encoder.version, ids, vectors_arr, [str(i) for i in ids])
+        index = VectorIndex.build(
+            encoder.version, ids, vectors_arr, [str(i) for i in ids], tuning_queries=tuning
+        )
         faiss_build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         cat = OpportunityCatalogue(items, tax, ids=ids, encoder=encoder, index=index, linker=linker)

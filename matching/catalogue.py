@@ -28,6 +28,7 @@ from tremplin.text import search_terms
 if TYPE_CHECKING:
     from matching.occupations import OccupationLinker
 
+FAMILY_MASKS_KEPT = 600  # ROME métiers whose masks a catalogue keeps (there are ~530)
 DENSE_MATRIX_LIMIT = 50_000  # catalogues up to this size keep their vectors as one matrix
 REQUIRED_WEIGHT = 2.0
 CORE_BONUS = 1.0
@@ -150,6 +151,7 @@ class OpportunityCatalogue:
             if code:
                 groups[code].append(p)
         self.by_rome = {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
+        self._family_masks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.start = np.array(
             [o.start_date.toordinal() if o.start_date else 0 for o in self.opportunities],
             dtype=np.int64,
@@ -224,10 +226,18 @@ class OpportunityCatalogue:
         return np.asarray(np.rint(self.required_total - held), dtype=np.int64)
 
     def family_mask(self, code: str) -> tuple[np.ndarray, np.ndarray]:
-        """Opportunities of ROME métier ``code``, and of its family (same first 3 characters)."""
-        same = np.array([c == code for c in self.rome_codes], dtype=bool)
-        family = np.array([bool(c) and c[:3] == code[:3] for c in self.rome_codes], dtype=bool)
-        return same[self.rome_inverse], family[self.rome_inverse]
+        """Opportunities of ROME métier ``code``, and of its family (same first 3 characters);
+        kept per code (a catalogue is never changed in place: a reload builds a new one)."""
+        found = self._family_masks.get(code)
+        if found is None:
+            same = np.array([c == code for c in self.rome_codes], dtype=bool)
+            family = np.array([bool(c) and c[:3] == code[:3] for c in self.rome_codes], dtype=bool)
+            found = (same[self.rome_inverse], family[self.rome_inverse])
+            for mask in found:
+                mask.flags.writeable = False  # shared between requests
+            if len(self._family_masks) < FAMILY_MASKS_KEPT:
+                self._family_masks[code] = found
+        return found
 
 
 def duplicate_key(o: Opportunity) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ licence or French level), the pathway:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -64,9 +65,12 @@ def build_pathways(
     view: ProfileView, cat: OpportunityCatalogue, filtered: FilterResult, today: dt.date
 ) -> list[Pathway]:
     """Pathways for every aspired métier whose offers in reach are all blocked today."""
-    out = []
+    out: list[Pathway] = []
+    if not view.targets:
+        return out
+    shared = _Shared.of(view, cat, filtered)  # the same for every aspired métier
     for code in view.targets:
-        pathway = _pathway(view, cat, filtered, code)
+        pathway = _pathway(view, cat, filtered, code, shared)
         if pathway is not None:
             out.append(pathway)
     return out
@@ -82,8 +86,38 @@ def _best(candidates: np.ndarray, *keys: np.ndarray) -> int:
     return int(candidates[order[0]])
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """What every pathway of one person reads (computed once: each is a pass over the
+    whole catalogue, 1M opportunities at the largest size measured)."""
+
+    other: np.ndarray  # broken by a constraint a pathway cannot address
+    missing: np.ndarray  # required skills the person lacks, per opportunity
+    prereq_count: np.ndarray  # prerequisites (licence, French) broken, per opportunity
+    km: np.ndarray
+
+    @classmethod
+    def of(cls, view: ProfileView, cat: OpportunityCatalogue, filtered: FilterResult) -> _Shared:
+        other = np.zeros(len(cat), dtype=bool)
+        for key, mask in filtered.broken.items():
+            if key not in PREREQUISITES:
+                other |= mask
+        return cls(
+            other=other,
+            missing=cat.missing_required(view.skills),
+            prereq_count=np.asarray(
+                sum(filtered.broken[k].astype(np.int64) for k in PREREQUISITES), dtype=np.int64
+            ),
+            km=np.nan_to_num(filtered.km, nan=0.0),
+        )
+
+
 def _pathway(
-    view: ProfileView, cat: OpportunityCatalogue, filtered: FilterResult, code: str
+    view: ProfileView,
+    cat: OpportunityCatalogue,
+    filtered: FilterResult,
+    code: str,
+    shared: _Shared,
 ) -> Pathway | None:
     tax = cat.taxonomy
     have = view.skills
@@ -92,18 +126,14 @@ def _pathway(
     if not jobs.any():
         return None
     # blockers other than the prerequisites a pathway can address make an offer out of reach
-    other = np.zeros(len(cat), dtype=bool)
-    for key, mask in filtered.broken.items():
-        if key not in PREREQUISITES:
-            other |= mask
-    in_reach = jobs & ~other
+    in_reach = jobs & ~shared.other
     if not in_reach.any():
         return None
-    missing = cat.missing_required(have)
+    missing = shared.missing
     if (in_reach & filtered.passes & (missing == 0)).any():
         return None  # the métier is open today: its offers are in the shortlist
-    prereq_count = sum(filtered.broken[k].astype(np.int64) for k in PREREQUISITES)
-    km = np.nan_to_num(filtered.km, nan=0.0)
+    prereq_count = shared.prereq_count
+    km = shared.km
     easiest = _best(np.flatnonzero(in_reach), missing + 2 * prereq_count, km)
     gap = {s.id for s in cat.opportunities[easiest].required_skills} - have
     steps: list[PathwayStep] = []
