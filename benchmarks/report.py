@@ -216,8 +216,9 @@ def batch_section(batch: tuple[Path, dict[str, Any]]) -> str:
                 ],
             ),
             "",
-            f"Simulated workers (one single-threaded worker's {sim['batches']} timed batches "
-            f"handed to the first free of W workers; start-up {sim['worker_start_s']} s; "
+            f"Simulated workers (a night of {sim.get('batches_simulated', '?')} batches drawn from "
+            f"one single-threaded worker's {sim.get('batches_measured', '?')} timed ones, handed to "
+            f"the first free of W workers; start-up in a fresh process {sim['worker_start_s']} s; "
             f"{sim['per_person_ms']} ms per person, {sim['per_worker_people_per_s']} people/s "
             "per worker):",
             "",
