@@ -178,7 +178,13 @@ def test_stateful_sequences(
     operations (create a beneficiary, then read, update, shortlist, erase it...), with the
     same checks; a step that answers an undocumented status or a 5xx fails the test."""
     api.build_linker()
-    schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app)
+    # the nightly candidates' read-only view has no state to follow and, added to the
+    # machine's links, made its replays of admin sequences flaky (rules enabled by bundles the
+    # server state fills differently between runs); it is fuzzed per operation above and
+    # exercised end to end in tests/test_batch.py
+    schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app).exclude(
+        path_regex=r"/new-opportunities$"
+    )
     headers = api.headers(USER_OF_ROLE[role])
     steps = {"count": 0}
 
