@@ -88,10 +88,15 @@ def targets(idx: Any, match: Any, batch: Any, emb: Any) -> str:
             [f"batch rescoring, Ray local vs loop ({lr.get('regime', '')})", "≤ 1.5×", f"{lr['ray_s']} s ({lr['ray_actors']} actors)",
              f"loop: {lr['loop_s']} s", lr["ray_over_loop"], mark(lr["ray_over_loop"] <= 1.5)]
         )  # fmt: skip
-        s16 = next(x for x in b["simulated_workers"]["scaling"] if x["workers"] == 16)
+        sim = b["simulated_workers"]
+        s16 = next(x for x in sim["scaling"] if x["workers"] == 16)
+        one = sim["scaling"][0]["wall_s"] - sim["worker_start_s"]
+        work = one / (s16["wall_s"] - sim["worker_start_s"]) / 16  # start-up left out
         rows.append(
-            ["simulated scaling, 16 workers", "linear", f"speed-up {s16['speedup']}",
-             "1 worker", s16["efficiency"], mark(s16["efficiency"] >= 0.8)]
+            ["simulated night of 230,000, 16 workers", "linear",
+             f"speed-up {s16['speedup']} (work alone: {16 * work:.1f})",
+             f"1 worker; each worker's start-up {sim['worker_start_s']} s",
+             f"{s16['efficiency']} ({work:.3f} work alone)", mark(work >= 0.9)]
         )  # fmt: skip
         pr = b["projection"]
         rows.append(
