@@ -46,6 +46,7 @@ from tremplin.errors import EmptyProfileError
 from tremplin.settings import Settings
 from tremplin.store.db import transaction
 from tremplin.store.models import BeneficiaryRow, FreshMatchRow, OpportunityRow, RescoreRunRow
+from tremplin.store.repository import active_opportunities
 from tremplin.taxonomy import load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -161,17 +162,6 @@ class RescoreWorker:
         return pa.table(columns, schema=RESULT_SCHEMA)
 
 
-def fresh_opportunities(
-    session: Session, since: dt.datetime | None
-) -> list[tuple[int, Opportunity]]:
-    """Active opportunities the store learnt of (or saw change) since ``since`` (all: None)."""
-    stmt = select(OpportunityRow.id, OpportunityRow.payload).where(OpportunityRow.active.is_(True))
-    if since is not None:
-        stmt = stmt.where(OpportunityRow.updated_at >= since)
-    rows = session.execute(stmt.order_by(OpportunityRow.id))
-    return [(pk, Opportunity.model_validate(payload)) for pk, payload in rows]
-
-
 def last_run_start(session: Session) -> dt.datetime | None:
     """When the latest stored run started (the next run's freshness horizon)."""
     return session.scalar(
@@ -203,7 +193,7 @@ def prepare_job(
     top: int,
 ) -> RescoreJob:
     """The fresh opportunities since ``since`` with their vectors (cache, else encoded)."""
-    fresh = fresh_opportunities(session, since)
+    fresh = active_opportunities(session, changed_since=since)
     encoder = served_encoder(settings)
     tax = load_taxonomy()
     texts = [dense_text(o, tax) for _, o in fresh]

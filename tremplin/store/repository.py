@@ -6,6 +6,7 @@ batch is stored whole or not at all. Beneficiary reads always take the tenant (C
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -343,11 +344,15 @@ def list_beneficiaries(
     return [BeneficiaryProfile.model_validate(r.payload) for r in rows]
 
 
-def active_opportunities(session: Session) -> list[tuple[int, Opportunity]]:
-    """Every active opportunity with its stable integer id."""
-    rows = session.execute(
-        select(OpportunityRow.id, OpportunityRow.payload).where(OpportunityRow.active.is_(True))
-    )
+def active_opportunities(
+    session: Session, changed_since: dt.datetime | None = None
+) -> list[tuple[int, Opportunity]]:
+    """Every active opportunity with its stable integer id (``changed_since``: only those the
+    store learnt of, or saw change, since then)."""
+    stmt = select(OpportunityRow.id, OpportunityRow.payload).where(OpportunityRow.active.is_(True))
+    if changed_since is not None:
+        stmt = stmt.where(OpportunityRow.updated_at >= changed_since)
+    rows = session.execute(stmt)
     return [(pk, Opportunity.model_validate(payload)) for pk, payload in rows]
 
 

@@ -97,9 +97,7 @@ def profile_page(request: Request, beneficiary_id: str, principal: Coach) -> Res
     profile = beneficiaries.read_beneficiary(state, principal, beneficiary_id)
     history = shortlists.shortlist_history(state, principal, beneficiary_id, 10, 0)
     events, _ = outcomes.list_outcomes(state, principal, beneficiary_id, 50, 0)
-    news = fresh.new_since_last_visit(
-        state, principal, beneficiary_id, request_id_var.get() or str(uuid.uuid4()), 10
-    )
+    news = fresh.new_since_last_visit(state, principal, beneficiary_id, request_id_var.get(), 10)
     return render(
         request,
         "coach/profile.html",
