@@ -7,9 +7,12 @@ from data_contracts.models import (
     Contract,
     Employer,
     JobDay,
+    LanguageNeed,
+    Location,
     Opportunity,
     OutcomeEvent,
     Vacancy,
+    Workplace,
 )
 from data_contracts.readers import FileFormatError, read_table
 from data_contracts.tabular import (
@@ -28,11 +31,14 @@ __all__ = [
     "Employer",
     "FileFormatError",
     "JobDay",
+    "LanguageNeed",
+    "Location",
     "Opportunity",
     "OutcomeEvent",
     "RowError",
     "TableValidation",
     "Vacancy",
+    "Workplace",
     "flat_columns",
     "pandera_schema",
     "read_table",

@@ -133,6 +133,7 @@ class OpportunitySource(StrEnum):
 
     FOREM = "forem"
     ACTIRIS = "actiris"
+    FRANCE_TRAVAIL = "france_travail"
     EMPLOYER = "employer"
     CISP = "cisp"
     CPAS = "cpas"

@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -55,7 +56,7 @@ from data_contracts.types import (
     WrittenDateTime,
 )
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 
 def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
@@ -170,6 +171,9 @@ class Occupation(Contract):
     rome_code: RomeCode | None = None
     esco_uri: EscoOccupationUri | None = None
     isco_code: IscoCode | None = None
+    appellation: str | None = Field(
+        default=None, max_length=200, description="The ROME job title the source gives, if any."
+    )
 
 
 class Location(Contract):
@@ -179,6 +183,52 @@ class Location(Contract):
     commune: str | None = Field(default=None, max_length=100)
     lat: float | None = Field(default=None, ge=49.4, le=51.6)
     lng: float | None = Field(default=None, ge=2.5, le=6.5)
+
+
+COUNTRY_BELGIUM = "BE"
+
+
+class Workplace(Contract):
+    """Where an opportunity takes place: a Belgian postcode, or a place abroad kept by name.
+
+    Feeds such as France Travail's carry offers in other countries; they are stored as
+    published and left out of shortlists by the distance filter, with that reason.
+    """
+
+    postcode: Postcode | None = None
+    commune: str | None = Field(default=None, max_length=100)
+    street: str | None = Field(default=None, max_length=200)
+    country: Annotated[
+        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
+    ] = COUNTRY_BELGIUM
+    lat: float | None = Field(default=None, ge=49.4, le=51.6)
+    lng: float | None = Field(default=None, ge=2.5, le=6.5)
+
+    @property
+    def abroad(self) -> bool:
+        """True for a place outside Belgium."""
+        return self.country != COUNTRY_BELGIUM
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if not self.abroad and self.postcode is None:
+            raise ValueError(
+                "code postal requis pour un lieu en Belgique / a Belgian place needs a postcode"
+            )
+        if self.abroad and self.postcode is not None:
+            raise ValueError(
+                "un lieu hors de Belgique n'a pas de code postal belge : laissez location.postcode "
+                "vide / a place abroad has no Belgian postcode"
+            )
+        return self
+
+
+class LanguageNeed(Contract):
+    """A language an opportunity asks for: required, or only an asset."""
+
+    language: LanguageCode
+    level: CefrLevel | None = None
+    required: bool = True
 
 
 class Prerequisites(Contract):
@@ -206,16 +256,38 @@ class Opportunity(Contract):
         description="Skills a training module or internship teaches.",
     )
     employer_id: ExternalId | None = None
+    employer_name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The employer as the source names it (none when the source hides it).",
+    )
     provider: str | None = Field(default=None, max_length=200)
-    location: Location
+    location: Workplace
     contract_type: ContractType
     hours_per_week: Hours | None = None
+    salary: str | None = Field(default=None, max_length=200, description="As the source words it.")
+    languages: list[LanguageNeed] = Field(default_factory=list, max_length=10)
+    experience_months: int | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="Experience asked for; 0 when beginners are welcome.",
+    )
     shifts: list[Shift] = Field(default_factory=list)
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     places_available: int = Field(default=1, ge=0, le=10_000)
     prerequisites: Prerequisites = Field(default_factory=Prerequisites)
     source: OpportunitySource
+    source_reference: str | None = Field(
+        default=None, max_length=64, description="The offer's number at its source (Forem, ...)."
+    )
+    source_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://\S+$",
+        description="Where a person reads the full offer and applies.",
+    )
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     reserved_for_cpas: ExternalId | None = None

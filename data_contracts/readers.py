@@ -28,7 +28,8 @@ class RawTable:
 SUPPORTED = (".csv", ".jsonl", ".ndjson", ".parquet")
 
 
-def _decode(path: Path) -> str:
+def decode_text(path: Path) -> str:
+    """The file's text (UTF-8, with or without BOM); a French message when it is not UTF-8."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
@@ -42,7 +43,7 @@ def _decode(path: Path) -> str:
 
 
 def _read_csv(path: Path) -> RawTable:
-    text = _decode(path)
+    text = decode_text(path)
     first = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -95,11 +96,21 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def records_table(
+    records: list[dict[str, Any]], lines: list[int], unreadable: list[tuple[int, str]]
+) -> RawTable:
+    """Nested records (one per line number) as the flat table every reader returns."""
+    flat = [{k: _cell(v) for k, v in _flatten(obj).items()} for obj in records]
+    return RawTable(
+        pd.DataFrame.from_records(flat, coerce_float=False).astype(object), lines, unreadable
+    )
+
+
 def _read_jsonl(path: Path) -> RawTable:
     records: list[dict[str, Any]] = []
     lines: list[int] = []
     unreadable: list[tuple[int, str]] = []
-    for number, raw in enumerate(_decode(path).splitlines(), start=1):
+    for number, raw in enumerate(decode_text(path).splitlines(), start=1):
         if not raw.strip():
             continue
         try:
@@ -114,11 +125,9 @@ def _read_jsonl(path: Path) -> RawTable:
                 (number, "un objet JSON par ligne est attendu / one JSON object per line")
             )
             continue
-        records.append({k: _cell(v) for k, v in _flatten(obj).items()})
+        records.append(obj)
         lines.append(number)
-    return RawTable(
-        pd.DataFrame.from_records(records, coerce_float=False).astype(object), lines, unreadable
-    )
+    return records_table(records, lines, unreadable)
 
 
 def _read_parquet(path: Path) -> RawTable:

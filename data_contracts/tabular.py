@@ -292,12 +292,25 @@ def _resolve_skills(
     return errors
 
 
+PYDANTIC_MESSAGES = {  # pydantic's own words for the commonest problems, in French
+    "missing": "valeur obligatoire manquante : ajoutez-la",
+    "date_parsing": "date illisible : écrivez-la AAAA-MM-JJ",
+    "date_from_datetime_parsing": "date illisible : écrivez-la AAAA-MM-JJ",
+    "int_parsing": "nombre entier attendu",
+    "float_parsing": "nombre attendu",
+    "string_pattern_mismatch": "format non reconnu",
+    "string_too_short": "texte vide : complétez-le",
+}
+
+
 def _pydantic_errors(exc: ValidationError, line: int, row: Mapping[str, Any]) -> list[RowError]:
     errors = []
     for err in exc.errors():
         path = [str(p) for p in err["loc"] if not isinstance(p, int)]
         field = ".".join(path) or "(ligne)"
-        message = str(err["msg"]).removeprefix("Value error, ")
+        message = PYDANTIC_MESSAGES.get(err["type"]) or str(err["msg"]).removeprefix(
+            "Value error, "
+        )
         value = row.get(field)
         errors.append(RowError(line, field, message, None if value is None else str(value)))
     return errors

@@ -48,6 +48,7 @@ CONSTRAINT_LABELS = {
     "expired": "offre expirée",
     "dates": "dates incompatibles avec la disponibilité",
     "distance": "trop loin du domicile",
+    "abroad": "lieu de travail hors de Belgique",
     "travel_time": "trajet trop long avec les moyens de transport disponibles",
     "licence": "permis de conduire requis",
     "french": "niveau de français insuffisant",
@@ -86,6 +87,8 @@ def violations(
         out.append("expired")
     if c.available_from and o.end_date and o.end_date < c.available_from:
         out.append("dates")
+    if o.location.abroad:
+        out.append("abroad")
     km = distance_km(c.home_postcode, o.location.postcode) if km is None else km
     if km is not None and km > c.max_distance_km:
         out.append("distance")
@@ -158,12 +161,13 @@ class FilterColumns:
     article_60: np.ndarray  # bool
     reserved_for: np.ndarray  # int64: index in ``cpas_codes``, -1 when open to every CPAS
     no_places: np.ndarray  # bool
+    abroad: np.ndarray  # bool: a workplace outside Belgium (no postcode, no distance)
     cpas_codes: dict[str, int]
 
     @classmethod
     def of(cls, items: Sequence[Opportunity]) -> FilterColumns:
         """Columns for ``items`` (in order)."""
-        postcodes = np.array([o.location.postcode for o in items], dtype=np.int64)
+        postcodes = np.array([o.location.postcode or 0 for o in items], dtype=np.int64)
         distinct, number = np.unique(postcodes, return_inverse=True)
         places = [place(int(code)) for code in distinct]
         cpas_codes: dict[str, int] = {}
@@ -211,6 +215,7 @@ class FilterColumns:
                 dtype=np.int64,
             ),
             no_places=np.array([o.places_available == 0 for o in items], dtype=bool),
+            abroad=np.array([o.location.abroad for o in items], dtype=bool),
             cpas_codes=cpas_codes,
         )
 
@@ -269,6 +274,7 @@ def apply_filters(
             else np.zeros(len(km), dtype=bool)
         ),
         "distance": known & (np.nan_to_num(km) > c.max_distance_km),
+        "abroad": cols.abroad,
     }
     if c.max_travel_minutes is not None:
         minutes = travel_minutes(np.nan_to_num(km), c.transport_modes)

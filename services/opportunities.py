@@ -19,9 +19,16 @@ from services.tenancy import visible
 from tremplin import audit
 from tremplin.actors import Principal, Role
 from tremplin.errors import UnreadableFileError, UnsupportedFormatError
+from tremplin.feeds import FEED_SUFFIXES, FeedFormat
 from tremplin.ingest import ImportKind, ImportReport, import_file
 from tremplin.store import repository as repo
 from tremplin.store.models import OpportunityRow
+
+FEED_LABELS = {
+    FeedFormat.TABLE: "aux colonnes de Tremplin (CSV, JSON Lines, Parquet)",
+    FeedFormat.FRANCE_TRAVAIL: "France Travail (API Offres d'emploi)",
+    FeedFormat.FOREM: "du Forem (open data)",
+}
 
 
 class OpportunityQuery(BaseModel):
@@ -72,9 +79,26 @@ def search_opportunities(
         return [Opportunity.model_validate(r.payload) for r in rows], total
 
 
-def check_format(filename: str) -> str:
-    """The file's suffix, when it is a format the import reads (unsupported otherwise)."""
+def check_format(filename: str, feed: FeedFormat | None = FeedFormat.TABLE) -> str:
+    """The file's suffix, when it is a format the import reads (unsupported otherwise);
+    ``feed`` None: any format, to be recognised from the file."""
     suffix = Path(filename).suffix.lower()
+    if feed is None:
+        if suffix not in (*SUPPORTED, *FEED_SUFFIXES):
+            raise UnsupportedFormatError(
+                "format non pris en charge : envoyez un fichier JSON du Forem ou de France "
+                f"Travail, ou un fichier {', '.join(SUPPORTED)} aux colonnes de Tremplin",
+                "unsupported format",
+            )
+        return suffix
+    if feed is not FeedFormat.TABLE:
+        if suffix not in FEED_SUFFIXES:
+            raise UnsupportedFormatError(
+                f"un fichier {FEED_LABELS[feed]} est en JSON : envoyez un fichier "
+                f"{', '.join(FEED_SUFFIXES)}",
+                f"a {feed.value} feed is JSON: send {', '.join(FEED_SUFFIXES)}",
+            )
+        return suffix
     if suffix not in SUPPORTED:
         raise UnsupportedFormatError(
             f"format non pris en charge : utilisez {', '.join(SUPPORTED)}",
@@ -91,6 +115,7 @@ def import_opportunities(
     skip_invalid: bool,
     request_id: str,
     progress: Callable[[str, float], None] | None = None,
+    feed: FeedFormat = FeedFormat.TABLE,
 ) -> ImportReport:
     """Validate and store a file of opportunities (a file with any bad row stores nothing
     unless ``skip_invalid``); audited; the served catalogue refreshes when rows were stored.
@@ -98,7 +123,14 @@ def import_opportunities(
     report_step = progress or (lambda step, fraction: None)
     report_step("lecture et validation des lignes", 0.1)
     try:
-        report = import_file(path, ImportKind.OPPORTUNITIES, ctx.factory, skip_invalid)
+        report = import_file(
+            path,
+            ImportKind.OPPORTUNITIES,
+            ctx.factory,
+            skip_invalid,
+            feed=feed,
+            today=ctx.settings.today(),
+        )
     except FileFormatError as exc:  # the reader's own words say what to fix
         raise UnreadableFileError(str(exc)) from None
     report.file = filename
@@ -111,6 +143,7 @@ def import_opportunities(
             audit.AuditAction.IMPORT,
             inputs={
                 "kind": "opportunities",
+                "format": feed.value,
                 "rows": report.total_rows,
                 "stored": report.stored,
                 "inserted": report.inserted,

@@ -28,11 +28,11 @@ from data_contracts.enums import ContractType, OpportunityKind, OpportunitySourc
 from data_contracts.models import (
     BeneficiaryProfile,
     Employer,
-    Location,
     Occupation,
     Opportunity,
     Prerequisites,
     SkillRef,
+    Workplace,
 )
 from matching.candidates import CandidateScore, rank_candidates
 from matching.catalogue import OpportunityCatalogue
@@ -188,7 +188,7 @@ def _need(
         occupation=Occupation(rome_code=code),
         required_skills=[SkillRef(id=s) for s in skills],
         employer_id=employer.id if employer else None,
-        location=Location(postcode=postcode),
+        location=Workplace(postcode=postcode),
         contract_type=ContractType.CDD,
         hours_per_week=body.hours_per_week,
         shifts=body.shifts,

@@ -101,7 +101,16 @@ def test_missing_and_unknown_columns_are_file_errors(
     report = import_file(path, ImportKind.OPPORTUNITIES, sqlite_factory)
     assert not report.stored
     joined = " ".join(report.file_errors)
-    assert "location.postcode" in joined and "nom" in joined
+    assert "nom" in joined and "colonne inconnue" in joined
+    # no postcode column: a place may be abroad (a feed's), so each Belgian row says it
+    path = _csv(
+        tmp_path / "d.csv",
+        ["o1,job_offer,T,cdd,forem"],
+        header="id,kind,title,contract_type,source\n",
+    )
+    report = import_file(path, ImportKind.OPPORTUNITIES, sqlite_factory)
+    assert not report.stored
+    assert report.row_errors == ["ligne 2, location : valeur obligatoire manquante : ajoutez-la"]
 
 
 def test_wrong_encoding_says_how_to_convert(

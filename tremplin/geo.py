@@ -64,8 +64,11 @@ def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
-def distance_km(postcode_a: int, postcode_b: int) -> float | None:
-    """Distance between two postcodes' points, None when either has no coordinates."""
+def distance_km(postcode_a: int | None, postcode_b: int | None) -> float | None:
+    """Distance between two postcodes' points, None when either has no coordinates (or no
+    Belgian postcode: a place abroad)."""
+    if postcode_a is None or postcode_b is None:
+        return None
     a, b = place(postcode_a), place(postcode_b)
     if a is None or b is None or a.lat is None or a.lng is None or b.lat is None or b.lng is None:
         return None

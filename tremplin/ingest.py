@@ -7,6 +7,7 @@ a failure leaves the database as it was. Importing the same file twice changes n
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -24,8 +25,9 @@ from data_contracts.models import (
     OutcomeEvent,
     Vacancy,
 )
-from data_contracts.readers import read_table
+from data_contracts.readers import FileFormatError, read_table
 from data_contracts.tabular import RowError, validate_table
+from tremplin.feeds import FeedFormat, read_opportunities
 from tremplin.provenance import record_generator_load
 from tremplin.store import repository as repo
 from tremplin.store.db import transaction
@@ -143,10 +145,27 @@ def _reference_errors(
 
 
 def import_file(
-    path: Path, kind: ImportKind, factory: sessionmaker[Session], skip_invalid: bool = False
+    path: Path,
+    kind: ImportKind,
+    factory: sessionmaker[Session],
+    skip_invalid: bool = False,
+    feed: FeedFormat = FeedFormat.TABLE,
+    today: dt.date | None = None,
 ) -> ImportReport:
-    """Validate and store a CSV / JSON Lines / Parquet file of ``kind`` (see module doc)."""
-    raw = read_table(path)
+    """Validate and store a CSV / JSON Lines / Parquet file of ``kind`` (see module doc), or
+    a France Travail / Forem feed of opportunities (``feed``; ``today`` decides which of a
+    feed's offers have expired)."""
+    if feed is not FeedFormat.TABLE and kind is not ImportKind.OPPORTUNITIES:
+        raise FileFormatError(
+            f"le format « {feed.value} » ne sert qu'aux offres : importez les {kind.value} "
+            "en CSV, JSON Lines ou Parquet"
+        )
+    if feed is FeedFormat.TABLE:
+        raw = read_table(path)
+    else:
+        if today is None:
+            raise ValueError("a feed import needs today's date")
+        raw = read_opportunities(path, feed, today)
     validation = validate_table(raw.rows, raw.lines, MODELS[kind], resolve_skill=resolve_skill_id)
     errors = [
         RowError(line, "(ligne)", message) for line, message in raw.unreadable

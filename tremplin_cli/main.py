@@ -15,6 +15,7 @@ from rich.table import Table
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.readers import FileFormatError
+from tremplin.feeds import FeedFormat
 from tremplin.settings import Settings, get_settings
 from tremplin_cli.common import console, err
 from tremplin_cli.common import factory as _factory
@@ -101,12 +102,24 @@ def cpas_add(
     console.print(f"CPAS {cpas_id} prêt.")
 
 
-def _run_import(kind: str, file: Path, skip_invalid: bool, report_path: Path | None) -> None:
+def _run_import(
+    kind: str,
+    file: Path,
+    skip_invalid: bool,
+    report_path: Path | None,
+    feed: FeedFormat = FeedFormat.TABLE,
+) -> None:
     from tremplin.ingest import ImportKind, import_file
 
+    settings = get_settings()
     try:
         report = import_file(
-            file, ImportKind(kind), _factory(get_settings()), skip_invalid=skip_invalid
+            file,
+            ImportKind(kind),
+            _factory(settings),
+            skip_invalid=skip_invalid,
+            feed=feed,
+            today=settings.today(),
         )
     except FileFormatError as exc:
         raise _fail(str(exc)) from None
@@ -132,10 +145,20 @@ def _run_import(kind: str, file: Path, skip_invalid: bool, report_path: Path | N
 
 @import_app.command("opportunities")
 def import_opportunities(
-    file: Path, skip_invalid: SkipInvalid = False, report: ReportOpt = None
+    file: Path,
+    skip_invalid: SkipInvalid = False,
+    report: ReportOpt = None,
+    feed: Annotated[
+        FeedFormat,
+        typer.Option(
+            "--format",
+            help="table : les colonnes du contrat (CSV, JSON Lines, Parquet) ; france-travail : "
+            "le JSON de l'API Offres d'emploi v2 ; forem : les offres open data du Forem.",
+        ),
+    ] = FeedFormat.TABLE,
 ) -> None:
     """Importer des offres d'emploi, stages et formations."""
-    _run_import("opportunities", file, skip_invalid, report)
+    _run_import("opportunities", file, skip_invalid, report, feed)
 
 
 @import_app.command("beneficiaries")

@@ -31,6 +31,7 @@ from tremplin.errors import (
     NotFoundError,
     UnknownCpasError,
 )
+from tremplin.feeds import FeedFormat
 from tremplin.ingest import ImportReport
 from tremplin.store import repository as repo
 from tremplin.store.models import OpportunityRow
@@ -169,17 +170,31 @@ def import_opportunities(
     state: State,
     principal: Caller,
     skip_invalid: Flag = False,
+    format: Annotated[
+        FeedFormat,
+        Query(
+            description="table: the contract's columns (CSV, JSON Lines, Parquet); "
+            "france-travail: France Travail's API JSON; forem: Le Forem's open-data offers."
+        ),
+    ] = FeedFormat.TABLE,
 ) -> Any:
-    """Bulk import (CSV, JSON Lines, Parquet) with the CLI's validation and per-row report.
+    """Bulk import (CSV, JSON Lines, Parquet, or a France Travail / Forem feed in JSON) with
+    the CLI's validation and per-row report.
 
     A file with any bad row stores nothing (422 with the report), unless ``skip_invalid``.
     """
-    suffix = opportunities.check_format(file.filename or "")
+    suffix = opportunities.check_format(file.filename or "", format)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(file.file.read())
         report = opportunities.import_opportunities(
-            state, principal, path, file.filename or path.name, skip_invalid, request_id()
+            state,
+            principal,
+            path,
+            file.filename or path.name,
+            skip_invalid,
+            request_id(),
+            feed=format,
         )
     if report.stored:
         return report

@@ -46,11 +46,11 @@ from data_contracts.models import (
     Constraints,
     Experience,
     LanguageSkill,
-    Location,
     Occupation,
     Opportunity,
     ProfileSkill,
     SkillRef,
+    Workplace,
 )
 from training.suites.split import Split, split_of
 from training.suites.titles import noisy_title
@@ -190,7 +190,7 @@ def _offer(
         taught_skills=[SkillRef(id=s) for s in taught],
         employer_id=f"ext-employer-{code}-{n}",
         provider="Forem" if kind is OpportunityKind.TRAINING else None,
-        location=Location(postcode=rng.choice(places)),
+        location=Workplace(postcode=rng.choice(places)),
         contract_type=contract,
         hours_per_week=38.0,
         shifts=[Shift.DAY],

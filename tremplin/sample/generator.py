@@ -57,6 +57,7 @@ from data_contracts.models import (
     SkillRef,
     Stand,
     Vacancy,
+    Workplace,
 )
 from tremplin.geo import distance_km, place
 from tremplin.sample.catalogue import (
@@ -341,7 +342,7 @@ def _opportunity(
         taught_skills=_skill_refs(tax, taught),
         employer_id=employer.id,
         provider=employer.name,
-        location=Location(postcode=postcode, commune=commune),
+        location=Workplace(postcode=postcode, commune=commune),
         contract_type=contract,
         hours_per_week=float(d.one((19, 24, 30, 38, 38, 38)))
         if kind is not OpportunityKind.TRAINING
@@ -587,7 +588,7 @@ def unobserved(b: BeneficiaryProfile, o: Opportunity) -> float:
         _latent(f"motivation:{b.id}", MOTIVATION_SCALE)
         + (taste + EXPERIENCE_PREMIUM * (1 if experienced else -0.5))
         * (o.kind is not OpportunityKind.TRAINING)
-        + _latent(f"demand:{code[:3]}:{o.location.postcode // 100}", DEMAND_SCALE)
+        + _latent(f"demand:{code[:3]}:{(o.location.postcode or 0) // 100}", DEMAND_SCALE)
     )
 
 
@@ -868,6 +869,7 @@ def _themed_job_days(
                 o.kind is OpportunityKind.JOB_OFFER
                 and o.employer_id
                 and o.occupation.rome_code in theme
+                and o.location.postcode is not None
                 and region_of(o.location.postcode) == region
             ):
                 offers.setdefault(o.employer_id, []).append(o)

@@ -148,7 +148,7 @@ class OpportunityRow(Base, Timestamps):
     title: Mapped[str] = mapped_column(contract_string(Opportunity, "title"))
     rome_code: Mapped[str | None] = mapped_column(String(ROME_CODE_LENGTH), index=True)
     contract_type: Mapped[str] = mapped_column(enum_string(ContractType, 32))
-    postcode: Mapped[int] = mapped_column(Integer, index=True)
+    postcode: Mapped[int | None] = mapped_column(Integer, index=True)  # None: abroad
     source: Mapped[str] = mapped_column(enum_string(OpportunitySource, 32))
     valid_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
     reserved_for_cpas: Mapped[str | None] = mapped_column(ForeignKey("cpas.id"), index=True)

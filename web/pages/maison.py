@@ -19,7 +19,8 @@ from services import documents, jobdays, opportunities
 from services.jobday_schemas import InterviewMove, PlanOut, PlanRequest, StandSlotsIn
 from serving.state import ServiceState, request_id_var
 from tremplin.actors import Principal
-from tremplin.errors import NotFoundError
+from tremplin.errors import NotFoundError, UnsupportedFormatError
+from tremplin.feeds import FeedFormat, detect_format
 from web import labels
 from web.context import calendar, download, service_state, start_task
 from web.forms import EmptyAsNone, checked, parse, text
@@ -52,6 +53,17 @@ def opportunity_list(
     )  # fmt: skip
 
 
+def _feed_format(value: object) -> FeedFormat | None:
+    """The format chosen on the import form (None: recognised from the file)."""
+    try:
+        return FeedFormat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        raise UnsupportedFormatError(
+            "format d'import inconnu : choisissez Tremplin, France Travail ou Forem",
+            f"unknown import format {value!r}",
+        ) from None
+
+
 @router.post("/opportunites/import")
 async def import_file(request: Request, principal: Organiser) -> Response:
     """Start an import in the background; the page follows its progress and shows the
@@ -66,18 +78,20 @@ async def import_file(request: Request, principal: Organiser) -> Response:
             status_code=422,
         )
     filename = upload.filename
-    suffix = opportunities.check_format(filename)
+    chosen = _feed_format(form.get("format"))
+    suffix = opportunities.check_format(filename, chosen)
     folder = Path(tempfile.mkdtemp(prefix="tremplin-import-"))
     path = folder / f"upload{suffix}"
     with path.open("wb") as out:
         shutil.copyfileobj(upload.file, out)
+    feed = chosen or detect_format(path)
     skip = checked(form, "skip_invalid")
     state, rid = service_state(request), request_id_var.get()
 
     def work(progress: Progress) -> Any:
         try:
             return opportunities.import_opportunities(
-                state, principal, path, filename, skip, rid, progress=progress
+                state, principal, path, filename, skip, rid, progress=progress, feed=feed
             )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
