@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +18,7 @@ from scipy.sparse import csr_matrix
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import Opportunity
+from matching.ad_coding import Ad
 from matching.embedding_cache import EmbeddingCache, text_key
 from matching.encoder import Encoder
 from matching.filters import FilterColumns
@@ -26,6 +28,7 @@ from tremplin.taxonomy import Taxonomy, load_taxonomy
 from tremplin.text import search_terms
 
 if TYPE_CHECKING:
+    from matching.ad_coding import AdCoder
     from matching.occupations import OccupationLinker
 
 FAMILY_MASKS_KEPT = 600  # ROME métiers whose masks a catalogue keeps (there are ~530)
@@ -35,25 +38,71 @@ CORE_BONUS = 1.0
 OPTIONAL_WEIGHT = 1.0
 # title words of a training module that prepares a prerequisite (folded by search_terms)
 PREPARES = {"licence": {"permis", "conduite"}, "french": {"francais", "fle", "alphabetisation"}}
-INFER_MIN_SCORE = 0.2  # an uncoded offer takes its title's best métier above this probability
+INFER_MIN_SCORE = 0.2  # an uncoded offer takes the ad's best métier above this probability
+INFER_ALTERNATIVES = 3  # métiers an uncoded offer may be, weighed by their probability
+INFER_MIN_ALTERNATIVE = 0.05
 
 
 def infer_occupations(
-    opportunities: Sequence[Opportunity], linker: OccupationLinker | None
-) -> tuple[list[str], dict[int, float]]:
-    """Each opportunity's ROME métier: its own code, else the title linker's best métier for
-    its title (when sure enough); and, for the inferred ones, the link's probability."""
+    opportunities: Sequence[Opportunity],
+    linker: OccupationLinker | None,
+    coder: AdCoder | None = None,
+) -> tuple[list[str], dict[int, list[tuple[str, float]]]]:
+    """Each opportunity's ROME métier: its own code, else the one read from the ad (title and
+    description, :class:`~matching.ad_coding.AdCoder`; the title linker alone without one),
+    when sure enough; and, for every uncoded one, the métiers it may be with their
+    probabilities (what the project channel weighs)."""
     codes = [o.occupation.rome_code or "" for o in opportunities]
-    inferred: dict[int, float] = {}
-    if linker is None:
-        return codes, inferred
+    inferred: dict[int, list[tuple[str, float]]] = {}
     missing = [p for p, c in enumerate(codes) if not c]
-    found = linker.metiers_for_titles([opportunities[p].title for p in missing])
-    for p, match in zip(missing, found, strict=True):
-        if match is not None and match.score >= INFER_MIN_SCORE:
-            codes[p] = match.concept
-            inferred[p] = match.score
+    if not missing or (linker is None and coder is None):
+        return codes, inferred
+    if coder is not None:
+        ads = [Ad(opportunities[p].title, opportunities[p].description) for p in missing]
+        found = [
+            [(m.code, m.probability) for m in coded]
+            for coded in coder.code_many(ads, INFER_ALTERNATIVES)
+        ]
+    else:
+        assert linker is not None
+        titles = linker.metiers_for_titles([opportunities[p].title for p in missing])
+        found = [[(m.concept, m.score)] if m is not None else [] for m in titles]
+    for p, alternatives in zip(missing, found, strict=True):
+        kept = [(c, s) for c, s in alternatives if s >= INFER_MIN_ALTERNATIVE]
+        if kept:
+            inferred[p] = kept
+        if kept and kept[0][1] >= INFER_MIN_SCORE:
+            codes[p] = kept[0][0]
     return codes, inferred
+
+
+@dataclass(frozen=True)
+class SoftOccupations:
+    """The uncoded opportunities' possible métiers as arrays: positions, then per position
+    up to :data:`INFER_ALTERNATIVES` numbers into ``codes`` (0 is no métier) and weights."""
+
+    positions: np.ndarray  # int64
+    codes: list[str]
+    number: np.ndarray  # int64 (len(positions), INFER_ALTERNATIVES)
+    probability: np.ndarray  # float32, same shape
+
+    @classmethod
+    def of(cls, inferred: dict[int, list[tuple[str, float]]]) -> SoftOccupations:
+        """Arrays of :func:`infer_occupations`' alternatives."""
+        codes = ["", *sorted({c for found in inferred.values() for c, _ in found})]
+        at = {c: i for i, c in enumerate(codes)}
+        positions = sorted(inferred)
+        number = np.zeros((len(positions), INFER_ALTERNATIVES), dtype=np.int64)
+        probability = np.zeros((len(positions), INFER_ALTERNATIVES), dtype=np.float32)
+        for row, p in enumerate(positions):
+            for k, (code, prob) in enumerate(inferred[p][:INFER_ALTERNATIVES]):
+                number[row, k], probability[row, k] = at[code], prob
+        return cls(np.asarray(positions, dtype=np.int64), codes, number, probability)
+
+    def spread(self, per_code: np.ndarray) -> np.ndarray:
+        """Per listed position, the probability-weighted value of its métiers, from one value
+        per :attr:`codes` entry."""
+        return np.asarray((per_code[self.number] * self.probability).sum(axis=1), np.float32)
 
 
 def dense_text(o: Opportunity, taxonomy: Taxonomy) -> str:
@@ -123,6 +172,7 @@ class OpportunityCatalogue:
         encoder: Encoder | None = None,
         index: VectorIndex | None = None,
         linker: OccupationLinker | None = None,
+        coder: AdCoder | None = None,
     ) -> None:
         self.opportunities = list(opportunities)
         self.taxonomy = taxonomy or load_taxonomy()
@@ -138,8 +188,10 @@ class OpportunityCatalogue:
         self.kind_mask = {
             k: self.columns.kind == i for i, k in enumerate(OpportunityKind)
         }  # bool per opportunity, one mask per kind
-        # the métier of each opportunity: its code, or the one its title links to
-        rome, self.inferred_occupations = infer_occupations(self.opportunities, linker)
+        # the métier of each opportunity: its code, or the one read from the ad
+        self.coder = coder
+        rome, self.inferred_occupations = infer_occupations(self.opportunities, linker, coder)
+        self.soft = SoftOccupations.of(self.inferred_occupations)
         self.occupation_codes = rome
         # distinct ROME codes and, per opportunity, the number of its code (per-query scoring
         # then works on a few hundred codes, not on every opportunity)
@@ -244,9 +296,9 @@ def duplicate_key(o: Opportunity) -> tuple[str, ...]:
     """Offers with the same key are the same job posted twice."""
     return (
         o.kind.value,
-        o.employer_id or o.provider or "",
+        o.employer_id or o.provider or o.employer_name or "",
         " ".join(sorted(set(search_terms(o.title)))),
-        str(o.location.postcode),
+        str(o.location.postcode or o.location.commune or ""),
         o.contract_type.value,
     )
 

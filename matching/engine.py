@@ -17,6 +17,7 @@ import numpy as np
 from filelock import FileLock
 from pydantic import BaseModel
 
+from matching.ad_coding import AdCoder, MetierTexts
 from matching.catalogue import OpportunityCatalogue, build_vector_index, sync_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder, served_encoder
@@ -203,6 +204,29 @@ def title_linker(settings: Settings, encoder: Encoder | None) -> OccupationLinke
         return _LINKERS[key]
 
 
+_CODERS: dict[tuple[str, str], AdCoder] = {}
+
+
+def ad_coder(settings: Settings, encoder: Encoder | None) -> AdCoder:
+    """The process's ad coder for ``encoder`` (built once, over the title linker; the
+    métiers' passages are embedded through the embedding cache the first time)."""
+    linker = title_linker(settings, encoder)
+    path = cache_path(settings)
+    key = (encoder.version if encoder is not None else "lexical", str(path))
+    with _LINKERS_LOCK:
+        if key not in _CODERS:
+            cache = EmbeddingCache(path) if encoder is not None else None
+            try:
+                texts = MetierTexts(linker.taxonomy, encoder, cache)
+            finally:
+                if cache is not None:
+                    cache.close()
+            _CODERS[key] = AdCoder(
+                texts, linker, encoder, cache_path=path if encoder is not None else None
+            )
+        return _CODERS[key]
+
+
 def load_engine(
     session: Session, settings: Settings, encoder: Encoder | None = None
 ) -> OpportunityCatalogue:
@@ -215,4 +239,8 @@ def load_engine(
             changes,
         )
     linker = title_linker(settings, enc) if settings.link_titles else None
-    return OpportunityCatalogue(items, ids=ids, encoder=enc, index=index, linker=linker)
+    uncoded = any(not o.occupation.rome_code for o in items)
+    coder = ad_coder(settings, enc) if settings.link_titles and uncoded else None
+    return OpportunityCatalogue(
+        items, ids=ids, encoder=enc, index=index, linker=linker, coder=coder
+    )

@@ -82,11 +82,16 @@ def query_signals(
         skills[training] = cover[training]
     if km is None:
         km = distances_km(view.profile.constraints.home_postcode, cat.columns)
+    aspiration = view.aspiration_scores(cat.rome_codes, cat.rome_inverse)
+    soft = cat.soft
+    if len(soft.positions):  # an uncoded offer: each métier it may be, by its probability
+        per_code = np.array([view.aspiration_score(c) for c in soft.codes], dtype=np.float32)
+        aspiration[soft.positions] = soft.spread(per_code)
     return QuerySignals(
         view=view,
         today=today,
         skills=skills,
-        aspiration=view.aspiration_scores(cat.rome_codes, cat.rome_inverse),
+        aspiration=aspiration,
         lexical=np.asarray(cat.bm25.scores(view.lexical_query), dtype=np.float32),
         km=km,
     )

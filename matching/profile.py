@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from matching.occupations import OccupationLinker
 
 TARGET = 1.0
+SAME_FICHE = 0.9  # under the same historic ROME fiche (the code Le Forem's DIMECO carries)
 NEIGHBOUR = 0.6  # same ROME family (first three characters) or a ROME mobility
 EXPERIENCED = 0.4  # a métier the person has already worked in (less than any target)
 LINK_MIN_SCORE = 0.8  # ESCO -> ROME crosswalk links below this are not trusted for targets
@@ -154,6 +155,16 @@ class ProfileView:
             scores[target] = max(scores.get(target, 0.0), TARGET * weight)
         return scores
 
+    @cached_property
+    def _target_fiches(self) -> dict[str, float]:
+        """The historic fiche of each target (ROME 4.0's finer fiches sit under one) and its
+        weight."""
+        fiches: dict[str, float] = {}
+        for target, weight in self.target_weights.items():
+            parent = self.taxonomy.metiers[target].parent
+            fiches[parent] = max(fiches.get(parent, 0.0), weight)
+        return fiches
+
     def aspiration_score(self, code: str) -> float:
         """How well a ROME métier matches the person's project (0 to 1)."""
         if not code:
@@ -162,7 +173,9 @@ class ProfileView:
             (NEIGHBOUR * w for t, w in self.target_weights.items() if code[:3] == t[:3]),
             default=0.0,
         )
-        return max(self._neighbours.get(code, 0.0), family)
+        metier = self.taxonomy.metiers.get(code)
+        fiche = SAME_FICHE * self._target_fiches.get(metier.parent, 0.0) if metier else 0.0
+        return max(self._neighbours.get(code, 0.0), family, fiche)
 
     def aspiration_scores(self, codes: list[str], inverse: np.ndarray) -> np.ndarray:
         """:meth:`aspiration_score` per opportunity, from distinct ``codes`` and each one's number."""

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from data_contracts.versions import Versions
+from matching.ad_coding import AdCoder
 from matching.browse import CatalogueBrowser
 from matching.catalogue import OpportunityCatalogue
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder, served_encoder
-from matching.engine import cache_path, load_engine, title_linker
+from matching.engine import ad_coder, cache_path, load_engine, title_linker
 from matching.occupations import OccupationLinker
 from matching.profile import ProfileView
 from matching.reranker import Reranker
@@ -327,6 +328,15 @@ class MatchingService:
             if self._linker is None:
                 self._linker = self._build_linker()
             return self._linker
+
+    def ad_coder(self) -> AdCoder:
+        """The ad coder (title + description → ROME métier): the served catalogue's, else the
+        process's own over the title linker."""
+        served = self.served
+        if served is not None and served.catalogue.coder is not None:
+            return served.catalogue.coder
+        linker = self.linker()
+        return ad_coder(self.settings, linker.encoder)
 
     @property
     def linker_ready(self) -> bool:

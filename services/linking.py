@@ -6,9 +6,13 @@ waits for it with :func:`title_linker` outside its compute slots, then links in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from matching.ad_coding import Ad, CodedMetier
 from matching.occupations import LinkResult, OccupationLinker
 from services.context import ServiceContext
 from services.schemas import LinkRequest
+from tremplin.ingest import InferredOccupation
 
 
 def title_linker(ctx: ServiceContext) -> OccupationLinker:
@@ -19,3 +23,29 @@ def title_linker(ctx: ServiceContext) -> OccupationLinker:
 def link_titles(ctx: ServiceContext, request: LinkRequest) -> list[LinkResult]:
     """The ``top`` occupations (and ROME métiers) for each title, best first."""
     return title_linker(ctx).link_many(request.titles, request.top)
+
+
+def code_ads(ctx: ServiceContext, ads: Sequence[Ad], top: int = 3) -> list[list[CodedMetier]]:
+    """The ``top`` ROME métiers of each ad (title and description), most probable first."""
+    return ctx.matching.ad_coder().code_many(ads, top)
+
+
+def inferred_occupations(
+    ctx: ServiceContext, items: Sequence[tuple[str, str, str]]
+) -> list[InferredOccupation]:
+    """The métier read from each ``(id, title, description)`` offer that came uncoded."""
+    coded = code_ads(ctx, [Ad(title, description) for _, title, description in items], 1)
+    out = []
+    for (ident, title, _), found in zip(items, coded, strict=True):
+        best = found[0] if found else None
+        out.append(
+            InferredOccupation(
+                id=ident,
+                title=title,
+                code=best.code if best else None,
+                label=best.label if best else None,
+                appellation=best.appellation if best else None,
+                probability=best.probability if best else 0.0,
+            )
+        )
+    return out

@@ -13,12 +13,14 @@ from data_contracts.enums import OpportunityKind
 from data_contracts.models import Opportunity
 from data_contracts.readers import SUPPORTED, FileFormatError
 from data_contracts.types import RomeCode
+from matching.ad_coding import CodedMetier
 from matching.browse import Visibility
+from services import linking
 from services.context import ServiceContext
 from services.tenancy import visible
 from tremplin import audit
 from tremplin.actors import Principal, Role
-from tremplin.errors import UnreadableFileError, UnsupportedFormatError
+from tremplin.errors import NotFoundError, UnreadableFileError, UnsupportedFormatError
 from tremplin.feeds import FEED_SUFFIXES, FeedFormat
 from tremplin.ingest import ImportKind, ImportReport, import_file
 from tremplin.store import repository as repo
@@ -151,7 +153,50 @@ def import_opportunities(
                 "errors": len(report.row_errors) + len(report.file_errors),
             },
         )
+    if report.stored and report.uncoded_ids:
+        report_step("lecture du métier des offres sans code ROME", 0.85)
+        with ctx.transaction() as session:
+            uncoded = repo.opportunities_by_external_id(session, report.uncoded_ids)
+        report.coded = linking.inferred_occupations(
+            ctx, [(o.id, o.title, o.description) for o in uncoded]
+        )
     if report.stored:
         report_step("mise à jour du catalogue servi", 0.9)
         ctx.matching.refresh_soon()
     return report
+
+
+class OpportunityView(Opportunity):
+    """An opportunity as the API shows it: the stored offer and, when it came without a ROME
+    code, the métiers read from its title and description with their probabilities."""
+
+    inferred_metiers: list[CodedMetier] = Field(
+        default_factory=list,
+        description="Empty when the source gave the code (or the offer is not served).",
+    )
+
+
+def read_opportunity(ctx: ServiceContext, actor: Principal, opportunity_id: str) -> OpportunityView:
+    """One opportunity ``actor`` may see (404 otherwise), with the métiers read from the ad
+    when it came uncoded (from the served catalogue)."""
+    with ctx.transaction() as session:
+        row = session.scalar(
+            visible(select(OpportunityRow), actor).where(
+                OpportunityRow.external_id == opportunity_id
+            )
+        )
+        if row is None:
+            raise NotFoundError("opportunité introuvable", "opportunity not found")
+        payload = row.payload
+    view = OpportunityView.model_validate(payload)
+    served = ctx.matching.served
+    if served is not None and not view.occupation.rome_code:
+        cat = served.catalogue
+        position = cat.by_external_id.get(opportunity_id)
+        if position is not None:
+            tax = cat.taxonomy
+            view.inferred_metiers = [
+                CodedMetier(code=code, label=tax.metiers[code].label, probability=prob)
+                for code, prob in cat.inferred_occupations.get(position, [])
+            ]
+    return view

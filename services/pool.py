@@ -34,8 +34,9 @@ from data_contracts.models import (
     SkillRef,
     Workplace,
 )
+from matching.ad_coding import Ad
 from matching.candidates import CandidateScore, rank_candidates
-from matching.catalogue import OpportunityCatalogue
+from matching.catalogue import INFER_MIN_SCORE, OpportunityCatalogue
 from matching.profile import ProfileView
 from services.context import ServiceContext
 from services.pool_schemas import (
@@ -166,8 +167,9 @@ def _need(
         return Opportunity.model_validate(row.payload)
     code = body.rome_code
     if code is None and body.text:
-        found = ctx.matching.linker().metiers(body.text, top=1)
-        code = found[0].concept if found else None
+        title, _, rest = body.text.strip().partition("\n")
+        found = ctx.matching.ad_coder().code(Ad(title[:200], rest or body.text), top=1)
+        code = found[0].code if found and found[0].probability >= INFER_MIN_SCORE else None
     if code is not None and code not in cat.taxonomy.metiers:
         raise InvalidRequestError(f"métier ROME inconnu : {code}", f"unknown ROME code {code}")
     skills = body.required_skills or (cat.taxonomy.core_skills(code)[:NEED_SKILLS] if code else [])

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from data_contracts.models import (
@@ -64,6 +64,17 @@ UPSERTS: dict[ImportKind, Callable[[Session, Sequence[Any]], repo.UpsertCounts]]
 }
 
 
+class InferredOccupation(BaseModel):
+    """The ROME métier read from a stored offer that came without one."""
+
+    id: str
+    title: str
+    code: str | None = Field(description="The most probable métier, if any is likely.")
+    label: str | None = None
+    appellation: str | None = None
+    probability: float = Field(ge=0.0, le=1.0)
+
+
 class ImportReport(BaseModel):
     """What an import did: counts, and every problem with its line and fix."""
 
@@ -77,6 +88,10 @@ class ImportReport(BaseModel):
     unchanged: int = 0
     file_errors: list[str] = []
     row_errors: list[str] = []
+    coded: list[InferredOccupation] = Field(
+        default=[], description="Stored offers without a ROME code: the métier read in the ad."
+    )
+    uncoded_ids: list[str] = Field(default=[], exclude=True)  # filled by the import, for coding
 
     @property
     def ok(self) -> bool:
@@ -192,6 +207,9 @@ def import_file(
             return report
         counts = UPSERTS[kind](session, good)
     report.stored = True
+    report.uncoded_ids = [
+        c.id for c in good if isinstance(c, Opportunity) and not c.occupation.rome_code
+    ]
     report.inserted, report.updated, report.unchanged = (
         counts.inserted,
         counts.updated,

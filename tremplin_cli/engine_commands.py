@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from data_contracts.readers import FileFormatError
 from tremplin.settings import get_settings
-from tremplin_cli.common import console, factory, fail
+from tremplin_cli.common import console, err, factory, fail
 
 if TYPE_CHECKING:
     from matching.engine import IndexReport
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 
 index_app = typer.Typer(help="Index vectoriel des opportunités (FAISS).", no_args_is_help=True)
 occupations_app = typer.Typer(
-    help="Relier des intitulés libres aux métiers ESCO.", no_args_is_help=True
+    help="Relier des intitulés libres et des annonces aux métiers ESCO et ROME.",
+    no_args_is_help=True,
 )
 
 
@@ -121,6 +123,56 @@ def occupations_link(
         console.print(f"[bold]{r.query}[/]")
         for m in r.results:
             console.print(f"  {m.score:.3f}  {m.label}  {m.uri}")
+
+
+@occupations_app.command("code")
+def occupations_code(
+    input_file: Annotated[
+        Path,
+        typer.Option(
+            "--input", help="Annonces France Travail ou Forem (JSON Lines, tableau ou page)."
+        ),
+    ],
+    top: Annotated[int, typer.Option(min=1, max=10, help="Métiers proposés par annonce.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Un objet JSON par ligne.")] = False,
+) -> None:
+    """Lire le métier ROME d'annonces d'après leur intitulé et leur description (les codes
+    qu'elles portent sont ignorés) ; une ligne par annonce, avec sa probabilité."""
+    from matching.ad_coding import Ad
+    from services import linking
+    from services.context import open_context
+    from tremplin.feeds import FeedFormat, RecordError, ad_texts, detect_format
+
+    feed = detect_format(input_file) if input_file.is_file() else FeedFormat.FRANCE_TRAVAIL
+    if feed is FeedFormat.TABLE:
+        raise fail(
+            f"{input_file.name} : ni annonces France Travail ni offres du Forem (champs "
+            "« intitule » ou « titreoffre » attendus)"
+        )
+    try:
+        read = list(ad_texts(input_file, feed))
+    except FileFormatError as exc:
+        raise fail(str(exc)) from None
+    ads = [(line, t) for line, t in read if not isinstance(t, RecordError)]
+    for line, problem in read:
+        if isinstance(problem, RecordError):
+            err.print(f"ligne {line} : {problem}")
+    coded = linking.code_ads(
+        open_context(get_settings()),
+        [Ad(t.title, t.description, t.published) for _, t in ads],
+        top,
+    )
+    for (_, text), found in zip(ads, coded, strict=True):
+        metiers = [m.model_dump() for m in found]
+        if as_json:
+            record = {"id": text.id, "title": text.title, "metiers": metiers}
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            continue
+        best = found[0] if found else None
+        said = f"{best.code} {best.label} ({best.probability:.0%})" if best else "aucun métier"
+        console.print(f"{text.id}  {text.title[:60]}  →  {said}")
+    if not ads:
+        raise fail("aucune annonce lisible dans le fichier", 1)
 
 
 def _linker(lexical_only: bool) -> OccupationLinker:

@@ -222,15 +222,13 @@ def search_opportunities(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{opportunity_id}", response_model=Opportunity, responses=R404, **roles(*READERS))
+@router.get(
+    "/{opportunity_id}",
+    response_model=opportunities.OpportunityView,
+    responses=R404,
+    **roles(*READERS),
+)
 def read_opportunity(opportunity_id: str, state: State, principal: Caller) -> Any:
-    """One opportunity the caller may see."""
-    with state.transaction() as session:
-        row = session.scalar(
-            visible(select(OpportunityRow), principal).where(
-                OpportunityRow.external_id == opportunity_id
-            )
-        )
-        if row is None:
-            raise _not_found()
-        return Opportunity.model_validate(row.payload)
+    """One opportunity the caller may see; an offer that came without a ROME code shows the
+    métiers read from its title and description (``inferred_metiers``, with probabilities)."""
+    return opportunities.read_opportunity(state, principal, opportunity_id)

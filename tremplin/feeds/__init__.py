@@ -12,7 +12,7 @@ from typing import Any
 
 from data_contracts.readers import RawTable, read_table, records_table
 from tremplin.feeds import forem, france_travail
-from tremplin.feeds.common import RecordError, feed_records
+from tremplin.feeds.common import AdText, RecordError, feed_records
 from tremplin.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -80,6 +80,24 @@ def detect_format(path: Path) -> FeedFormat:
     return FeedFormat.TABLE
 
 
+def ad_texts(path: Path, feed: FeedFormat) -> Iterator[tuple[int, AdText | RecordError]]:
+    """(line, the ad's id, title, description and date) for each record of a France Travail
+    or Forem file — whatever codes, contract or place it carries — or (line, why not)."""
+    if feed is FeedFormat.TABLE:
+        raise ValueError("ad texts are read from a France Travail or Forem feed")
+    module = france_travail if feed is FeedFormat.FRANCE_TRAVAIL else forem
+    for line, record in feed_records(path, module.LIST_KEYS):
+        if isinstance(record, RecordError):
+            yield line, record
+        elif not isinstance(record, dict):
+            yield line, RecordError("une offre doit être un objet JSON")
+        else:
+            try:
+                yield line, module.ad_text(record)
+            except RecordError as exc:
+                yield line, exc
+
+
 def read_opportunities(
     path: Path, feed: FeedFormat, today: dt.date, taxonomy: Taxonomy | None = None
 ) -> RawTable:
@@ -101,8 +119,10 @@ def read_opportunities(
 
 __all__ = [
     "FEED_SUFFIXES",
+    "AdText",
     "FeedFormat",
     "RecordError",
+    "ad_texts",
     "detect_format",
     "feed_rows",
     "read_opportunities",

@@ -3,10 +3,12 @@ French vocabularies of contracts, languages, levels and education that ads are w
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,16 @@ from data_contracts.readers import FileFormatError, decode_text
 from tremplin.text import normalize
 
 DESCRIPTION_LIMIT = 10_000  # LongText's limit: a longer ad is cut at a sentence, never refused
+
+
+@dataclass(frozen=True)
+class AdText:
+    """What an ad says of its job: its id at the source, title, description, date."""
+
+    id: str
+    title: str
+    description: str
+    published: dt.date | None
 
 
 class RecordError(ValueError):

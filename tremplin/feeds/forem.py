@@ -20,6 +20,7 @@ from typing import Any
 from data_contracts.enums import ContractType, OpportunityKind, OpportunitySource
 from data_contracts.postcodes import is_known_postcode
 from tremplin.feeds.common import (
+    AdText,
     RecordError,
     as_list,
     clean_text,
@@ -191,3 +192,15 @@ def opportunity_row(
     if months is not None:
         row["experience_months"] = months
     return row
+
+
+def ad_text(record: dict[str, Any]) -> AdText:
+    """What the ad says of its job, whatever its codes: number, title, description, date."""
+    fields = _fields(record)
+    start = first_date(_text(fields.get("datedebutdiffusion")))
+    return AdText(
+        id=_text(fields.get("numerooffreforem")),
+        title=clean_title(_text(fields.get("titreoffre")), "titreoffre"),
+        description=clean_text(_text(fields.get("description") or fields.get("descriptionoffre"))),
+        published=dt.date.fromisoformat(start) if start else None,
+    )

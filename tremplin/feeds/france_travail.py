@@ -10,11 +10,13 @@ object and logos are never read.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from data_contracts.enums import ContractType, OpportunityKind, OpportunitySource
 from tremplin.feeds.common import (
+    AdText,
     RecordError,
     as_list,
     clean_text,
@@ -176,3 +178,14 @@ def opportunity_row(
     if optional:
         row["optional_skills"] = optional
     return row
+
+
+def ad_text(record: dict[str, Any]) -> AdText:
+    """What the ad says of its job, whatever its codes: id, title, description, date."""
+    created = first_date(record.get("dateCreation"))
+    return AdText(
+        id=str(record.get("id") or "").strip(),
+        title=clean_title(record.get("intitule"), "intitule"),
+        description=clean_text(record.get("description")),
+        published=dt.date.fromisoformat(created) if created else None,
+    )

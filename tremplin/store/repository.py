@@ -344,6 +344,19 @@ def list_beneficiaries(
     return [BeneficiaryProfile.model_validate(r.payload) for r in rows]
 
 
+def opportunities_by_external_id(session: Session, ids: Sequence[str]) -> list[Opportunity]:
+    """The stored opportunities of ``ids`` (unknown ids are skipped), in ``ids``' order."""
+    found: dict[str, Opportunity] = {}
+    for chunk in _chunks(list(ids)):
+        rows = session.execute(
+            select(OpportunityRow.external_id, OpportunityRow.payload).where(
+                OpportunityRow.external_id.in_(chunk)
+            )
+        )
+        found.update({ext: Opportunity.model_validate(payload) for ext, payload in rows})
+    return [found[i] for i in ids if i in found]
+
+
 def active_opportunities(
     session: Session, changed_since: dt.datetime | None = None
 ) -> list[tuple[int, Opportunity]]:
