@@ -57,7 +57,7 @@ def main() -> None:
     encoder.encode_passages(fresh)
     encode_per_s = len(fresh) / (time.perf_counter() - t0)
     profiles = [b for b in base.beneficiaries if not ProfileView(b, tax).is_empty]
-    codes = sorted({o.location.postcode for o in base.opportunities})
+    codes = sorted({o.location.postcode for o in base.opportunities if o.location.postcode})
     rng = np.random.default_rng(0)
     reranker = load_champion(settings)
     linker = title_linker(settings, encoder)
@@ -84,7 +84,7 @@ def main() -> None:
                 loc = (
                     o.location
                     if r == 0
-                    else {"postcode": codes[(o.location.postcode + r * 37) % len(codes)]}
+                    else {"postcode": codes[((o.location.postcode or 0) + r * 37) % len(codes)]}
                 )
                 items.append(
                     o

@@ -31,7 +31,8 @@ from matching.reranker import Reranker
 from matching.travel import travel_minutes
 from tremplin.errors import EmptyProfileError
 
-ENGINE_VERSION = "hybrid-v2"  # v2: ads coded from title and description, uncoded offers weighed by probability
+# v2: ads coded from title and description, uncoded offers weighed by their probability
+ENGINE_VERSION = "hybrid-v2"
 CHANNEL_DEPTH = 300  # candidates taken from each channel before fusion
 RERANK_DEPTH = 300  # the fusion's best candidates that a re-ranker re-scores
 EXACT_DENSE_LIMIT = 4096  # below this many eligible items, dense scores are computed exactly
