@@ -246,6 +246,8 @@ class AdCoder:
 
     def candidates(self, ads: Sequence[Ad]) -> list[AdCandidates]:
         """Every ad's candidate métiers (the best of each channel) with their features."""
+        if not ads:
+            return []
         titles = [clean_query(a.title) or a.title for a in ads]
         k = self.model.candidates_per_channel
         texts = self.texts
@@ -320,6 +322,17 @@ class AdCoder:
             while len(self._coded) > CODED_CACHE_SIZE:
                 self._coded.popitem(last=False)
         return [found[key][:top] for key in keys]
+
+    def with_linker(self, linker: OccupationLinker | None) -> AdCoder:
+        """The same coder over another title linker (one that withholds what an evaluation
+        must not see)."""
+        return AdCoder(self.texts, linker, self.encoder, self.cache_path, self.model)
+
+    def remember(self, other: AdCoder) -> None:
+        """Take ``other``'s remembered codings as this coder's own (evaluations answer each ad
+        with a model fitted without it)."""
+        with self._lock, other._lock:
+            self._coded.update(other._coded)
 
     def code(self, ad: Ad, top: int = 3) -> list[CodedMetier]:
         """:meth:`code_many` of one ad."""

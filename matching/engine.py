@@ -239,8 +239,7 @@ def load_engine(
             changes,
         )
     linker = title_linker(settings, enc) if settings.link_titles else None
-    uncoded = any(not o.occupation.rome_code for o in items)
-    coder = ad_coder(settings, enc) if settings.link_titles and uncoded else None
+    coder = ad_coder(settings, enc) if settings.link_titles else None
     return OpportunityCatalogue(
         items, ids=ids, encoder=enc, index=index, linker=linker, coder=coder
     )

@@ -1,9 +1,14 @@
 """What the matching engine reads of a beneficiary profile, derived once per request.
 
 The person's project is a set of weighted ROME métiers: the codes a coach gave (weight 1), the
-ESCO occupations given, through the crosswalk, and the trades named in the free-text wish,
-linked by the title linker (top 3, weight = the link's probability relative to the best one).
-Experiences without a code are linked the same way. The project outweighs the past: a target
+ESCO occupations given, through the crosswalk, and the métiers the free-text wish may mean.
+A wish is read as people write it — a precise title, a vague one ("chef"), activities ("où je
+peux conditionner des produits"), a sector — by the title linker (its clauses) and the ad
+coder (title linker, ROME texts and the encoder: activities are matched against each métier's
+activities and compétences), each reading with its probability. When the wish may mean
+several métiers, the person's skills and experience choose among them (:meth:`ProfileView.
+wish_readings`). A reading weighs its probability, never as much as a given code. Experiences
+without a code are linked by the title linker. The project outweighs the past: a target
 scores 1, a métier already practised :data:`EXPERIENCED`.
 """
 
@@ -15,10 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from data_contracts.models import BeneficiaryProfile
+from matching.ad_coding import Ad
 from matching.encoder import Encoder
+from matching.occupations import clean_query
 from tremplin.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
+    from matching.ad_coding import AdCoder
     from matching.catalogue import OpportunityCatalogue
     from matching.linking import ConceptMatch
     from matching.occupations import OccupationLinker
@@ -29,8 +37,10 @@ NEIGHBOUR = 0.6  # same ROME family (first three characters) or a ROME mobility
 EXPERIENCED = 0.4  # a métier the person has already worked in (less than any target)
 LINK_MIN_SCORE = 0.8  # ESCO -> ROME crosswalk links below this are not trusted for targets
 WISH_LINKS = 3  # métiers kept from a free-text wish
-WISH_MIN_SCORE = 0.05  # a wish's link below this probability is dropped
-WISH_MIN_RELATIVE = 0.3  # ... and one below this share of the best link
+WISH_CANDIDATES = 10  # métiers a wish may mean, before the person's skills choose
+WISH_MIN_SCORE = 0.05  # a wish's reading below this probability is dropped
+SKILL_EVIDENCE = 3.0  # how much held skills of a métier raise the reading of a vague wish
+EXPERIENCE_EVIDENCE = 1.0  # ... and having worked in it (or under the same historic fiche)
 EXPERIENCE_MIN_SCORE = 0.3  # an experience title is linked to its best métier above this
 GAP_MIN_WEIGHT = 0.5  # targets whose core skills make the skill gap (and name the query)
 QUERY_EXPERIENCES = 5  # experience titles added to the dense query
@@ -44,15 +54,17 @@ class ProfileView:
         profile: BeneficiaryProfile,
         taxonomy: Taxonomy,
         linker: OccupationLinker | None = None,
+        coder: AdCoder | None = None,
     ) -> None:
         self.profile = profile
         self.taxonomy = taxonomy
         self.linker = linker
+        self.coder = coder
 
     @classmethod
     def of(cls, profile: BeneficiaryProfile, catalogue: OpportunityCatalogue) -> ProfileView:
-        """The view of ``profile`` with the catalogue's taxonomy and title linker."""
-        return cls(profile, catalogue.taxonomy, catalogue.linker)
+        """The view of ``profile`` with the catalogue's taxonomy, title linker and ad coder."""
+        return cls(profile, catalogue.taxonomy, catalogue.linker, catalogue.coder)
 
     @cached_property
     def skills(self) -> frozenset[str]:
@@ -70,12 +82,9 @@ class ProfileView:
             for code, score in self.taxonomy.metiers_for_esco(uri)[:1]:
                 if score >= LINK_MIN_SCORE:
                     weights.setdefault(code, TARGET)
-        if self.linker is not None and self.profile.aspirations.text.strip():
-            links = self._title_links[0]
-            best = links[0].score if links else 0.0
-            for m in links:
-                if m.score >= WISH_MIN_SCORE and m.score >= WISH_MIN_RELATIVE * best:
-                    weights.setdefault(m.concept, round(m.score / best, 4))
+        for code, probability in self.wish_readings[:WISH_LINKS]:
+            if probability >= WISH_MIN_SCORE:
+                weights.setdefault(code, round(probability, 4))
         known = {c: w for c, w in weights.items() if c in self.taxonomy.metiers}
         return dict(sorted(known.items(), key=lambda kv: (-kv[1], kv[0])))
 
@@ -95,12 +104,52 @@ class ProfileView:
         return codes
 
     @cached_property
+    def wish_readings(self) -> list[tuple[str, float]]:
+        """The métiers the wish may mean, most probable first, with their probabilities: the
+        title linker's (best clause) and the ad coder's readings of the whole wish, the better
+        of the two per métier; then, when the person has skills or experience, the wish's
+        probability mass shared out anew by what they say (a vague "chef" with cooking
+        skills is a chef de cuisine). The total never exceeds the wish's own."""
+        text = self.profile.aspirations.text.strip()
+        if not text or (self.linker is None and self.coder is None):
+            return []
+        read: dict[str, float] = {}
+        for m in self._title_links[0]:
+            read[m.concept] = max(read.get(m.concept, 0.0), m.score)
+        if self.coder is not None:
+            for c in self.coder.code(Ad(clean_query(text), text), top=WISH_CANDIDATES):
+                read[c.code] = max(read.get(c.code, 0.0), c.probability)
+        known = {c: p for c, p in read.items() if c in self.taxonomy.metiers}
+        mass = min(1.0, sum(known.values())) if known else 0.0
+        evidence = {c: self._evidence(c) for c in known}
+        total = sum(p * evidence[c] for c, p in known.items())
+        if total <= 0:
+            return []
+        shared = {c: mass * p * evidence[c] / total for c, p in known.items()}
+        return sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:WISH_CANDIDATES]
+
+    def _evidence(self, code: str) -> float:
+        """How much the person's skills and past jobs speak for métier ``code`` (1 = nothing
+        either way)."""
+        held = self.skills
+        score = 1.0
+        if held:
+            of_metier = {s.skill_id for s in self.taxonomy.metier_skills(code)}
+            score += SKILL_EVIDENCE * len(held & of_metier) / min(len(held), 5)
+        parent = self.taxonomy.metiers[code].parent
+        if code in self.experienced or parent in {
+            self.taxonomy.metiers[e].parent for e in self.experienced if e in self.taxonomy.metiers
+        }:
+            score += EXPERIENCE_EVIDENCE
+        return score
+
+    @cached_property
     def _title_links(self) -> list[list[ConceptMatch]]:
         """The wish's métiers, then those of each experience title without a code: linked
         together, one encoder pass for all (empty without a linker)."""
         if self.linker is None:
             return [[]]
-        texts = [(self.profile.aspirations.text, WISH_LINKS)]
+        texts = [(self.profile.aspirations.text, WISH_CANDIDATES)]
         texts += [(e.title, 1) for e in self.profile.experiences if not e.rome_code]
         return self.linker.metiers_many(texts)
 

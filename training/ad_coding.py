@@ -171,27 +171,70 @@ def _rank_of_right(ranked: Sequence[str], right: Callable[[str], bool]) -> int:
     return next((i for i, code in enumerate(ranked) if right(code)), -1)
 
 
+@dataclass
+class _Training:
+    """The dev ads' candidates (historic fiches for historic ads), which are right, folds."""
+
+    fiches: list[AdCandidates]
+    cands: list[AdCandidates]
+    labels: list[np.ndarray]
+    fold: np.ndarray
+
+    def model(self, coder: AdCoder, without: int | None = None) -> AdCodingModel:
+        """The model fitted on every ad, or on every fold but ``without``."""
+        keep = [i for i in range(len(self.cands)) if self.fold[i] != without]
+        return _fit(
+            [self.cands[i] for i in keep],
+            [self.labels[i] for i in keep],
+            coder.model.candidates_per_channel,
+        )
+
+
+def _training(coder: AdCoder, ads: Sequence[DevAd], folds: int) -> _Training:
+    fiches = coder.candidates([a.ad for a in ads])
+    cands = [coder.pooled(c) if a.ad.historic else c for c, a in zip(fiches, ads, strict=True)]
+    labels = [
+        np.array([right(code) for code in c.codes], dtype=bool)
+        for c, right in zip(cands, (_right(coder, a) for a in ads), strict=True)
+    ]
+    return _Training(fiches, cands, labels, np.array([fold_of(a.code, folds) for a in ads]))
+
+
+def coded_out_of_fold(
+    coder: AdCoder, ads: Sequence[DevAd] | None = None, folds: int = FOLDS
+) -> AdCoder:
+    """A coder that answers for each dev ad (undated, as the catalogue reads an offer) what a
+    model fitted without its métier's fold says: an honest coder for suites built on them."""
+    ads = list(ads if ads is not None else dev_ads())
+    data = _training(coder, ads, folds)
+    out = AdCoder(coder.texts, coder.linker, coder.encoder, coder.cache_path, data.model(coder))
+    for k in range(folds):
+        members = [a for a, f in zip(ads, data.fold, strict=True) if f == k]
+        if not members:
+            continue
+        fold_coder = AdCoder(
+            coder.texts, coder.linker, coder.encoder, coder.cache_path, data.model(coder, k)
+        )
+        undated = [Ad(a.ad.title, a.ad.description) for a in members]
+        fold_coder.code_many(undated, top=5)
+        out.remember(fold_coder)
+    return out
+
+
 def evaluate_ad_coding(
     coder: AdCoder, ads: Sequence[DevAd] | None = None, folds: int = FOLDS
 ) -> tuple[CodingReport, AdCodingModel]:
     """Every method on the held-out folds, and the model fitted on every ad."""
     ads = list(ads if ads is not None else dev_ads())
     rights = [_right(coder, a) for a in ads]
-    fiches = coder.candidates([a.ad for a in ads])
-    cands = [coder.pooled(c) if a.ad.historic else c for c, a in zip(fiches, ads, strict=True)]
-    labels = [
-        np.array([right(code) for code in c.codes], dtype=bool)
-        for c, right in zip(cands, rights, strict=True)
-    ]
-    fold = np.array([fold_of(a.code, folds) for a in ads])
+    data = _training(coder, ads, folds)
+    fiches, cands, labels, fold = data.fiches, data.cands, data.labels, data.fold
     hits = np.full(len(ads), -1)
     fiche_hits = np.full(len(ads), -1)
     top_p = np.zeros(len(ads))
-    per_channel = coder.model.candidates_per_channel
     for k in range(folds):
-        train = [i for i in range(len(ads)) if fold[i] != k]
         coder_k = AdCoder(coder.texts, coder.linker, coder.encoder, coder.cache_path)
-        coder_k.model = _fit([cands[i] for i in train], [labels[i] for i in train], per_channel)
+        coder_k.model = data.model(coder, k)
         for i in np.flatnonzero(fold == k):
             probs = coder_k.probabilities(ads[i].ad, cands[i])
             ranked = sorted(probs, key=lambda c: (-probs[c], c))
@@ -208,7 +251,7 @@ def evaluate_ad_coding(
         *_baselines(coder, ads, rights),
     ]
     report = CodingReport(folds=folds, metiers=len({a.code for a in ads}), rows=rows)
-    final = _fit(cands, labels, per_channel)
+    final = data.model(coder)
     final.trained_on = f"ft_ads_dev: {len(ads)} ads, {report.metiers} métiers"
     final.dev_metrics = {
         "accuracy_at_1": engine.accuracy_at_1,

@@ -304,6 +304,7 @@ def run_finetune(
                 progress=progress,
                 log_to_mlflow=False,
                 dev_folds=BLEND_FOLDS,
+                with_real_ads=False,  # the ad coder is fitted for the served encoder only
             )
         verdict = encoder_gate(reports["served"], reports["challenger"], EncoderGatePolicy())
     tags = {

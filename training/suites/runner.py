@@ -21,7 +21,10 @@ from pydantic import BaseModel
 
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import served_encoder
-from matching.engine import cache_path, title_linker
+from matching.engine import ad_coder, cache_path, title_linker
+from matching.linking import NO_MASK
+from training.ad_coding import CodingReport, coded_out_of_fold, evaluate_ad_coding
+from training.suites.real_ads import real_ads_suites
 from training.suites.linking_eval import TITLE_METHODS, evaluate_title_suite
 from training.suites.metrics import METRICS, MethodRow
 from training.suites.shortlist_eval import SHORTLIST_METHODS, evaluate_shortlist_suite, suite_engine
@@ -50,6 +53,7 @@ class ExternalReport(BaseModel):
     size: str
     titles: list[MethodRow]
     shortlists: list[MethodRow]
+    ad_coding: CodingReport | None = None
     run_id: str | None = None
 
     def rows(self, task: Task) -> list[MethodRow]:
@@ -91,8 +95,10 @@ class ExternalReport(BaseModel):
             f"re-classeur {self.ranker}, {self.size})",
             "",
             "Données : ROME 4.0, ESCO, correspondance officielle ROME→ESCO et jeu MELO France ; "
-            "aucune donnée de l'échantillon. Séparation dev/test par concept ; chiffres test "
-            "avec intervalle bootstrap à 95 %.",
+            "619 vraies annonces France Travail (jeux « ads-* », tous dev : le codeur "
+            "d'annonces y a été ajusté, plis par métier) ; aucune donnée de l'échantillon. "
+            "Séparation dev/test par concept ; intervalle bootstrap à 95 % pour les chiffres "
+            "test et les annonces réelles.",
         ]
         tasks: tuple[tuple[Task, str, tuple[str, ...]], ...] = (
             ("titles", "Liaison d'intitulés", TITLE_METHODS),
@@ -106,12 +112,22 @@ class ExternalReport(BaseModel):
                 rows = [r for r in self.rows(task) if r.split == split]
                 for r in sorted(rows, key=lambda r: (r.suite, methods.index(r.method))):
                     cells = [
-                        str(r.metrics[m]) if split == "test" else f"{r.metrics[m].value:.3f}"
+                        str(r.metrics[m])
+                        if split == "test" or r.suite.startswith("ads-")
+                        else f"{r.metrics[m].value:.3f}"
                         for m in METRICS
                     ]
                     lines.append(
                         f"| {r.suite} | {r.method} | {r.queries} | " + " | ".join(cells) + " |"
                     )
+        if self.ad_coding is not None:
+            lines += [
+                "",
+                f"## Codage des annonces — dev ({self.ad_coding.metiers} métiers, "
+                f"{self.ad_coding.folds} plis par métier)",
+                "",
+                self.ad_coding.markdown(),
+            ]
         gaps = self.shortfalls()
         lines += [
             "",
@@ -129,6 +145,7 @@ def run_external(
     progress: bool = False,
     log_to_mlflow: bool = True,
     dev_folds: frozenset[int] | None = None,
+    with_real_ads: bool = True,
 ) -> ExternalReport:
     """Every external suite with the served engine; ``size`` caps each title suite and sets the
     shortlist recipes' target métiers (None: the full suites); ``dev_folds`` keeps only those
@@ -154,14 +171,23 @@ def run_external(
         titles += evaluate_title_suite(linker.linkers, name, cases, progress)
     cache = EmbeddingCache(cache_path(settings))
     shortlists: list[MethodRow] = []
+    coding: CodingReport | None = None
+    served_coder = ad_coder(settings, encoder) if settings.link_titles else None
     try:
         seeds = FULL_SEEDS if size is None else max(4, size // 10)
         for suite in shortlist_suites(tax, seeds=seeds).values():
             suite.profiles = [
                 p for p in suite.profiles if kept(suite.split[p.id], suite.target[p.id])
             ]
-            engine = suite_engine(suite, tax, encoder, cache, linker)
+            engine = suite_engine(suite, tax, encoder, cache, linker, served_coder)
             shortlists += evaluate_shortlist_suite(engine, encoder, reranker, progress=progress)
+        if with_real_ads:
+            coder = coded_out_of_fold(ad_coder(settings, encoder))  # each ad: its fold's model
+            limit = None if size is None else max(4, size // 10)
+            for suite in real_ads_suites(tax, limit=limit).values():
+                engine = suite_engine(suite, tax, encoder, cache, linker, coder, NO_MASK)
+                shortlists += evaluate_shortlist_suite(engine, encoder, reranker, progress=progress)
+            coding = evaluate_ad_coding(coder)[0]
     finally:
         cache.close()
     report = ExternalReport(
@@ -171,6 +197,7 @@ def run_external(
         size="complet" if size is None else f"tranche de {size}",
         titles=titles,
         shortlists=shortlists,
+        ad_coding=coding,
     )
     if log_to_mlflow:
         report.run_id = log_report(settings, report)

@@ -25,13 +25,14 @@ import numpy as np
 from tqdm import tqdm
 
 from data_contracts.models import BeneficiaryProfile, Opportunity
+from matching.ad_coding import AdCoder
 from matching.catalogue import OpportunityCatalogue, build_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.features import QuerySignals, query_signals
 from matching.filters import apply_filters
 from matching.lexical import BM25, CharTfidf
-from matching.linking import LinkMask
+from matching.linking import NO_MASK, LinkMask
 from matching.occupations import OccupationLinker
 from matching.profile import ProfileView
 from matching.reranker import Reranker
@@ -76,8 +77,12 @@ def suite_engine(
     encoder: Encoder | None,
     cache: EmbeddingCache | None,
     linker: OccupationLinker | None,
+    coder: AdCoder | None = None,
+    withhold: LinkMask = NO_MAPPINGS,
 ) -> SuiteEngine:
-    """Build the catalogue (vector index through ``cache``) and the baselines of a suite."""
+    """Build the catalogue (vector index through ``cache``) and the baselines of a suite;
+    ``coder`` reads uncoded offers (the title linker alone without one); the linker withholds
+    ``withhold`` (the ROME recipes' answers; nothing for real ads)."""
     items = suite.opportunities
     ids = np.arange(len(items), dtype=np.int64)
     index = None
@@ -86,9 +91,11 @@ def suite_engine(
     if encoder is not None and cache is not None:
         index = build_vector_index(items, ids, encoder, cache, tax)
         vectors = cache.embed(encoder, texts, "passage")
-    own_labels = linker.withholding(NO_MAPPINGS) if linker is not None else None
+    own_labels = linker.withholding(withhold) if linker is not None else None
+    if coder is not None and withhold != NO_MASK:
+        coder = coder.with_linker(own_labels)  # wishes read without what is withheld
     catalogue = OpportunityCatalogue(
-        items, tax, ids=ids, encoder=encoder, index=index, linker=own_labels
+        items, tax, ids=ids, encoder=encoder, index=index, linker=own_labels, coder=coder
     )
     return SuiteEngine(suite, catalogue, CharTfidf(texts), BM25(texts), vectors)
 

@@ -79,8 +79,8 @@ def _place(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _skills(record: dict[str, Any], tax: Taxonomy) -> tuple[list[str], list[str]]:
-    """(required, optional) skill tokens: the ROME item when the taxonomy knows its code,
-    else its label (resolved, or dropped, by the import)."""
+    """(required, optional) skill ids: the ROME item when the taxonomy knows its code, else
+    the skill its label names (an item neither names is dropped)."""
     required: list[str] = []
     optional: list[str] = []
     for item in as_list(record.get("competences")):
@@ -88,8 +88,9 @@ def _skills(record: dict[str, Any], tax: Taxonomy) -> tuple[list[str], list[str]
             continue
         code, label = str(item.get("code") or ""), str(item.get("libelle") or "")
         token = f"rome:{code}" if code and f"rome:{code}" in tax.skills else None
-        if token is None and label and tax.resolve_skill(label).skill is not None:
-            token = label
+        if token is None and label:
+            named = tax.resolve_skill(label).skill
+            token = named.id if named is not None else None
         if token is None:
             continue
         target = required if item.get("exigence") == "E" else optional
