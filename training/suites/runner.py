@@ -24,9 +24,9 @@ from matching.encoder import served_encoder
 from matching.engine import ad_coder, cache_path, title_linker
 from matching.linking import NO_MASK
 from training.ad_coding import CodingReport, coded_out_of_fold, evaluate_ad_coding
-from training.suites.real_ads import real_ads_suites
 from training.suites.linking_eval import TITLE_METHODS, evaluate_title_suite
 from training.suites.metrics import METRICS, MethodRow
+from training.suites.real_ads import real_ads_suites
 from training.suites.shortlist_eval import SHORTLIST_METHODS, evaluate_shortlist_suite, suite_engine
 from training.suites.shortlists import shortlist_suites
 from training.suites.split import fold_of
