@@ -158,6 +158,13 @@ class SkillRef(Contract):
         return _string_to_mapping("id")(value)
 
 
+class SkillSource(Contract):
+    """Where an offer's skill was read: the ad's own words (an ad that listed none)."""
+
+    id: SkillId
+    sentence: str = Field(max_length=300)
+
+
 class ProfileSkill(SkillRef):
     """A skill of a beneficiary, with a level (1 notions … 4 expert) and its evidence."""
 
@@ -254,6 +261,12 @@ class Opportunity(Contract):
         default_factory=list,
         max_length=60,
         description="Skills a training module or internship teaches.",
+    )
+    skill_sources: list[SkillSource] = Field(
+        default_factory=list,
+        max_length=60,
+        description="For skills read from the ad's text (it listed none): the words they "
+        "came from.",
     )
     employer_id: ExternalId | None = None
     employer_name: str | None = Field(

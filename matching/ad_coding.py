@@ -44,6 +44,7 @@ from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.linking import ConceptMatch
 from matching.occupations import OccupationLinker, clean_query
+from matching.skill_text import skill_reader
 from tremplin.taxonomy import Taxonomy
 from tremplin.text import normalize
 
@@ -186,6 +187,7 @@ class MetierTexts:
             self.app_rows.setdefault(c, []).append(i)
             self.group_rows.setdefault(self.group[c], []).append(i)
         self.app_matrix: csr_matrix = self.chars.transform(self.app_labels)
+        self.skills = skill_reader(taxonomy)  # activities and compétences named in a text
         self.passages: np.ndarray | None = None
         if encoder is not None:
             passages = [_passage(taxonomy, c) for c in self.codes]

@@ -23,7 +23,9 @@ from data_contracts.models import BeneficiaryProfile
 from matching.ad_coding import Ad
 from matching.encoder import Encoder
 from matching.occupations import clean_query
+from matching.skill_text import SkillMention
 from tremplin.taxonomy import Taxonomy
+from tremplin.text import tokens
 
 if TYPE_CHECKING:
     from matching.ad_coding import AdCoder
@@ -39,6 +41,9 @@ LINK_MIN_SCORE = 0.8  # ESCO -> ROME crosswalk links below this are not trusted 
 WISH_LINKS = 3  # métiers kept from a free-text wish
 WISH_CANDIDATES = 10  # métiers a wish may mean, before the person's skills choose
 WISH_MIN_SCORE = 0.05  # a wish's reading below this probability is dropped
+VAGUE_MASS = 0.5  # the most a vague wish's word and the person's skills say together
+SKILLED_METIERS = 30  # métiers the person's skills point at, searched for the wish's words
+ACTIVITY_MASS = 0.6  # the most a wish told as activities can say about one set of métiers
 SKILL_EVIDENCE = 3.0  # how much held skills of a métier raise the reading of a vague wish
 EXPERIENCE_EVIDENCE = 1.0  # ... and having worked in it (or under the same historic fiche)
 EXPERIENCE_MIN_SCORE = 0.3  # an experience title is linked to its best métier above this
@@ -119,6 +124,10 @@ class ProfileView:
         if self.coder is not None:
             for c in self.coder.code(Ad(clean_query(text), text), top=WISH_CANDIDATES):
                 read[c.code] = max(read.get(c.code, 0.0), c.probability)
+            for code, p in self._activity_readings(text).items():
+                read[code] = max(read.get(code, 0.0), p)
+            for code, p in self._titled_by_skills(text).items():
+                read[code] = max(read.get(code, 0.0), p)
         known = {c: p for c, p in read.items() if c in self.taxonomy.metiers}
         mass = min(1.0, sum(known.values())) if known else 0.0
         evidence = {c: self._evidence(c) for c in known}
@@ -127,6 +136,50 @@ class ProfileView:
             return []
         shared = {c: mass * p * evidence[c] / total for c, p in known.items()}
         return sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:WISH_CANDIDATES]
+
+    def _activity_readings(self, text: str) -> dict[str, float]:
+        """Métiers that list the activities and compétences the wish names (a wish told as
+        activities), sharing at most :data:`ACTIVITY_MASS` by how strongly each is named."""
+        assert self.coder is not None
+        reader = self.coder.texts.skills
+        mentions = reader.read(text)
+        scores = reader.metier_scores(mentions)
+        total = sum(scores.values())
+        if not total:
+            return {}
+        mass = min(ACTIVITY_MASS, sum(m.similarity for m in mentions) / 2)
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:WISH_CANDIDATES]
+        return {code: mass * s / total for code, s in best}
+
+    def _titled_by_skills(self, text: str) -> dict[str, float]:
+        """For a vague wish ("conducteur", "dans le nettoyage"): the métiers the person's
+        skills point at whose titles hold a word of the wish — readings the title channels
+        may have missed among the many métiers a vague word names."""
+        assert self.coder is not None
+        if not self.skills:
+            return {}
+        reader = self.coder.texts.skills
+        held = [
+            SkillMention(id=s, label="", sentence="", similarity=1.0)
+            for s in self.skills
+            if s in reader.metiers_of
+        ]
+        scores = reader.metier_scores(held)
+        words = {w for w in tokens(clean_query(text)) if len(w) > 3}
+        if not scores or not words:
+            return {}
+        titled = {
+            code: s
+            for code, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:SKILLED_METIERS]
+            if words & self._title_words(code)
+        }
+        total = sum(titled.values())
+        return {c: VAGUE_MASS * s / total for c, s in titled.items()} if total else {}
+
+    def _title_words(self, code: str) -> set[str]:
+        tax = self.taxonomy
+        titles = [tax.metiers[code].label, *(a.label for a in tax.appellations_of(code))]
+        return {w for t in titles for w in tokens(t)}
 
     def _evidence(self, code: str) -> float:
         """How much the person's skills and past jobs speak for métier ``code`` (1 = nothing

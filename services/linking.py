@@ -10,9 +10,11 @@ from collections.abc import Sequence
 
 from matching.ad_coding import Ad, CodedMetier
 from matching.occupations import LinkResult, OccupationLinker
+from matching.skill_text import SkillMention, skill_reader
 from services.context import ServiceContext
-from services.schemas import LinkRequest
+from services.schemas import LinkRequest, SkillTextRequest
 from tremplin.ingest import InferredOccupation
+from tremplin.taxonomy import load_taxonomy
 
 
 def title_linker(ctx: ServiceContext) -> OccupationLinker:
@@ -49,3 +51,9 @@ def inferred_occupations(
             )
         )
     return out
+
+
+def suggest_skills(request: SkillTextRequest) -> list[SkillMention]:
+    """The skills a pasted CV or a coach's notes name, each with the words it came from, for
+    the coach to confirm: nothing is stored, and the text is not kept or logged."""
+    return skill_reader(load_taxonomy()).read(request.text, limit=request.limit)

@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from data_contracts.enums import OpportunityKind
-from data_contracts.models import Opportunity
+from data_contracts.models import Contract, Opportunity
 from data_contracts.readers import SUPPORTED, FileFormatError
 from data_contracts.types import RomeCode
 from matching.ad_coding import CodedMetier
 from matching.browse import Visibility
+from matching.skill_text import skill_reader, with_skills_from_text
 from services import linking
 from services.context import ServiceContext
 from services.tenancy import visible
@@ -25,6 +26,7 @@ from tremplin.feeds import FEED_SUFFIXES, FeedFormat
 from tremplin.ingest import ImportKind, ImportReport, import_file
 from tremplin.store import repository as repo
 from tremplin.store.models import OpportunityRow
+from tremplin.taxonomy import load_taxonomy
 
 FEED_LABELS = {
     FeedFormat.TABLE: "aux colonnes de Tremplin (CSV, JSON Lines, Parquet)",
@@ -132,6 +134,7 @@ def import_opportunities(
             skip_invalid,
             feed=feed,
             today=ctx.settings.today(),
+            enrich=skills_from_text,
         )
     except FileFormatError as exc:  # the reader's own words say what to fix
         raise UnreadableFileError(str(exc)) from None
@@ -164,6 +167,14 @@ def import_opportunities(
         report_step("mise à jour du catalogue servi", 0.9)
         ctx.matching.refresh_soon()
     return report
+
+
+def skills_from_text(row: Contract) -> Contract:
+    """An imported offer that lists no skill gets those its title and description name, with
+    the words they came from (every import of offers, whatever the shell)."""
+    if not isinstance(row, Opportunity):
+        return row
+    return with_skills_from_text(row, skill_reader(load_taxonomy()))
 
 
 class OpportunityView(Opportunity):

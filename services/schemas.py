@@ -107,6 +107,13 @@ class LinkRequest(Contract):
     top: int = Field(default=5, ge=1, le=20)
 
 
+class SkillTextRequest(Contract):
+    """A CV pasted or notes typed by a coach: read for the skills they name, never stored."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+    limit: int = Field(default=20, ge=1, le=50)
+
+
 class TokenResponse(BaseModel):
     """A bearer token (OAuth2 password flow)."""
 

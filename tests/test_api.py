@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from api_support import TODAY, World
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 
 
 def profile(pid: str, **extra: Any) -> dict[str, Any]:
@@ -753,3 +756,61 @@ def test_boolean_query_flags_are_true_or_false_as_documented(api: World) -> None
     for odd in ("1", "yes", "on"):
         r = api.call("coach.liege", "GET", f"/api/v1/beneficiaries?in_employer_pool={odd}")
         assert r.status_code == 422, odd
+
+
+def test_a_maison_imports_a_forem_feed_through_the_api_and_reads_the_uncoded_offers(
+    api: World, linker: object
+) -> None:
+    """The API's bulk import with ``format=forem``: refused rows reported, the uncoded offer's
+    métier read from the ad in the report and on the offer itself once served."""
+    w = api
+    w.build_linker()
+    files = {
+        "file": (
+            "offres.jsonl",
+            (FEEDS / "forem_offers.jsonl").read_bytes(),
+            "application/x-ndjson",
+        )
+    }
+    url = "/api/v1/opportunities/import?format=forem"
+    refused = w.call("maison.liege", "POST", url, files=files)
+    assert refused.status_code == 422 and len(refused.json()["row_errors"]) == 4
+    assert any("diffusion terminée" in e for e in refused.json()["row_errors"])
+    r = w.call("maison.liege", "POST", url + "&skip_invalid=true", files=files)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["inserted"] + report["unchanged"] + report["updated"] == 5
+    coded = {c["id"]: c for c in report["coded"]}
+    assert set(coded) <= {"forem-4313100", "forem-4313150"}  # the two that came uncoded
+    if coded:  # first import of these rows in this world
+        assert (
+            coded["forem-4313100"]["code"] == "N1110"
+            and coded["forem-4313100"]["probability"] > 0.5
+        )
+    state = w.client.app.state.tremplin  # type: ignore[attr-defined]
+    state.matching.reload()
+    view = w.call("maison.liege", "GET", "/api/v1/opportunities/forem-4313100").json()
+    assert view["employer_name"] == "Logistique Herstal" and view["occupation"]["rome_code"] is None
+    assert view["inferred_metiers"][0]["code"] == "N1110"
+    given = w.call("maison.liege", "GET", "/api/v1/opportunities/forem-4312876").json()
+    assert given["occupation"]["rome_code"] == "K1304" and given["inferred_metiers"] == []
+    odd = {"file": ("offres.csv", b"id,title\nx,y\n", "text/csv")}
+    bad = w.call("maison.liege", "POST", url, files=odd)
+    assert bad.status_code == 415 and "JSON" in bad.json()["detail"]
+    assert w.call("coach.liege", "POST", url, files=files).status_code == 403
+
+
+def test_a_coach_pastes_notes_and_gets_skills_to_confirm(api: World) -> None:
+    notes = (
+        "Expérience : 3 ans en titres-services.\n- Laver des vitres\n- Repasser le linge\n"
+        "Sait préparer des repas simples."
+    )
+    url = "/api/v1/occupations/skills-in-text"
+    r = api.call("coach.liege", "POST", url, json={"text": notes})
+    assert r.status_code == 200, r.text
+    found = {m["label"]: m for m in r.json()}
+    assert "Laver des vitres" in found and found["Laver des vitres"]["sentence"]
+    assert all(m["id"].startswith("rome:") for m in r.json())
+    assert api.call("maison.liege", "POST", url, json={"text": notes}).status_code == 403
+    too_long = api.call("coach.liege", "POST", url, json={"text": "x" * 20_001})
+    assert too_long.status_code == 422

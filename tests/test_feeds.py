@@ -71,6 +71,8 @@ def test_france_travail_ads_are_imported_with_every_field_that_has_a_meaning(
         assert o.location.abroad and o.location.postcode is None  # France: kept by name
         assert o.valid_from == dt.date.fromisoformat(record["dateCreation"][:10])
         assert (o.employer_name is None) == (not record["entreprise"].get("nom"))
+    without = [stored[f"ft-{r['id']}"] for r in salaried if not r.get("competences")]
+    assert not any(o.skill_sources for o in without)  # a bare import reads nothing in
     with_skills = next(r for r in salaried if r.get("competences"))
     o = stored[f"ft-{with_skills['id']}"]
     assert {s.id for s in [*o.required_skills, *o.optional_skills]} >= {
@@ -220,3 +222,25 @@ def test_the_command_imports_each_feed_and_says_what_to_fix(workdir: Path) -> No
     assert unknown.exit_code == 2
     not_offers = runner.invoke(app, ["import", "employers", str(FOREM)])
     assert not_offers.exit_code != 0
+
+
+def test_an_ad_that_lists_no_skill_gets_those_its_text_names(
+    sqlite_factory: sessionmaker[Session],
+) -> None:
+    from services.opportunities import skills_from_text
+
+    report = import_file(
+        FOREM,
+        ImportKind.OPPORTUNITIES,
+        sqlite_factory,
+        skip_invalid=True,
+        feed=FeedFormat.FOREM,
+        today=TODAY,
+        enrich=skills_from_text,
+    )
+    assert report.stored
+    cleaner = _stored(sqlite_factory)["forem-4313002"]
+    assert cleaner.skill_sources and not cleaner.required_skills
+    read = {s.id: s.sentence for s in cleaner.skill_sources}
+    assert {s.id for s in cleaner.optional_skills} == set(read)
+    assert all(sentence in cleaner.title + cleaner.description for sentence in read.values())

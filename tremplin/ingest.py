@@ -166,10 +166,12 @@ def import_file(
     skip_invalid: bool = False,
     feed: FeedFormat = FeedFormat.TABLE,
     today: dt.date | None = None,
+    enrich: Callable[[Contract], Contract] | None = None,
 ) -> ImportReport:
     """Validate and store a CSV / JSON Lines / Parquet file of ``kind`` (see module doc), or
     a France Travail / Forem feed of opportunities (``feed``; ``today`` decides which of a
-    feed's offers have expired)."""
+    feed's offers have expired). ``enrich`` completes each valid row before it is stored (the
+    services read the skills an ad names when it lists none)."""
     if feed is not FeedFormat.TABLE and kind is not ImportKind.OPPORTUNITIES:
         raise FileFormatError(
             f"le format « {feed.value} » ne sert qu'aux offres : importez les {kind.value} "
@@ -205,6 +207,8 @@ def import_file(
         report.row_errors = [e.render() for e in errors]
         if errors and not skip_invalid:
             return report
+        if enrich is not None:
+            good = [enrich(c) for c in good]
         counts = UPSERTS[kind](session, good)
     report.stored = True
     report.uncoded_ids = [

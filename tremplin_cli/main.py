@@ -109,6 +109,7 @@ def _run_import(
     report_path: Path | None,
     feed: FeedFormat = FeedFormat.TABLE,
 ) -> None:
+    from services.opportunities import skills_from_text
     from tremplin.ingest import ImportKind, import_file
 
     settings = get_settings()
@@ -120,6 +121,7 @@ def _run_import(
             skip_invalid=skip_invalid,
             feed=feed,
             today=settings.today(),
+            enrich=skills_from_text if kind == "opportunities" else None,
         )
     except FileFormatError as exc:
         raise _fail(str(exc)) from None

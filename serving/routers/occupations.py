@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from matching.occupations import LinkResult
+from matching.skill_text import SkillMention
 from services import linking
-from services.schemas import LinkRequest, Message
+from services.schemas import LinkRequest, Message, SkillTextRequest
 from serving.compute import LINK_CHUNK, Priority
 from serving.deps import Caller, State, roles, throttle
 from tremplin.actors import Role
@@ -45,3 +46,18 @@ async def link_titles(body: LinkRequest, state: State, principal: Caller) -> lis
         chunk = body.model_copy(update={"titles": body.titles[start : start + LINK_CHUNK]})
         results += await state.compute(linking.link_titles, state, chunk, priority=Priority.BATCH)
     return results
+
+
+@router.post(
+    "/skills-in-text",
+    response_model=list[SkillMention],
+    responses={429: {"model": Message}},
+    **roles(Role.COACH),
+)
+def skills_in_text(body: SkillTextRequest, state: State, principal: Caller) -> list[SkillMention]:
+    """The ROME skills a pasted CV or a coach's notes name, each with the words it came from,
+    best match first — suggestions for the coach to confirm on the profile. Nothing is stored
+    and the text is neither kept nor logged."""
+    message = ("trop de demandes, réessayez plus tard", "too many requests, retry later")
+    throttle(state, f"user:{principal.user_id}", message, budget=state.title_budget, cost=1)
+    return linking.suggest_skills(body)

@@ -1,0 +1,109 @@
+"""Wishes as people say them: a precise title, a vague one, activities, Belgian usage — read
+with a probability, and the person's skills choosing among what a vague wish may mean."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching.ad_coding import AdCoder
+from matching.encoder import Encoder
+from matching.occupations import OccupationLinker
+from matching.profile import ProfileView
+from matching.skill_text import SkillReader, clauses
+from tests.factories import beneficiary
+from tremplin.settings import get_settings
+from tremplin.taxonomy import load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def coder(encoder: Encoder, linker: OccupationLinker) -> AdCoder:
+    from matching.engine import ad_coder
+
+    return ad_coder(get_settings(), encoder)
+
+
+def _targets(
+    text: str, coder: AdCoder, linker: OccupationLinker, skills: list[str] | None = None
+) -> dict[str, float]:
+    person = beneficiary(aspirations={"text": text}, skills=[{"id": s} for s in skills or []])
+    return ProfileView(person, coder.taxonomy, linker, coder).target_weights
+
+
+def test_a_precise_title_is_read_surely_and_a_belgian_one_too(
+    coder: AdCoder, linker: OccupationLinker
+) -> None:
+    caissiere = _targets("Je cherche un emploi de caissière", coder, linker)
+    assert next(iter(caissiere)) == "D1505" and caissiere["D1505"] > 0.8
+    # the issue's report: linked to Repasseur (D1236) before the Belgian list knew it
+    helper = _targets("Je voudrais travailler comme aide ménagère à domicile", coder, linker)
+    assert next(iter(helper)) == "K1304" and "D1236" not in helper
+
+
+def test_a_wish_told_as_activities_reaches_the_metier_that_does_them(
+    coder: AdCoder, linker: OccupationLinker
+) -> None:
+    wish = (
+        "J'aimerais un travail où je peux conditionner des produits et contrôler un "
+        "approvisionnement"
+    )
+    read = _targets(wish, coder, linker)
+    assert next(iter(read)) == "H3302"  # agent de conditionnement
+    assert all(not code.startswith("K21") for code in read)  # not conseiller d'orientation
+    garden = _targets(
+        "J'aimerais tailler les arbres et entretenir les espaces verts", coder, linker
+    )
+    assert next(iter(garden)).startswith("A12")
+
+
+def test_the_person_s_skills_say_which_chef_is_meant(
+    coder: AdCoder, linker: OccupationLinker
+) -> None:
+    tax = load_taxonomy()
+    alone = _targets("Je souhaite travailler comme chef", coder, linker)
+    assert max(alone.values()) < 0.3  # vague: no reading weighs like a sure one
+    cook = _targets(
+        "Je souhaite travailler comme chef", coder, linker, tax.core_skills("G1601")[:5]
+    )
+    site = _targets(
+        "Je souhaite travailler comme chef", coder, linker, tax.core_skills("F1202")[:5]
+    )
+    assert next(iter(cook)) == "G1601" and next(iter(site)) == "F1202"
+    assert cook["G1601"] > 2 * max(v for c, v in cook.items() if c != "G1601")
+
+
+def test_readings_weigh_their_probability_and_never_more_than_the_wish(
+    coder: AdCoder, linker: OccupationLinker
+) -> None:
+    for text in (
+        "Je souhaite travailler comme chef",
+        "dans le nettoyage",
+        "Je veux devenir aide-soignante",
+    ):
+        person = beneficiary(aspirations={"text": text})
+        view = ProfileView(person, coder.taxonomy, linker, coder)
+        readings = view.wish_readings
+        assert readings and sum(p for _, p in readings) <= 1.0 + 1e-6
+        assert all(view.target_weights[c] <= 1.0 for c in view.target_weights)
+    given = beneficiary(aspirations={"text": "chef", "target_rome_codes": ["G1601"]})
+    assert ProfileView(given, coder.taxonomy, linker, coder).target_weights["G1601"] == 1.0
+
+
+def test_skills_named_in_a_text_are_found_with_their_sentence() -> None:
+    reader = SkillReader(load_taxonomy())
+    text = (
+        "Vos missions :\n- Laver des vitres\n- Dépoussiérer les meubles et aérer les pièces\n"
+        "Vous aimez le contact ; vous savez préparer des repas simples."
+    )
+    found = {m.label: m for m in reader.read(text)}
+    assert "Laver des vitres" in found and found["Laver des vitres"].sentence == "Laver des vitres"
+    assert "Préparer des repas" in found
+    assert all(m.similarity >= 0.5 for m in found.values())
+    assert reader.read("Bonjour, merci.") == []
+
+
+def test_clauses_split_lists_sentences_and_joined_activities() -> None:
+    assert clauses("tondre les pelouses et tailler les haies. Permis B souhaité") == [
+        "tondre les pelouses",
+        "tailler les haies",
+        "Permis B souhaité",
+    ]
