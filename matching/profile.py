@@ -42,10 +42,12 @@ WISH_LINKS = 3  # métiers kept from a free-text wish
 WISH_CANDIDATES = 10  # métiers a wish may mean, before the person's skills choose
 WISH_MIN_SCORE = 0.05  # a wish's reading below this probability is dropped
 VAGUE_MASS = 0.5  # the most a vague wish's word and the person's skills say together
+VAGUE_WORDS = 3  # a wish of at most this many words (its lead-in removed) is vague
 SKILLED_METIERS = 30  # métiers the person's skills point at, searched for the wish's words
 ACTIVITY_MASS = 0.6  # the most a wish told as activities can say about one set of métiers
 SKILL_EVIDENCE = 3.0  # how much held skills of a métier raise the reading of a vague wish
 EXPERIENCE_EVIDENCE = 1.0  # ... and having worked in it (or under the same historic fiche)
+GIVEN_EVIDENCE = 3.0  # ... and being in the family of a target the coach gave
 EXPERIENCE_MIN_SCORE = 0.3  # an experience title is linked to its best métier above this
 GAP_MIN_WEIGHT = 0.5  # targets whose core skills make the skill gap (and name the query)
 QUERY_EXPERIENCES = 5  # experience titles added to the dense query
@@ -165,9 +167,10 @@ class ProfileView:
             if s in reader.metiers_of
         ]
         scores = reader.metier_scores(held)
-        words = {w for w in tokens(clean_query(text)) if len(w) > 3}
-        if not scores or not words:
-            return {}
+        said = tokens(clean_query(text))
+        words = {w for w in said if len(w) > 3}
+        if not scores or not words or len(said) > VAGUE_WORDS:
+            return {}  # a longer wish says more than one word a title may hold
         titled = {
             code: s
             for code, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:SKILLED_METIERS]
@@ -182,13 +185,16 @@ class ProfileView:
         return {w for t in titles for w in tokens(t)}
 
     def _evidence(self, code: str) -> float:
-        """How much the person's skills and past jobs speak for métier ``code`` (1 = nothing
-        either way)."""
+        """How much the person's skills, past jobs and the targets the coach gave speak for
+        métier ``code`` (1 = nothing either way)."""
         held = self.skills
         score = 1.0
         if held:
             of_metier = {s.skill_id for s in self.taxonomy.metier_skills(code)}
             score += SKILL_EVIDENCE * len(held & of_metier) / min(len(held), 5)
+        given = self.profile.aspirations.target_rome_codes
+        if any(code[:3] == t[:3] for t in given):
+            score += GIVEN_EVIDENCE  # the wish says in words what the coach coded
         parent = self.taxonomy.metiers[code].parent
         if code in self.experienced or parent in {
             self.taxonomy.metiers[e].parent for e in self.experienced if e in self.taxonomy.metiers

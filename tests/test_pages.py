@@ -179,6 +179,26 @@ def test_bad_form_input_returns_the_form_with_what_to_fix(
     assert _stored(site, "cpas-liege", data["id"]) is None
 
 
+def test_the_maison_imports_a_forem_feed_recognised_from_the_file(site: World) -> None:
+    maison, csrf = page_session(site, "maison.liege")
+    feed = (Path(__file__).parent / "fixtures" / "feeds" / "forem_offers.jsonl").read_bytes()
+    r = maison.post(
+        "/maison/opportunites/import",
+        data={"csrf": csrf, "format": "", "skip_invalid": "1"},
+        files={"file": ("offres-forem.jsonl", feed, "application/x-ndjson")},
+    )
+    assert r.status_code == 202, r.text
+    done = finish_task(maison, r.text)
+    assert "enregistré" in done and "diffusion terminée le 31/10/2026" in done
+    assert "Métier lu dans l'annonce" in done and "Magasinier cariste" in done
+    forced = maison.post(
+        "/maison/opportunites/import",
+        data={"csrf": csrf, "format": "france-travail"},
+        files={"file": ("offres.csv", b"id,title\nx,y\n", "text/csv")},
+    )
+    assert forced.status_code == 415 and "JSON" in forced.text
+
+
 def test_a_task_is_its_owner_s(site: World) -> None:
     maison, csrf = page_session(site, "maison.liege")
     r = maison.post(

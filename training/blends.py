@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
-from matching.engine import cache_path
+from matching.engine import ad_coder, cache_path
 from matching.occupations import FITTED_DIR, OccupationLinker
 from matching.shortlist import fitted_weights
 from training.fusion import OUTCOME_SEED, FusionFit, fit_fusion, outcome_cases, save_fusion
@@ -56,13 +56,14 @@ def fit_matching(
     tax = load_taxonomy()
     links = fit_linkers(linker.linkers, out_dir, size, progress, folds)
     cache = EmbeddingCache(cache_path(settings))
+    coder = ad_coder(settings, encoder).with_linker(linker)
     try:
         seeds = FIT_SEEDS if size is None else max(4, size // 10)
         cases = []
         for suite in shortlist_suites(tax, seeds=seeds).values():
-            engine = suite_engine(suite, tax, encoder, cache, linker)
+            engine = suite_engine(suite, tax, encoder, cache, linker, coder)
             cases += [c for c in fusion_cases(engine) if fold_of(c.target, FOLDS) in folds]
-        outcomes = outcome_cases(encoder, cache, linker)
+        outcomes = outcome_cases(encoder, cache, linker, coder=coder)
     finally:
         cache.close()
     fusion = fit_fusion(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from data_contracts.enums import OutcomeType, RefusalReason
 from data_contracts.models import BeneficiaryProfile, Opportunity
+from matching.ad_coding import AdCoder
 from matching.catalogue import OpportunityCatalogue, build_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
@@ -271,6 +272,7 @@ def build_dataset(
     held_out_share: float = HELD_OUT_SHARE,
     min_people: int = MIN_PEOPLE,
     linker: OccupationLinker | None = None,
+    coder: AdCoder | None = None,
 ) -> Dataset:
     """Split ``data`` by time and person, and compute the features of every labelled pair."""
     first_seen = require_enough_people(data, min_people)
@@ -289,7 +291,12 @@ def build_dataset(
     if encoder is not None and cache is not None:
         index = build_vector_index(items, ids, encoder, cache)
     cat = OpportunityCatalogue(
-        items, ids=ids, encoder=encoder if index else None, index=index, linker=linker
+        items,
+        ids=ids,
+        encoder=encoder if index else None,
+        index=index,
+        linker=linker,
+        coder=coder,
     )
     if encoder is not None and cache is not None:
         prepare_queries(data, cat, encoder, cache)

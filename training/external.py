@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel
 
+from matching.ad_coding import AdCoder
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.features import feature_matrix
@@ -63,6 +64,7 @@ def _engines(
     linker: OccupationLinker | None,
     seeds: int,
     folds: frozenset[int],
+    coder: AdCoder | None = None,
 ) -> list[SuiteEngine]:
     tax = load_taxonomy()
     engines = []
@@ -72,7 +74,7 @@ def _engines(
             for p in suite.profiles
             if suite.split[p.id] == "dev" and fold_of(suite.target[p.id], FOLDS) in folds
         ]
-        engines.append(suite_engine(suite, tax, encoder, cache, linker))
+        engines.append(suite_engine(suite, tax, encoder, cache, linker, coder))
     return engines
 
 
@@ -81,6 +83,7 @@ def external_pairs(
     cache: EmbeddingCache | None,
     linker: OccupationLinker | None,
     seeds: int,
+    coder: AdCoder | None = None,
 ) -> ExternalPairs:
     """Rows of the recipes' dev people in :data:`TRAIN_FOLDS`: each person's
     :data:`PAIRS_PER_PERSON` best fusion candidates, graded by :data:`STAGE_OF_GAIN`."""
@@ -88,7 +91,7 @@ def external_pairs(
     grades: list[np.ndarray] = []
     people = 0
     weights = fitted_weights(getattr(encoder, "path", None))
-    for engine in _engines(encoder, cache, linker, seeds, TRAIN_FOLDS):
+    for engine in _engines(encoder, cache, linker, seeds, TRAIN_FOLDS, coder):
         for case in fusion_cases(engine):
             best = np.argsort(-case.parts.total(weights), kind="stable")[:PAIRS_PER_PERSON]
             blocks.append(
@@ -113,11 +116,12 @@ def external_guard(
     linker: OccupationLinker | None,
     reranker: Reranker,
     seeds: int,
+    coder: AdCoder | None = None,
 ) -> ExternalGuard:
     """The fusion and ``reranker`` on the recipes' dev people in :data:`GUARD_FOLDS`."""
     fusion: dict[str, float] = {}
     ranked: dict[str, float] = {}
-    for engine in _engines(encoder, cache, linker, seeds, GUARD_FOLDS):
+    for engine in _engines(encoder, cache, linker, seeds, GUARD_FOLDS, coder):
         for row in evaluate_shortlist_suite(engine, encoder, reranker):
             target = (
                 fusion if row.method == "fusion" else ranked if row.method == "champion" else None

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from matching.ad_coding import AdCoder
 from matching.catalogue import OpportunityCatalogue, build_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
@@ -75,6 +76,7 @@ def outcome_cases(
     linker: OccupationLinker | None,
     seed: int = OUTCOME_SEED,
     people: int = OUTCOME_PEOPLE,
+    coder: AdCoder | None = None,
 ) -> list[FusionCase]:
     """Each generated person's logged pairs as a fitting case (gains: the stage reached)."""
     tax = load_taxonomy()
@@ -83,7 +85,13 @@ def outcome_cases(
     ids = np.arange(len(items), dtype=np.int64)
     index = build_vector_index(items, ids, encoder, cache, tax) if encoder and cache else None
     cat = OpportunityCatalogue(
-        items, tax, ids=ids, encoder=encoder if index else None, index=index, linker=linker
+        items,
+        tax,
+        ids=ids,
+        encoder=encoder if index else None,
+        index=index,
+        linker=linker,
+        coder=coder,
     )
     person = {b.id: n for n, b in enumerate(data.beneficiaries)}
     labels = pair_labels(

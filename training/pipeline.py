@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from matching.champion import FEATURES_ARTIFACT, load_version
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder, served_encoder
-from matching.engine import cache_path, title_linker
+from matching.engine import ad_coder, cache_path, title_linker
 from matching.features import FEATURE_NAMES
 from matching.occupations import OccupationLinker
 from matching.ranker_model import TRUSTED_TYPES, OrdinalBoostingRanker
@@ -361,9 +361,11 @@ def prepare_dataset(
     require_enough_people(data)  # before loading the encoder and building the linker
     encoder = served_encoder(settings) if use_encoder else None
     linker = title_linker(settings, encoder) if settings.link_titles else None
+    coder = ad_coder(settings, encoder) if settings.link_titles else None
     cache = EmbeddingCache(cache_path(settings)) if use_encoder else None
     try:
-        return build_dataset(data, encoder, cache, linker=linker), encoder, cache, linker
+        ds = build_dataset(data, encoder, cache, linker=linker, coder=coder)
+        return ds, encoder, cache, linker
     except Exception:
         if cache is not None:
             cache.close()
@@ -393,8 +395,13 @@ def train(
     if not 1 <= labels_up_to <= TOP_STAGE:
         raise ValueError(f"labels_up_to doit être entre 1 et {TOP_STAGE}")
     ds, encoder, cache, linker = prepare_dataset(settings, data, use_encoder)
+    coder = ad_coder(settings, encoder) if settings.link_titles else None
     try:
-        extra = external_pairs(encoder, cache, linker, external_seeds) if external_seeds else None
+        extra = (
+            external_pairs(encoder, cache, linker, external_seeds, coder)
+            if external_seeds
+            else None
+        )
         model = OrdinalBoostingRanker(**(params or {}))
         features, grades = ds.train.features, ds.train.grades
         if extra is not None and len(extra.grades):
@@ -403,7 +410,7 @@ def train(
         model.fit(features, np.minimum(grades, labels_up_to))
         challenger = SklearnReranker(model, "challenger")
         guard = (
-            external_guard(encoder, cache, linker, challenger, external_seeds)
+            external_guard(encoder, cache, linker, challenger, external_seeds, coder)
             if external_seeds
             else None
         )

@@ -36,7 +36,7 @@ from data_contracts.models import BeneficiaryProfile, Opportunity
 from matching.catalogue import OpportunityCatalogue, dense_text
 from matching.embedding_cache import EmbeddingCache, text_key
 from matching.encoder import served_encoder
-from matching.engine import cache_path, title_linker
+from matching.engine import ad_coder, cache_path, title_linker
 from matching.reranker import Reranker
 from matching.shortlist import shortlist
 from matching.vector_index import VectorIndex
@@ -113,6 +113,7 @@ class RescoreWorker:
             )
         index = VectorIndex.build(self.encoder.version, job.ids, job.vectors, job.keys)
         linker = title_linker(settings, self.encoder) if job.link_titles else None
+        coder = ad_coder(settings, self.encoder) if job.link_titles else None
         self.catalogue = OpportunityCatalogue(
             job.opportunities,
             load_taxonomy(),
@@ -120,6 +121,7 @@ class RescoreWorker:
             encoder=self.encoder,
             index=index,
             linker=linker,
+            coder=coder,  # ads and wishes read as the served engine reads them
         )
         self.cache = EmbeddingCache(cache_path(settings))
         self.job = job

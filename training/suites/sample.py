@@ -16,7 +16,7 @@ from data_contracts.enums import OpportunityKind
 from matching.catalogue import OpportunityCatalogue, build_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import served_encoder
-from matching.engine import cache_path, title_linker
+from matching.engine import ad_coder, cache_path, title_linker
 from matching.filters import apply_filters
 from matching.lexical import BM25, CharTfidf
 from matching.shortlist import shortlist
@@ -51,7 +51,10 @@ def evaluate_sample(
         vectors = cache.embed(encoder, texts, "passage", progress=progress)
     finally:
         cache.close()
-    cat = OpportunityCatalogue(items, tax, ids=ids, encoder=encoder, index=index, linker=linker)
+    coder = ad_coder(settings, encoder) if settings.link_titles else None
+    cat = OpportunityCatalogue(
+        items, tax, ids=ids, encoder=encoder, index=index, linker=linker, coder=coder
+    )
     tfidf, bm25 = CharTfidf(texts), BM25(texts)
     kinds = frozenset(OpportunityKind)
     per: dict[str, list[tuple[float, float, float, float]]] = {m: [] for m in SAMPLE_METHODS}
