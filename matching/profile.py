@@ -34,20 +34,19 @@ if TYPE_CHECKING:
     from matching.occupations import OccupationLinker
 
 TARGET = 1.0
-SAME_FICHE = 0.9  # under the same historic ROME fiche (the code Le Forem's DIMECO carries)
 NEIGHBOUR = 0.6  # same ROME family (first three characters) or a ROME mobility
 EXPERIENCED = 0.4  # a métier the person has already worked in (less than any target)
 LINK_MIN_SCORE = 0.8  # ESCO -> ROME crosswalk links below this are not trusted for targets
 WISH_LINKS = 3  # métiers kept from a free-text wish
 WISH_CANDIDATES = 10  # métiers a wish may mean, before the person's skills choose
 WISH_MIN_SCORE = 0.05  # a wish's reading below this probability is dropped
+WISH_MIN_RELATIVE = 0.3  # ... and one below this share of the best reading (noise beside it)
 VAGUE_MASS = 0.5  # the most a vague wish's word and the person's skills say together
 VAGUE_WORDS = 3  # a wish of at most this many words (its lead-in removed) is vague
 SKILLED_METIERS = 30  # métiers the person's skills point at, searched for the wish's words
 ACTIVITY_MASS = 0.6  # the most a wish told as activities can say about one set of métiers
 SKILL_EVIDENCE = 3.0  # how much held skills of a métier raise the reading of a vague wish
 EXPERIENCE_EVIDENCE = 1.0  # ... and having worked in it (or under the same historic fiche)
-GIVEN_EVIDENCE = 3.0  # ... and being in the family of a target the coach gave
 EXPERIENCE_MIN_SCORE = 0.3  # an experience title is linked to its best métier above this
 GAP_MIN_WEIGHT = 0.5  # targets whose core skills make the skill gap (and name the query)
 QUERY_EXPERIENCES = 5  # experience titles added to the dense query
@@ -78,6 +77,12 @@ class ProfileView:
         """Skill ids the person has."""
         return frozenset(s.id for s in self.profile.skills)
 
+    @property
+    def _coded_project(self) -> bool:
+        """Whether the coach gave the project's métiers as codes (ROME or ESCO)."""
+        a = self.profile.aspirations
+        return bool(a.target_rome_codes or a.target_esco_uris)
+
     @cached_property
     def target_weights(self) -> dict[str, float]:
         """Aspired ROME métiers and how sure the project names each (0-1), best first: the
@@ -89,9 +94,20 @@ class ProfileView:
             for code, score in self.taxonomy.metiers_for_esco(uri)[:1]:
                 if score >= LINK_MIN_SCORE:
                     weights.setdefault(code, TARGET)
-        for code, probability in self.wish_readings[:WISH_LINKS]:
-            if probability >= WISH_MIN_SCORE:
-                weights.setdefault(code, round(probability, 4))
+        if self._coded_project:
+            # the coach coded the project: the wish's words add the trades the title linker
+            # reads in them, as they always have (relative to the best link)
+            links = self._title_links[0]
+            top = links[0].score if links else 0.0
+            for m in links[:WISH_LINKS]:
+                if m.score >= WISH_MIN_SCORE and m.score >= WISH_MIN_RELATIVE * top:
+                    weights.setdefault(m.concept, round(m.score / top, 4))
+        else:
+            readings = self.wish_readings[:WISH_LINKS]
+            best = readings[0][1] if readings else 0.0
+            for code, probability in readings:
+                if probability >= max(WISH_MIN_SCORE, WISH_MIN_RELATIVE * best):
+                    weights.setdefault(code, round(probability, 4))
         known = {c: w for c, w in weights.items() if c in self.taxonomy.metiers}
         return dict(sorted(known.items(), key=lambda kv: (-kv[1], kv[0])))
 
@@ -185,16 +201,13 @@ class ProfileView:
         return {w for t in titles for w in tokens(t)}
 
     def _evidence(self, code: str) -> float:
-        """How much the person's skills, past jobs and the targets the coach gave speak for
-        métier ``code`` (1 = nothing either way)."""
+        """How much the person's skills and past jobs speak for métier ``code`` (1 = nothing
+        either way)."""
         held = self.skills
         score = 1.0
         if held:
             of_metier = {s.skill_id for s in self.taxonomy.metier_skills(code)}
             score += SKILL_EVIDENCE * len(held & of_metier) / min(len(held), 5)
-        given = self.profile.aspirations.target_rome_codes
-        if any(code[:3] == t[:3] for t in given):
-            score += GIVEN_EVIDENCE  # the wish says in words what the coach coded
         parent = self.taxonomy.metiers[code].parent
         if code in self.experienced or parent in {
             self.taxonomy.metiers[e].parent for e in self.experienced if e in self.taxonomy.metiers
@@ -208,7 +221,8 @@ class ProfileView:
         together, one encoder pass for all (empty without a linker)."""
         if self.linker is None:
             return [[]]
-        texts = [(self.profile.aspirations.text, WISH_CANDIDATES)]
+        wish_top = WISH_LINKS if self._coded_project else WISH_CANDIDATES
+        texts = [(self.profile.aspirations.text, wish_top)]
         texts += [(e.title, 1) for e in self.profile.experiences if not e.rome_code]
         return self.linker.metiers_many(texts)
 
@@ -263,16 +277,6 @@ class ProfileView:
             scores[target] = max(scores.get(target, 0.0), TARGET * weight)
         return scores
 
-    @cached_property
-    def _target_fiches(self) -> dict[str, float]:
-        """The historic fiche of each target (ROME 4.0's finer fiches sit under one) and its
-        weight."""
-        fiches: dict[str, float] = {}
-        for target, weight in self.target_weights.items():
-            parent = self.taxonomy.metiers[target].parent
-            fiches[parent] = max(fiches.get(parent, 0.0), weight)
-        return fiches
-
     def aspiration_score(self, code: str) -> float:
         """How well a ROME métier matches the person's project (0 to 1)."""
         if not code:
@@ -281,9 +285,7 @@ class ProfileView:
             (NEIGHBOUR * w for t, w in self.target_weights.items() if code[:3] == t[:3]),
             default=0.0,
         )
-        metier = self.taxonomy.metiers.get(code)
-        fiche = SAME_FICHE * self._target_fiches.get(metier.parent, 0.0) if metier else 0.0
-        return max(self._neighbours.get(code, 0.0), family, fiche)
+        return max(self._neighbours.get(code, 0.0), family)
 
     def aspiration_scores(self, codes: list[str], inverse: np.ndarray) -> np.ndarray:
         """:meth:`aspiration_score` per opportunity, from distinct ``codes`` and each one's number."""

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import BaseModel
+
+from data_contracts.models import Aspirations, BeneficiaryProfile, Constraints, ProfileSkill
 from matching.ad_coding import Ad, CodedMetier
 from matching.occupations import LinkResult, OccupationLinker
+from matching.profile import ProfileView
 from matching.skill_text import SkillMention, skill_reader
 from services.context import ServiceContext
 from services.schemas import LinkRequest, SkillTextRequest
@@ -57,3 +61,30 @@ def suggest_skills(request: SkillTextRequest) -> list[SkillMention]:
     """The skills a pasted CV or a coach's notes name, each with the words it came from, for
     the coach to confirm: nothing is stored, and the text is not kept or logged."""
     return skill_reader(load_taxonomy()).read(request.text, limit=request.limit)
+
+
+class WishReading(BaseModel):
+    """A métier a wish may mean, with how sure the reading is (0-1)."""
+
+    code: str
+    label: str
+    probability: float
+
+
+def read_wish(ctx: ServiceContext, text: str, skills: Sequence[str] = ()) -> list[WishReading]:
+    """The métiers a wish may mean, as the shortlist reads it (title, sector, activities; the
+    person's ``skills`` — ids or labels — choosing among a vague wish's readings)."""
+    tax = load_taxonomy()
+    held = [r.skill.id for r in (tax.resolve_skill(s) for s in skills) if r.skill is not None]
+    person = BeneficiaryProfile(
+        id="lecture-du-souhait",
+        cpas_id="lecture",
+        skills=[ProfileSkill(id=s) for s in dict.fromkeys(held)][:100],
+        aspirations=Aspirations(text=text[:2000]),
+        constraints=Constraints(home_postcode=1000),
+    )
+    view = ProfileView(person, tax, ctx.matching.linker(), ctx.matching.ad_coder())
+    return [
+        WishReading(code=code, label=tax.metiers[code].label, probability=round(p, 3))
+        for code, p in view.wish_readings[:6]
+    ]

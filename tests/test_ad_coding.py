@@ -121,17 +121,6 @@ def test_an_uncoded_offer_weighs_its_possible_metiers_by_probability(
     assert 0.2 <= signals.aspiration[1] < 1.0  # uncertain: never weighed as a certain match
 
 
-def test_a_finer_fiche_counts_as_the_same_job_as_its_historic_fiche() -> None:
-    from tremplin.taxonomy import load_taxonomy
-
-    tax = load_taxonomy()
-    child = next(c for c, m in sorted(tax.metiers.items()) if m.parent != c)
-    parent = tax.metiers[child].parent
-    view = ProfileView(beneficiary(aspirations={"target_rome_codes": [child]}), tax)
-    assert view.aspiration_score(child) == 1.0
-    assert 0.8 <= view.aspiration_score(parent) < 1.0  # a Forem DIMECO code is the parent's
-
-
 def test_the_command_codes_feeds_ignoring_their_codes(
     coder: AdCoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -199,6 +199,32 @@ def test_the_maison_imports_a_forem_feed_recognised_from_the_file(site: World) -
     assert forced.status_code == 415 and "JSON" in forced.text
 
 
+def test_the_profile_form_reads_the_wish_and_pasted_notes(site: World, linker: object) -> None:
+    site.build_linker()
+    page, csrf = page_session(site, "coach.liege")
+    r = page.post(
+        "/coach/metiers",
+        data={
+            "csrf": csrf,
+            "aspiration_text": "Je souhaite travailler comme chef",
+            "skills": "Préparer des repas\nCuisiner des plats\nÉlaborer des menus",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert "Chef / Cheffe de cuisine (G1601)" in r.text and "sûr à" in r.text
+    alone = page.post(
+        "/coach/metiers",
+        data={"csrf": csrf, "aspiration_text": "Je souhaite travailler comme chef"},
+    )
+    assert "Souhait vague" in alone.text
+    notes = "Expérience en titres-services.\n- Laver des vitres\n- Repasser le linge"
+    read = page.post("/coach/competences/lues", data={"csrf": csrf, "notes": notes})
+    assert read.status_code == 200 and 'data-add-skill-label="Laver des vitres"' in read.text
+    assert "n'est pas conservé" in read.text
+    nothing = page.post("/coach/competences/lues", data={"csrf": csrf, "notes": "Bonjour."})
+    assert "Aucune compétence reconnue" in nothing.text
+
+
 def test_a_task_is_its_owner_s(site: World) -> None:
     maison, csrf = page_session(site, "maison.liege")
     r = maison.post(

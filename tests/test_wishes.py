@@ -68,7 +68,7 @@ def test_the_person_s_skills_say_which_chef_is_meant(
         "Je souhaite travailler comme chef", coder, linker, tax.core_skills("F1202")[:5]
     )
     assert next(iter(cook)) == "G1601" and next(iter(site)) == "F1202"
-    assert cook["G1601"] > 2 * max(v for c, v in cook.items() if c != "G1601")
+    assert cook["G1601"] > 2 * max((v for c, v in cook.items() if c != "G1601"), default=0.0)
 
 
 def test_readings_weigh_their_probability_and_never_more_than_the_wish(

@@ -20,7 +20,7 @@ from services import beneficiaries, documents, jobdays, linking, outcomes, pool,
 from services.batch import fresh
 from services.jobday_schemas import ParticipationIn
 from services.pool_schemas import ContactDecision
-from services.schemas import BeneficiaryIn, LinkRequest, OutcomeIn, ShortlistRequest
+from services.schemas import BeneficiaryIn, OutcomeIn, ShortlistRequest, SkillTextRequest
 from serving.compute import Priority
 from serving.deps import throttle
 from serving.routers.beneficiaries import prepare_query_vector
@@ -240,7 +240,8 @@ def skill_suggestions(
 async def link_aspiration(request: Request, principal: Coach) -> Response:
     """ROME métiers (and ESCO occupations) proposed for the aspiration's words, to tick."""
     state = service_state(request)
-    words = text(await request.form(), "aspiration_text")
+    form = await request.form()
+    words = text(form, "aspiration_text")
     if len(words) < 3:
         return render(request, "coach/_metiers.html", {"results": None, "words": words})
     if not state.matching.linker_ready:
@@ -251,11 +252,20 @@ async def link_aspiration(request: Request, principal: Coach) -> Response:
         )
     message = ("trop de recherches de métiers, réessayez plus tard", "too many title links")
     throttle(state, f"user:{principal.user_id}", message, budget=state.title_budget)
-    request_body = LinkRequest(titles=[words[:300]], top=6)
-    results = await state.compute(
-        linking.link_titles, state, request_body, priority=Priority.INTERACTIVE
+    skills = [line.strip() for line in text(form, "skills").splitlines() if line.strip()]
+    readings = await state.compute(
+        linking.read_wish, state, words, skills, priority=Priority.INTERACTIVE
     )
-    return render(request, "coach/_metiers.html", {"results": results[0], "words": words})
+    return render(request, "coach/_metiers.html", {"results": readings, "words": words})
+
+
+@router.post("/competences/lues")
+async def skills_in_notes(request: Request, principal: Coach) -> Response:
+    """The skills a pasted CV or typed notes name, to add to the profile by a click; the text
+    is read, not kept."""
+    notes = text(await request.form(), "notes")[:20_000]
+    found = linking.suggest_skills(SkillTextRequest(text=notes)) if notes.strip() else []
+    return render(request, "coach/_skills_read.html", {"found": found, "asked": bool(notes)})
 
 
 @router.post("/beneficiaires/{beneficiary_id}/shortlist")

@@ -45,3 +45,15 @@ document.addEventListener("click", (event) => {
   search.value = "";
   search.focus();
 });
+// Skills read in pasted notes: "Ajouter" puts that label on a new line of the skills list.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-add-skill-label]");
+  if (!button) return;
+  const list = document.getElementById("skills");
+  const label = button.getAttribute("data-add-skill-label");
+  const lines = list.value.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (!lines.includes(label)) lines.push(label);
+  list.value = lines.join("\n") + "\n";
+  button.disabled = true;
+  button.textContent = "Ajoutée";
+});
