@@ -23,7 +23,6 @@ from data_contracts.models import BeneficiaryProfile
 from matching.ad_coding import Ad
 from matching.encoder import Encoder
 from matching.occupations import clean_query
-from matching.skill_text import SkillMention
 from tremplin.taxonomy import Taxonomy
 from tremplin.text import tokens
 
@@ -176,17 +175,13 @@ class ProfileView:
         assert self.coder is not None
         if not self.skills:
             return {}
-        reader = self.coder.texts.skills
-        held = [
-            SkillMention(id=s, label="", sentence="", similarity=1.0)
-            for s in self.skills
-            if s in reader.metiers_of
-        ]
-        scores = reader.metier_scores(held)
         said = tokens(clean_query(text))
         words = {w for w in said if len(w) > 3}
-        if not scores or not words or len(said) > VAGUE_WORDS:
+        if not words or len(said) > VAGUE_WORDS:
             return {}  # a longer wish says more than one word a title may hold
+        scores = self.coder.texts.skills.skill_scores(dict.fromkeys(self.skills, 1.0))
+        if not scores:
+            return {}
         titled = {
             code: s
             for code, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:SKILLED_METIERS]

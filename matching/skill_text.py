@@ -98,12 +98,17 @@ class SkillReader:
         return ranked[:limit]
 
     def metier_scores(self, mentions: list[SkillMention]) -> dict[str, float]:
-        """How strongly the mentioned skills point at each métier that lists them: the sum
-        over mentions of similarity × specificity × (1 core, 0.4 otherwise)."""
+        """How strongly the mentioned skills point at each métier that lists them (each
+        mention weighs its similarity, see :meth:`skill_scores`)."""
+        return self.skill_scores({m.id: m.similarity for m in mentions})
+
+    def skill_scores(self, weights: dict[str, float]) -> dict[str, float]:
+        """How strongly skills (id → weight) point at each métier that lists them: the sum of
+        weight × specificity × (1 core, 0.4 otherwise); skills no métier lists are ignored."""
         scores: dict[str, float] = defaultdict(float)
-        for m in mentions:
-            weight = m.similarity * self.specificity[m.id]
-            for code, core in self.metiers_of.get(m.id, []):
+        for skill, given in weights.items():
+            weight = given * self.specificity.get(skill, 0.0)
+            for code, core in self.metiers_of.get(skill, []):
                 scores[code] += weight * (CORE_WEIGHT if core else OTHER_WEIGHT)
         return dict(scores)
 
