@@ -108,7 +108,7 @@ def direct_baseline(people: dict[str, list[str]], n: int) -> dict[str, Any]:
     for p in profiles * 2:  # second pass: profile vectors cached, as in the served mix
         assert p is not None
         t0 = time.perf_counter()
-        shortlist(p, catalogue, top=10, reranker=reranker)
+        shortlist(p, catalogue, today=settings.today(), top=10, reranker=reranker)
         times.append(time.perf_counter() - t0)
     return {**pct(times[len(profiles) :]), "cold": pct(times[: len(profiles)])}
 

@@ -73,7 +73,7 @@ def main() -> None:
     from services.batch.parquet import read_folder
     from services.batch.rescore import RescoreWorker, prepare_job, profile_rows, rescore
     from services.batch.runtime import BatchOptions
-    from tremplin.sample.generator import REFERENCE_DATE
+    from tremplin.sample.draw import REFERENCE_DATE
 
     day: dt.date = REFERENCE_DATE
     with factory() as session:

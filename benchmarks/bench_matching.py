@@ -33,7 +33,8 @@ from matching.filters import apply_filters
 from matching.profile import ProfileView
 from matching.shortlist import dense_channel, shortlist
 from matching.vector_index import VectorIndex
-from tremplin.sample.generator import REFERENCE_DATE, generate
+from tremplin.sample.draw import REFERENCE_DATE
+from tremplin.sample.generator import generate
 from tremplin.settings import get_settings
 from tremplin.taxonomy import load_taxonomy
 

@@ -1,17 +1,13 @@
-"""Matching engine: encoder, vector index, hard filters, hybrid ranking, pathways, linking."""
+"""Matching engine: encoder, vector index, hard filters, hybrid ranking, pathways, linking.
 
-import os
-
-# Nothing is ever fetched from a model hub, whatever the environment says: models load from
-# installed packages or from folders under var/models only. Set here, before any submodule
-# (the encoder, the e5 conversion, and through them fine-tuning) can import the Hugging Face
-# libraries, which read these variables when they are first imported.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
+Nothing is ever fetched from a model hub: every model load passes ``local_files_only=True``
+(installed packages and folders under the models folder only); the package leaves the
+process environment alone.
+"""
 
 from matching.catalogue import OpportunityCatalogue
+from matching.fusion import FusionWeights
 from matching.shortlist import (
-    FusionWeights,
     Shortlist,
     ShortlistItem,
     shortlist,

@@ -28,8 +28,8 @@ from matching.catalogue import (
 )
 from matching.features import NEUTRAL_SKILL_SCORE
 from matching.filters import OFFER_STATE, violations
+from matching.fusion import FusionWeights, fitted_weights, fuse, minmax
 from matching.profile import ProfileView
-from matching.shortlist import FusionWeights, fitted_weights
 from tremplin.geo import distance_km
 
 
@@ -95,25 +95,24 @@ def rank_candidates(
         )
     if not kept:
         return []
-    dense = np.zeros(len(kept))
+    dense = None
     if cat.has_dense and cat.encoder is not None:
         target = cat.encoder.encode_passages([dense_text(need, cat.taxonomy)])[0]
         queries = np.stack([views[i].query_vector(cat.encoder) for i in kept])
-        cosine = queries @ target
-        lo, hi = float(cosine.min()), float(cosine.max())
-        dense = (cosine - lo) / (hi - lo) if hi - lo > 1e-9 else np.ones(len(kept))
+        dense = minmax(queries @ target)
+    channels = np.asarray(parts, dtype=np.float64).reshape(-1, 3)
+    scores = fuse(
+        w,
+        dense=dense,
+        lexical=0.0,  # a need has no words of the person's to match: no lexical channel
+        skills=channels[:, 0],
+        aspiration=channels[:, 1],
+        distance=channels[:, 2],
+    )
     out = [
         CandidateScore(
             index=i,
-            score=round(
-                float(
-                    (w.dense * dense[j] if cat.has_dense else 0.0)
-                    + w.skills * parts[j][0]
-                    + w.aspiration * parts[j][1]
-                    - w.distance * parts[j][2]
-                ),
-                4,
-            ),
+            score=round(float(scores[j]), 4),
             matched_skills=found[j][0],
             missing_skills=found[j][1],
             km=found[j][2],

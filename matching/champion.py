@@ -11,7 +11,6 @@ champion Tremplin did not promote through its gate (an alias moved by hand) is n
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -30,8 +29,9 @@ FEATURES_ARTIFACT = "features.json"
 
 
 def tracking_uri(settings: Settings) -> str:
-    """Where runs are tracked: ``MLFLOW_TRACKING_URI`` wins over the settings."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or settings.mlflow_tracking_uri
+    """Where runs are tracked: the settings' store (``TREMPLIN_MLFLOW_TRACKING_URI``; MLflow's own
+    ``MLFLOW_TRACKING_URI``, which MLflow itself exports once a store is used, is not read)."""
+    return settings.mlflow_tracking_uri
 
 
 def client(settings: Settings) -> MlflowClient:

@@ -263,21 +263,19 @@ def _directory_version(path: Path) -> str:
     return f"{path.name}@{h.hexdigest()[:12]}"
 
 
-_LOADED: dict[tuple[str, str], Encoder] = {}
+_LOADED: dict[tuple[str, str, str, str], Encoder] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_encoder(model_name: str | None = None, models_dir: Path | None = None) -> Encoder:
-    """The encoder named by ``model_name`` (default: settings), loaded once per process."""
-    from tremplin.settings import get_settings
-
-    settings = get_settings()
-    name = model_name or settings.model_name
-    root = models_dir or settings.models_dir or settings.data_dir / "models"
-    key = (name, str(root))
+def load_encoder(
+    model_name: str, models_dir: Path, device: str = "auto", batch_size: int | None = None
+) -> Encoder:
+    """The encoder named by ``model_name`` (converted models kept under ``models_dir``), on
+    ``device`` with ``batch_size`` (``None``: the device's default), loaded once per process."""
+    key = (model_name, str(models_dir), device, str(batch_size))
     with _LOAD_LOCK:
         if key not in _LOADED:
-            _LOADED[key] = _load(name, root)
+            _LOADED[key] = _load(model_name, models_dir, device, batch_size)
         return _LOADED[key]
 
 
@@ -306,14 +304,16 @@ def served_model_name(settings: Settings) -> str:
 
 def served_encoder(settings: Settings) -> Encoder:
     """The encoder the engine serves with (see :func:`served_model_name`)."""
-    return load_encoder(served_model_name(settings), settings.models_dir)
+    models_dir = settings.models_dir or settings.data_dir / "models"
+    return load_encoder(
+        served_model_name(settings),
+        models_dir,
+        settings.encoder_device,
+        settings.encoder_batch_size,
+    )
 
 
-def _load(name: str, models_dir: Path) -> Encoder:
-    from tremplin.settings import get_settings
-
-    settings = get_settings()
-    device, batch = settings.encoder_device, settings.encoder_batch_size
+def _load(name: str, models_dir: Path, device: str, batch: int | None) -> Encoder:
     if name == MODEL_ID:
         path = converted_e5_path(models_dir)
         if not (path / "modules.json").exists():

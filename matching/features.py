@@ -7,7 +7,7 @@ and the training pipeline (datasets, evaluation) both call these two functions, 
 features a model learns from are exactly the ones it is served with.
 
 Protected attributes (gender, age band, origin) are not in the profile the matching engine
-sees, so they cannot become features; ``tests/test_features.py`` checks the names.
+sees, so they cannot become features; ``tests/training/test_training.py`` checks the names.
 """
 
 from __future__ import annotations

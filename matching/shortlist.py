@@ -12,10 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -25,6 +22,7 @@ from data_contracts.models import BeneficiaryProfile
 from matching.catalogue import OpportunityCatalogue
 from matching.features import QuerySignals, dense_scores, feature_matrix, query_signals
 from matching.filters import CONSTRAINT_LABELS, apply_filters
+from matching.fusion import FusionWeights, fitted_weights, fuse, minmax
 from matching.pathways import Pathway, build_pathways
 from matching.profile import ProfileView
 from matching.reranker import Reranker
@@ -36,32 +34,6 @@ ENGINE_VERSION = "hybrid-v2"
 CHANNEL_DEPTH = 300  # candidates taken from each channel before fusion
 RERANK_DEPTH = 300  # the fusion's best candidates that a re-ranker re-scores
 EXACT_DENSE_LIMIT = 4096  # below this many eligible items, dense scores are computed exactly
-
-
-class FusionWeights(BaseModel):
-    """Weights of the score's parts. These defaults are the documented untrained fallback;
-    :func:`fitted_weights` serves the ones fitted on the external suites' dev side."""
-
-    dense: float = Field(default=0.20, ge=0)
-    lexical: float = Field(default=0.10, ge=0)
-    skills: float = Field(default=0.40, ge=0)
-    aspiration: float = Field(default=0.30, ge=0)
-    distance: float = Field(default=0.10, ge=0)
-
-
-FITTED_WEIGHTS = Path(__file__).resolve().parent / "fitted" / "fusion.json"
-
-
-@lru_cache(maxsize=8)
-def fitted_weights(encoder_folder: Path | None = None) -> FusionWeights:
-    """The fusion weights fitted on the external suites' dev side (``training/fusion.py``):
-    those fitted with a fine-tuned encoder (``fusion.json`` beside its weights), else the
-    shipped ones (``matching/fitted/fusion.json``), else the hand-set defaults."""
-    for path in (encoder_folder / FITTED_WEIGHTS.name if encoder_folder else None, FITTED_WEIGHTS):
-        if path is not None and path.exists():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return FusionWeights.model_validate(data["weights"])
-    return FusionWeights()
 
 
 class ChannelScores(BaseModel):
@@ -98,6 +70,11 @@ class Shortlist(BaseModel):
     """Ranked opportunities for one beneficiary, with what the hard filters removed."""
 
     beneficiary_id: str
+    as_of: dt.date | None = Field(
+        default=None,
+        description="The date the hard filters were checked on (dates, validity); the request's "
+        "one clock (absent from shortlists stored before it was kept).",
+    )
     engine_version: str = ENGINE_VERSION
     encoder_version: str | None = None
     ranker: str = Field(
@@ -119,15 +96,6 @@ def _top(scores: np.ndarray, among: np.ndarray, k: int) -> np.ndarray:
         return among
     part = np.argpartition(-scores[among], k)[:k]
     return np.asarray(among[part])
-
-
-def _minmax(values: np.ndarray) -> np.ndarray:
-    if not len(values):
-        return values
-    lo, hi = float(values.min()), float(values.max())
-    if hi - lo < 1e-9:
-        return np.where(values > 0, 1.0, 0.0).astype(np.float32)
-    return ((values - lo) / (hi - lo)).astype(np.float32)
 
 
 def dense_channel(
@@ -152,9 +120,10 @@ def dense_channel(
 def shortlist(
     profile: BeneficiaryProfile,
     catalogue: OpportunityCatalogue,
+    *,
+    today: dt.date,
     top: int = 10,
     kinds: frozenset[OpportunityKind] = frozenset(OpportunityKind),
-    today: dt.date | None = None,
     weights: FusionWeights | None = None,
     with_pathways: bool = True,
     reranker: Reranker | None = None,
@@ -164,7 +133,6 @@ def shortlist(
     With a ``reranker`` (a model learnt from outcomes), the fused candidates are re-ordered by
     its score over :data:`~matching.features.FEATURE_NAMES`; without one, by the fusion.
     """
-    today = today or dt.date.today()
     cat = catalogue
     w = weights or fitted_weights(getattr(cat.encoder, "path", None))
     view = ProfileView.of(profile, cat)
@@ -177,6 +145,7 @@ def shortlist(
     eligible = np.flatnonzero(filtered.eligible)
     result = Shortlist(
         beneficiary_id=profile.id,
+        as_of=today,
         encoder_version=cat.encoder.version if cat.has_dense and cat.encoder else None,
         ranker=reranker.version if reranker else "fusion",
         candidates=int(filtered.wanted.sum()),
@@ -215,13 +184,13 @@ class FusionParts:
 
     def total(self, w: FusionWeights) -> np.ndarray:
         """The fused score with weights ``w``."""
-        dense = w.dense * self.dense if self.has_dense else 0.0
-        return np.asarray(
-            dense
-            + w.lexical * self.lexical
-            + w.skills * self.skills
-            + w.aspiration * self.aspiration
-            - w.distance * self.distance
+        return fuse(
+            w,
+            dense=self.dense if self.has_dense else None,
+            lexical=self.lexical,
+            skills=self.skills,
+            aspiration=self.aspiration,
+            distance=self.distance,
         )
 
 
@@ -240,8 +209,8 @@ def fusion_parts(
     )
     return FusionParts(
         cosine=cosine,
-        dense=_minmax(cosine) if cat.has_dense else cosine,
-        lexical=_minmax(signals.lexical[pool]),
+        dense=minmax(cosine) if cat.has_dense else cosine,
+        lexical=minmax(signals.lexical[pool]),
         skills=signals.skills[pool],
         aspiration=signals.aspiration[pool],
         distance=far,

@@ -12,11 +12,12 @@ from pydantic import BaseModel
 
 from data_contracts.enums import TrajectoryPhase
 from data_contracts.models import BeneficiaryProfile
+from matching.profile import ProfileView
 from services import pool
 from services.context import ServiceContext
 from services.tenancy import acting_cpas, beneficiary_not_found, in_tenant, owned_row
 from tremplin.actors import Principal
-from tremplin.errors import ConflictError, InvalidRequestError
+from tremplin.errors import ConflictError, InvalidRequestError, NotFoundError
 from tremplin.store import repository as repo
 
 
@@ -107,3 +108,30 @@ def set_consent(
         if not updated.consent.employer_pool:
             pool.close_requests_of(session, row.id)
     return updated
+
+
+def prepare_query_vector(ctx: ServiceContext, profile: BeneficiaryProfile) -> None:
+    """Encode the profile's query once, after a save (its shortlists are then faster)."""
+    served = ctx.matching.served
+    if served is not None:
+        view = ProfileView.of(profile, served.catalogue)
+        if not view.is_empty:
+            served.encoder.encode_query(view.query_text)
+
+
+def cpas_holding(ctx: ServiceContext, beneficiary_id: str, cpas: str | None = None) -> str:
+    """The CPAS an operator's command acts for on ``beneficiary_id``: ``cpas`` when given,
+    else the one CPAS that holds that id (an id held by several must be told which)."""
+    if cpas is not None:
+        return cpas
+    with ctx.transaction() as session:
+        holders = repo.cpas_of_beneficiary(session, beneficiary_id)
+    if not holders:
+        raise NotFoundError(f"bénéficiaire {beneficiary_id} inconnu", "unknown beneficiary")
+    if len(holders) > 1:
+        raise InvalidRequestError(
+            f"{beneficiary_id} existe dans plusieurs CPAS ({', '.join(holders)}) : précisez "
+            "le CPAS (--cpas)",
+            "the id exists in several CPAS: name one",
+        )
+    return holders[0]

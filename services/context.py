@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,11 @@ class ServiceContext:
     factory: sessionmaker[Session]
     matching: MatchingService
     pseudonym_key: bytes
+
+    def today(self) -> dt.date:
+        """The request's date: the configured ``as_of``, else today in Brussels (the one clock
+        of every shell: pages, API, command line and batch agree on it)."""
+        return self.settings.today()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -82,6 +82,32 @@ class Served:
     versions: Versions
 
 
+def served_champion(
+    settings: Settings, factory: sessionmaker[Session], current: Reranker | None = None
+) -> tuple[Reranker | None, str | None]:
+    """The re-ranker to serve and, when the registry's champion was refused, why: the
+    champion when it may be served (its promotion audited, its features the engine's); else
+    ``current`` (a previous champion, or None: the fusion ranks). Every process that ranks
+    (the API, the nightly rescoring) loads it through here."""
+    if not settings.use_reranker:
+        return None, None
+    from matching.champion import ChampionRefusedError, load_champion
+    from tremplin.audit import has_model_change
+
+    def audited(request_id: str) -> bool:
+        with factory() as session:
+            return has_model_change(session, request_id)
+
+    try:
+        return load_champion(settings, current=current, audited=audited), None
+    except ChampionRefusedError as exc:
+        log.warning("champion refused: %s", exc)
+        return current, str(exc)
+    except Exception as exc:  # a broken registry must not stop the service
+        log.exception("champion re-ranker could not be loaded; keeping %s", current)
+        return current, f"{type(exc).__name__}: {exc}"
+
+
 class MatchingService:
     """Holds the current catalogue, encoder and title linker."""
 
@@ -108,6 +134,7 @@ class MatchingService:
         self._refresh_pending = threading.Event()
         self._refresher: threading.Thread | None = None
         self.profiles_prepared = 0
+        self.listeners: list[Callable[[Versions], None]] = []  # told of every swap
 
     @property
     def ready(self) -> bool:
@@ -228,37 +255,19 @@ class MatchingService:
             self._fingerprint = fingerprint
             self.error = None
             self.loaded_at = time.time()
-        return self.versions()
+        versions = self.versions()
+        for listener in self.listeners:
+            listener(versions)
+        return versions
 
     def _champion(self) -> Reranker | None:
-        """The registry's champion re-ranker (None: the fusion serves). A champion that may
-        not be served is refused with its reason (``readyz.ranker_refused``) and the re-ranker
-        served now (a previous champion, or the fusion) keeps serving."""
-        if not self.settings.use_reranker:
-            return None
-        from matching.champion import ChampionRefusedError, load_champion
-
+        """The registry's champion re-ranker (see :func:`served_champion`); a refused one is
+        reported by ``readyz.ranker_refused``."""
         served = self.served
-        current = served.reranker if served else None
-        try:
-            reranker = load_champion(self.settings, current=current, audited=self._audited)
-        except ChampionRefusedError as exc:
-            self.ranker_refused = str(exc)
-            log.warning("champion refused: %s", exc)
-            return current
-        except Exception as exc:  # a broken registry must not stop the service
-            self.ranker_refused = f"{type(exc).__name__}: {exc}"
-            log.exception("champion re-ranker could not be loaded; keeping %s", current)
-            return current
-        self.ranker_refused = None
+        reranker, self.ranker_refused = served_champion(
+            self.settings, self.factory, served.reranker if served else None
+        )
         return reranker
-
-    def _audited(self, request_id: str) -> bool:
-        """Whether the audit trail holds the model change ``request_id``."""
-        from tremplin.audit import has_model_change
-
-        with self.factory() as session:
-            return has_model_change(session, request_id)
 
     def refresh_soon(self) -> None:
         """Reload in the background after opportunity writes (coalesced: one at a time)."""

@@ -195,7 +195,7 @@ def for_theme(
     it is to recruit in the coming weeks (Maison de l'emploi)."""
     if actor.role not in (Role.MAISON_EMPLOI, Role.SYSTEM):
         raise PolicyRefusedError("réservé à la Maison de l'emploi", "for the Maison de l'emploi")
-    today = query.today or dt.date.today()
+    today = query.today or ctx.today()
     model, ranked, employers = _ranked(
         ctx, set(query.rome_codes), today, query.postcode, query.max_km
     )
@@ -255,7 +255,7 @@ def for_beneficiary(
     """Employers within the person's reach likely to recruit soon in the métiers of their
     project or experience: where to send spontaneous applications (coach; audited)."""
     cpas = acting_cpas(actor)
-    day = today or dt.date.today()
+    day = today or ctx.today()
     with ctx.transaction() as session:
         profile = BeneficiaryProfile.model_validate(
             owned_row(session, actor, beneficiary_id).payload

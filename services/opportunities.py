@@ -1,5 +1,10 @@
-"""Opportunities as people look for them and bring them in: search what the actor may see,
-and bulk import with the per-row report (one way for the API, the CLI and the pages)."""
+"""Opportunities as people publish, look for and bring them in: create, replace and withdraw
+one offer, search what the actor may see, read one, and bulk import with the per-row report
+(one way for the API, the CLI and the pages).
+
+Visibility: Maisons de l'emploi see every offer; employers only their own; coaches every offer
+except those reserved for another CPAS. What a caller may not see is "not found".
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import Contract, Opportunity
@@ -21,7 +27,15 @@ from services.context import ServiceContext
 from services.tenancy import visible
 from tremplin import audit
 from tremplin.actors import Principal, Role
-from tremplin.errors import NotFoundError, UnreadableFileError, UnsupportedFormatError
+from tremplin.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PolicyRefusedError,
+    UnknownCpasError,
+    UnreadableFileError,
+    UnsupportedFormatError,
+)
 from tremplin.feeds import FEED_SUFFIXES, FeedFormat
 from tremplin.ingest import ImportKind, ImportReport, import_file
 from tremplin.store import repository as repo
@@ -33,6 +47,95 @@ FEED_LABELS = {
     FeedFormat.FRANCE_TRAVAIL: "France Travail (API Offres d'emploi)",
     FeedFormat.FOREM: "du Forem (open data)",
 }
+
+
+def opportunity_not_found() -> NotFoundError:
+    """What a caller gets for an opportunity that does not exist or that they may not see."""
+    return NotFoundError("opportunité introuvable", "opportunity not found")
+
+
+def visible_row(session: Session, actor: Principal, opportunity_id: str) -> OpportunityRow:
+    """The stored opportunity ``actor`` may see (not found otherwise, like one that does not
+    exist)."""
+    row: OpportunityRow | None = session.scalar(
+        visible(select(OpportunityRow), actor).where(OpportunityRow.external_id == opportunity_id)
+    )
+    if row is None:
+        raise opportunity_not_found()
+    return row
+
+
+def write_opportunity(
+    ctx: ServiceContext,
+    actor: Principal,
+    o: Opportunity,
+    request_id: str,
+    *,
+    creating: bool,
+    path_id: str | None = None,
+) -> Opportunity:
+    """Publish a new opportunity (``creating``) or replace one the actor may see; an employer
+    writes only their own offers; audited; the served catalogue refreshes."""
+    if path_id is not None and o.id != path_id:
+        raise InvalidRequestError(
+            "l'id du corps diffère de celui du chemin", "body id differs from path id"
+        )
+    if actor.role is Role.EMPLOYER and o.employer_id != actor.employer_id:
+        raise PolicyRefusedError(
+            "un employeur ne publie que ses propres offres : indiquez votre employer_id",
+            "an employer writes only their own offers",
+        )
+    with ctx.transaction() as session:
+        existing = session.scalar(
+            visible(select(OpportunityRow), actor).where(OpportunityRow.external_id == o.id)
+        )
+        anyone = session.scalar(select(OpportunityRow.id).where(OpportunityRow.external_id == o.id))
+        if creating and anyone is not None:
+            raise ConflictError("cette opportunité existe déjà", "already exists")
+        if not creating and existing is None:
+            raise opportunity_not_found()
+        if o.reserved_for_cpas and o.reserved_for_cpas not in repo.known_cpas(session):
+            raise UnknownCpasError("CPAS inconnu", "unknown CPAS")
+        repo.upsert_opportunities(session, [o])
+        if existing is not None and not existing.active:
+            existing.active = True
+        audit.record(
+            session,
+            actor,
+            request_id,
+            audit.AuditAction.OPPORTUNITY_WRITE,
+            inputs={"operation": "create" if creating else "replace"},
+            returned_ids=[o.id],
+        )
+    ctx.matching.refresh_soon()
+    return o
+
+
+def expire_opportunity(
+    ctx: ServiceContext, actor: Principal, opportunity_id: str, request_id: str
+) -> Opportunity:
+    """Withdraw an opportunity on the request's date (it leaves every shortlist and the
+    index); audited."""
+    today = ctx.today()
+    with ctx.transaction() as session:
+        row = visible_row(session, actor, opportunity_id)
+        o = Opportunity.model_validate(row.payload)
+        valid_from = o.valid_from if o.valid_from and o.valid_from <= today else None
+        expired = Opportunity.model_validate(
+            {**o.model_dump(), "valid_until": today, "valid_from": valid_from}
+        )
+        repo.upsert_opportunities(session, [expired])
+        row.active = False
+        audit.record(
+            session,
+            actor,
+            request_id,
+            audit.AuditAction.OPPORTUNITY_WRITE,
+            inputs={"operation": "expire"},
+            returned_ids=[opportunity_id],
+        )
+    ctx.matching.refresh_soon()
+    return expired
 
 
 class OpportunityQuery(BaseModel):
@@ -191,13 +294,7 @@ def read_opportunity(ctx: ServiceContext, actor: Principal, opportunity_id: str)
     """One opportunity ``actor`` may see (404 otherwise), with the métiers read from the ad
     when it came uncoded (from the served catalogue)."""
     with ctx.transaction() as session:
-        row = session.scalar(
-            visible(select(OpportunityRow), actor).where(
-                OpportunityRow.external_id == opportunity_id
-            )
-        )
-        if row is None:
-            raise NotFoundError("opportunité introuvable", "opportunity not found")
+        row = visible_row(session, actor, opportunity_id)
         payload = row.payload
     view = OpportunityView.model_validate(payload)
     served = ctx.matching.served

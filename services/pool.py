@@ -19,12 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data_contracts.enums import ContractType, OpportunityKind, OpportunitySource, Shift
+from data_contracts.enums import ContractType, OpportunityKind, OpportunitySource
 from data_contracts.models import (
     BeneficiaryProfile,
     Employer,
@@ -35,17 +34,17 @@ from data_contracts.models import (
     Workplace,
 )
 from matching.ad_coding import Ad
-from matching.candidates import CandidateScore, rank_candidates
+from matching.candidates import rank_candidates
 from matching.catalogue import INFER_MIN_SCORE, OpportunityCatalogue
 from matching.profile import ProfileView
 from services.context import ServiceContext
+from services.pool_cards import Member, build_card, namespace
 from services.pool_schemas import (
     POOL_DEPTH,
     ContactDecision,
     ContactRequestIn,
     ContactRequestOut,
     ContactStatus,
-    PoolCard,
     PoolNeed,
     PoolPage,
     SharedContact,
@@ -53,7 +52,7 @@ from services.pool_schemas import (
 from services.tenancy import acting_cpas
 from tremplin import audit
 from tremplin.actors import Principal, Role
-from tremplin.anonymity import Generalisation, PersonFacts, card_pseudonym, k_anonymous
+from tremplin.anonymity import PersonFacts, card_pseudonym, k_anonymous
 from tremplin.errors import (
     ConflictError,
     InvalidRequestError,
@@ -69,51 +68,7 @@ from tremplin.store.models import (
     OpportunityRow,
 )
 
-FRENCH_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 NEED_SKILLS = 6  # core skills of the need's métier asked when the employer lists none
-SHIFT_LABELS = {
-    Shift.EARLY: "tôt le matin",
-    Shift.DAY: "journée",
-    Shift.EVENING: "soirée",
-    Shift.NIGHT: "nuit",
-    Shift.WEEKEND: "week-end",
-}
-
-
-@dataclass(frozen=True)
-class Member:
-    """One pool member (server side only: never leaves this module as such)."""
-
-    pk: int
-    cpas_id: str
-    profile: BeneficiaryProfile
-
-
-def namespace(actor: Principal) -> str:
-    """Whose pseudonyms a caller sees: the employer's, or the Maison de l'emploi user's."""
-    if actor.role is Role.EMPLOYER and actor.employer_id:
-        return actor.employer_id
-    if actor.role is Role.MAISON_EMPLOI:
-        return f"mde:{actor.username}"
-    if actor.role is Role.SYSTEM and actor.employer_id:
-        return actor.employer_id
-    raise PolicyRefusedError(
-        "le vivier est réservé aux employeurs et aux Maisons de l'emploi",
-        "the pool is for employers and Maisons de l'emploi",
-    )
 
 
 def _employer(session: Session, employer_id: str) -> Employer:
@@ -201,59 +156,6 @@ def _need(
     )
 
 
-def _available(profile: BeneficiaryProfile, today: dt.date) -> str:
-    start = profile.constraints.available_from
-    if start is None or start <= today:
-        return "disponible maintenant"
-    months = FRENCH_MONTHS
-    return f"à partir de {months[start.month - 1]} {start.year}"
-
-
-def _hours(profile: BeneficiaryProfile) -> str:
-    most = profile.constraints.max_hours_per_week
-    return (
-        "temps plein possible"
-        if most >= 36
-        else "mi-temps à 4/5"
-        if most >= 19
-        else "moins d'un mi-temps"
-    )
-
-
-def _project(score: float) -> str | None:
-    if score >= 0.99:
-        return "métier visé"
-    if score >= 0.5:
-        return "métier proche du projet ou déjà exercé"
-    return None
-
-
-def build_card(
-    ctx: ServiceContext,
-    cat: OpportunityCatalogue,
-    space: str,
-    member: Member,
-    found: CandidateScore | None,
-    shown: Generalisation,
-    today: dt.date,
-) -> PoolCard:
-    """The card of ``member`` in the pseudonym space ``space`` (what an employer may see)."""
-    tax = cat.taxonomy
-    facts = shown.show(PersonFacts.of(member.profile))
-    profile = member.profile
-    return PoolCard(
-        card=card_pseudonym(ctx.pseudonym_key, space, member.cpas_id, profile.id),
-        score=found.score if found else 0.0,
-        project=_project(found.aspiration) if found else None,
-        matched_skills=[tax.skill_label(s) for s in found.matched_skills] if found else [],
-        missing_skills=[tax.skill_label(s) for s in found.missing_skills] if found else [],
-        available=_available(profile, today),
-        shifts=[SHIFT_LABELS[s] for s in profile.constraints.available_shifts],
-        hours=_hours(profile),
-        **facts,
-    )
-
-
 def _cards_today(session: Session, actor: Principal, now: dt.datetime) -> set[str]:
     """Distinct cards this caller was shown in the last 24 hours (from the audit trail)."""
     rows = session.scalars(
@@ -269,7 +171,7 @@ def _cards_today(session: Session, actor: Principal, now: dt.datetime) -> set[st
 def search_pool(ctx: ServiceContext, actor: Principal, body: PoolNeed, request_id: str) -> PoolPage:
     """Rank the caller's pool for a need; one page of k-anonymous cards (audited)."""
     space = namespace(actor)
-    today = body.today or dt.date.today()
+    today = body.today or ctx.today()
     served = ctx.matching.current()
     cat = served.catalogue
     k = ctx.settings.pool_k

@@ -3,7 +3,7 @@
 A card carries no name, birth date, address, national number, nationality, CPAS status,
 health, judicial or free-text field, and no fairness-monitoring attribute (age band, gender,
 origin): only what the employer needs to judge a fit, generalised to k-anonymity
-(:mod:`tremplin.anonymity`). ``tests/test_pool.py`` checks every response against the list.
+(:mod:`tremplin.anonymity`). ``tests/api/test_jobdays_pool_api.py`` checks every response against the list.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The shortlist use case, one way for every entry point (API, command line, later the pages).
+"""The shortlist use case, one way for every entry point (API, pages, command line).
 
 :func:`create_shortlist` does the whole request: the actor's tenancy, the person (stored or
 ad hoc), one read of the served engine (catalogue, champion re-ranker and versions together),
@@ -32,11 +32,11 @@ def create_shortlist(
 ) -> ShortlistResponse:
     """Rank opportunities for a stored beneficiary of the actor's CPAS or an ad-hoc profile
     (not stored), with the served engine; audited, and kept in a stored person's history."""
-    cpas = acting_cpas(actor)
     if (request.beneficiary_id is None) == (request.profile is None):
         raise InvalidRequestError(
             "donnez beneficiary_id ou profile, pas les deux", "give beneficiary_id or profile"
         )
+    cpas = acting_cpas(actor)
     pk: int | None = None  # the stored beneficiary's row
     with ctx.transaction() as session:
         if request.beneficiary_id is not None:
@@ -45,13 +45,14 @@ def create_shortlist(
             profile = BeneficiaryProfile.model_validate(row.payload)
         else:
             profile = in_tenant(request.profile, cpas, BeneficiaryProfile)
+    today = request.today or ctx.today()
     served = ctx.matching.current()  # read once: catalogue, re-ranker, versions together
     result = shortlist(
         profile,
         served.catalogue,
         top=request.top,
         kinds=frozenset(request.kinds),
-        today=request.today,
+        today=today,
         with_pathways=request.with_pathways,
         reranker=served.reranker,
     )
@@ -64,7 +65,7 @@ def create_shortlist(
         **versions.model_dump(),
     )
     try:
-        _store(ctx, actor, request, profile.id, response, versions, pk, request_id)
+        _store(ctx, actor, request, profile.id, response, versions, pk, request_id, today)
     except IntegrityError:  # erased meanwhile: the history row has no person to belong to
         if pk is None:
             raise
@@ -93,6 +94,7 @@ def _store(
     versions: Versions,
     pk: int | None,
     request_id: str,
+    today: dt.date,
 ) -> None:
     """Keep the shortlist in the person's history (stored profiles) and audit it, together."""
     cpas = acting_cpas(actor)
@@ -125,7 +127,7 @@ def _store(
                 "source": "stored" if pk is not None else "ad_hoc",
                 "top": request.top,
                 "kinds": sorted(k.value for k in request.kinds),
-                "today": (request.today or dt.date.today()).isoformat(),
+                "today": today.isoformat(),
             },
             returned_ids=returned_ids(result),
         )

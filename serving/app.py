@@ -94,6 +94,8 @@ def create_app(settings: Settings | None = None, load_engine: bool = True) -> Fa
     settings = settings or get_settings()
     state = build_state(settings)
 
+    state.matching.listeners.append(state.metrics.set_model)  # every swap, reloads included
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if load_engine:

@@ -15,11 +15,10 @@ from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from serving import users
-from serving.ratelimit import RateLimiter
 from serving.security import digest
 from serving.state import ServiceState, request_id_var
 from tremplin.actors import Principal, Role
-from tremplin.errors import PolicyRefusedError, RateLimitedError, UnauthenticatedError
+from tremplin.errors import PolicyRefusedError, UnauthenticatedError
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -101,10 +100,9 @@ class _RoleGuard:
 
 def roles(*allowed: Role, search: bool = False) -> dict[str, Any]:
     """Route keyword arguments admitting ``allowed`` roles (enforced and documented);
-    ``search`` routes also get the per-user rate limit."""
+    ``search`` documents a route that takes the search path (:mod:`serving.searches`: the
+    per-user rate limit, a compute slot, the time limit)."""
     dependencies = [Depends(_RoleGuard(allowed))]
-    if search:
-        dependencies.append(Depends(limited))
     return {
         "dependencies": dependencies,
         "openapi_extra": {"x-roles": [r.value for r in allowed], "x-search": search},
@@ -131,28 +129,3 @@ Flag = Annotated[bool, BeforeValidator(_true_or_false)]
 def request_id() -> str:
     """The current request's id (also in the X-Request-ID response header)."""
     return request_id_var.get()
-
-
-async def limited(request: Request, state: State, principal: Caller) -> None:
-    """Apply the per-user search rate limit (429 with Retry-After); in-memory, so it runs on
-    the event loop rather than in a worker thread."""
-    throttle(
-        state,
-        f"{principal.user_id}",
-        ("trop de recherches, réessayez plus tard", "too many searches, retry later"),
-    )
-
-
-def throttle(
-    state: ServiceState,
-    key: str,
-    message: tuple[str, str],
-    budget: RateLimiter | None = None,
-    cost: int = 1,
-) -> None:
-    """Count a call of ``cost`` for ``key`` in ``budget`` (the search rate by default); rate
-    limited (429 with Retry-After) when over its per-minute limit. ``message`` is (fr, en)."""
-    limiter = budget or state.limiter
-    wait = limiter.check(key, cost)
-    if wait:
-        raise RateLimitedError(*message, retry_after=int(limiter.retry_after(wait)))

@@ -25,6 +25,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: status.HTTP_429_TOO_MANY_REQUESTS,
     ErrorCode.TIMED_OUT: status.HTTP_503_SERVICE_UNAVAILABLE,
     ErrorCode.UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
+    ErrorCode.REGISTRY: status.HTTP_409_CONFLICT,
+    ErrorCode.GATE_REFUSED: status.HTTP_409_CONFLICT,
 }
 
 

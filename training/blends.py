@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.engine import ad_coder, cache_path
+from matching.fusion import fitted_weights
 from matching.occupations import FITTED_DIR, OccupationLinker
-from matching.shortlist import fitted_weights
 from training.fusion import OUTCOME_SEED, FusionFit, fit_fusion, outcome_cases, save_fusion
 from training.linker import ALL_FOLDS, LinkFit, fit_linkers
 from training.suites.shortlist_eval import fusion_cases, suite_engine

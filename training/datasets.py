@@ -32,7 +32,8 @@ from matching.features import FEATURE_NAMES, QuerySignals, feature_matrix, query
 from matching.occupations import OccupationLinker
 from matching.profile import ProfileView
 from training.labels import Event, PairLabel, pair_labels
-from tremplin.sample.generator import SampleData
+from tremplin.errors import InvalidRequestError
+from tremplin.sample.draw import SampleData
 from tremplin.store.models import (
     BeneficiaryMonitoringRow,
     BeneficiaryRow,
@@ -46,7 +47,7 @@ HELD_OUT_SHARE = 0.25  # share of the people (the latest first shown) held out
 FEATURES_VERSION = hashlib.sha256(",".join(FEATURE_NAMES).encode()).hexdigest()[:12]
 
 
-class NotEnoughOutcomesError(ValueError):
+class NotEnoughOutcomesError(InvalidRequestError):
     """The store holds too few outcomes to train and evaluate."""
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from matching.encoder import SERVED_POINTER
 from training import registry
-from training.registry import RegistryError
+from tremplin.errors import RegistryError
 from tremplin.settings import Settings
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def _materialise(settings: Settings, version: ModelVersion) -> Path:
     path = target / "encoder"
     if not (path / "modules.json").is_file():
         raise RegistryError(
-            f"la version {version.version} n'a pas d'encodeur lisible / no encoder in {path}"
+            f"la version {version.version} n'a pas d'encodeur lisible", f"no encoder in {path}"
         )
     pointer = settings.models_dir / SERVED_POINTER
     tmp = pointer.with_suffix(".tmp")
@@ -144,7 +144,8 @@ def promote_encoder(settings: Settings, run_id: str, reason: str, force: bool = 
     if (version.tags or {}).get("gate") != "accepted" and not force:
         raise RegistryError(
             f"{registry.version_label(version, ENCODER_MODEL)} n'a pas franchi la porte "
-            f"({(version.tags or {}).get('gate_reason', '?')}) : --force pour passer outre"
+            f"({(version.tags or {}).get('gate_reason', '?')}) : --force pour passer outre",
+            "the encoder gate refused this run",
         )
     registry.promote(c, version, reason, model=ENCODER_MODEL)
     return _materialise(settings, version)
@@ -156,7 +157,7 @@ def rollback_encoder(settings: Settings) -> str:
     c = registry.client(settings)
     current = registry.champion(c, ENCODER_MODEL)
     if current is None:
-        raise RegistryError("aucun encodeur affiné n'est servi / no fine-tuned encoder is served")
+        raise RegistryError("aucun encodeur affiné n'est servi", "no fine-tuned encoder is served")
     if (current.tags or {}).get("previous_champion"):
         restored, _ = registry.rollback(c, ENCODER_MODEL)
         _materialise(settings, restored)

@@ -21,9 +21,10 @@ from data_contracts.enums import OpportunityKind
 from data_contracts.models import BeneficiaryProfile, Opportunity
 from matching.features import feature_matrix
 from matching.filters import apply_filters
+from matching.fusion import FusionWeights
 from matching.profile import ProfileView
 from matching.reranker import Reranker
-from matching.shortlist import FusionWeights, fusion_parts, shortlist
+from matching.shortlist import fusion_parts, shortlist
 from training.datasets import Dataset
 from training.labels import GOOD_STAGE
 from training.metrics import K, discounts, mrr, ndcg_at_k, recall_at_k

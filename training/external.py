@@ -16,9 +16,9 @@ from matching.ad_coding import AdCoder
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.features import feature_matrix
+from matching.fusion import fitted_weights
 from matching.occupations import OccupationLinker
 from matching.reranker import Reranker
-from matching.shortlist import fitted_weights
 from training.suites.shortlist_eval import (
     SuiteEngine,
     evaluate_shortlist_suite,

@@ -35,8 +35,9 @@ from pydantic import BaseModel
 
 from data_contracts.enums import OpportunityKind
 from matching.filters import apply_filters
+from matching.fusion import FusionWeights
 from matching.reranker import Reranker
-from matching.shortlist import FusionWeights, fusion_parts
+from matching.shortlist import fusion_parts
 from training.bootstrap import (
     AttributeRatio,
     Interval,

@@ -25,13 +25,15 @@ from matching.catalogue import OpportunityCatalogue, build_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.features import query_signals
+from matching.fusion import FITTED_WEIGHTS, FusionWeights
 from matching.occupations import OccupationLinker
 from matching.profile import ProfileView
-from matching.shortlist import FITTED_WEIGHTS, FusionWeights, fusion_parts
+from matching.shortlist import fusion_parts
 from training.labels import Event, pair_labels
 from training.metrics import K, ndcg_at_k
 from training.suites.shortlist_eval import FusionCase
-from tremplin.sample.generator import REFERENCE_DATE, generate
+from tremplin.sample.draw import REFERENCE_DATE
+from tremplin.sample.generator import generate
 from tremplin.taxonomy import load_taxonomy
 
 GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)

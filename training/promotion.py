@@ -14,7 +14,9 @@ import uuid
 from typing import TYPE_CHECKING
 
 from training import registry
-from training.gate import GateDecision, Verdict
+from training.assessment import assess, prepare_dataset
+from training.gate import VERDICT_LABELS, GateDecision, Verdict
+from tremplin.errors import GateRefusedError, RegistryError
 from tremplin.settings import Settings
 
 if TYPE_CHECKING:
@@ -57,8 +59,8 @@ def promote_version(
     returns the champion it replaced."""
     forced = decision is None or decision.verdict is not Verdict.PASS
     if forced and not (force_reason and force_reason.strip()):
-        raise registry.RegistryError(
-            "une promotion forcée exige une raison (--reason) / a forced promotion needs a reason"
+        raise RegistryError(
+            "une promotion forcée exige une raison (--reason)", "a forced promotion needs a reason"
         )
     label = registry.version_label(version)
     verdict = decision.verdict.value if decision is not None else "none"
@@ -68,7 +70,7 @@ def promote_version(
     )
     before = registry.champion(c)
     if before is not None and before.version == version.version:
-        raise registry.RegistryError(f"{label} est déjà le champion / already champion")
+        raise RegistryError(f"{label} est déjà le champion", "already champion")
     request_id = _audit(settings, actor, operation, label, detail)
     tags = {
         "promotion_verdict": FORCED if forced else Verdict.PASS.value,
@@ -92,14 +94,14 @@ def rollback_champion(
     return registry.rollback(c)
 
 
-class GateRefusedError(registry.RegistryError):
-    """The gate's recheck refused the version and no forced promotion was asked."""
-
-    def __init__(self, label: str, decision: GateDecision) -> None:
-        super().__init__(
-            f"la porte refuse {label} ({decision.verdict.value}) / the gate refuses {label}"
-        )
-        self.decision = decision
+def gate_refused(label: str, decision: GateDecision) -> GateRefusedError:
+    """The error of a version the gate's recheck refused (no forced promotion asked)."""
+    return GateRefusedError(
+        f"la porte refuse {label} (verdict : {VERDICT_LABELS[decision.verdict]})",
+        f"the gate refuses {label}",
+        reasons=list(decision.reasons),
+        decision=decision,
+    )
 
 
 def generator_truth(settings: Settings) -> Truth:
@@ -107,7 +109,7 @@ def generator_truth(settings: Settings) -> Truth:
     (:class:`~tremplin.provenance.NotGeneratorDataError`) unless the store holds exactly the
     generator's data."""
     from tremplin.provenance import check_generator_store
-    from tremplin.sample.generator import suitability
+    from tremplin.sample.truth import suitability
     from tremplin.store.db import migrated_factory
     from tremplin.taxonomy import load_taxonomy
 
@@ -133,14 +135,13 @@ def recheck_and_promote(
     from training.evaluation import TruthTable
     from training.gate import GatePolicy
     from training.labels import TOP_STAGE
-    from training.pipeline import assess, prepare_dataset
     from tremplin.store.db import migrated_factory
 
     version = registry.version_of_run(c, run_id)
     label = registry.version_label(version)
     current = registry.champion(c)
     if current is not None and current.version == version.version:
-        raise registry.RegistryError(f"{label} est déjà le champion / already champion")
+        raise RegistryError(f"{label} est déjà le champion", "already champion")
     tags = version.tags or {}
     truth = generator_truth(settings) if tags.get("grading") == "hidden_truth" else None
     with migrated_factory(settings.database_url)() as session:
@@ -159,6 +160,6 @@ def recheck_and_promote(
         registry.MODEL_NAME, version.version, "recheck", f"{decision.verdict.value} {now}"
     )
     if not decision.accepted and not force_reason:
-        raise GateRefusedError(label, decision)
+        raise gate_refused(label, decision)
     before = promote_version(settings, c, version, decision, actor, force_reason=force_reason)
     return version, decision, before

@@ -1,6 +1,6 @@
 """MLflow tracking and model registry: one registered model, a ``champion`` alias, a gate.
 
-Tracking goes to ``MLFLOW_TRACKING_URI`` when set, else to the settings' store (SQLite at
+Tracking goes to the settings' store (``TREMPLIN_MLFLOW_TRACKING_URI``; default SQLite at
 ``<data_dir>/mlflow.db`` with artifacts under ``<data_dir>/mlflow-artifacts``). Every trained
 re-ranker is registered as a new version of :data:`MODEL_NAME`; the gate's verdict
 (:mod:`training.gate`) is written on the run and on the version as tags, its checks as the
@@ -37,6 +37,7 @@ from matching.champion import (
 from matching.champion import (
     version_label as version_label,
 )
+from tremplin.errors import RegistryError as RegistryError  # the registry's failures
 from tremplin.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,10 +48,6 @@ log = logging.getLogger(__name__)
 
 EXPERIMENT = "tremplin-reranker"
 GATE_METRIC_TAG = "gate_metric"
-
-
-class RegistryError(RuntimeError):
-    """A registry operation cannot be done (the message says why and what to do)."""
 
 
 def model_requirements() -> list[str]:
@@ -115,7 +112,8 @@ def version_of_run(c: MlflowClient, run_id: str, model: str = MODEL_NAME) -> Mod
     if not found:
         raise RegistryError(
             f"aucune version de {model} pour le run {run_id} : vérifiez l'identifiant "
-            f"(tremplin models) / no registered version for run {run_id}"
+            "(tremplin models)",
+            f"no registered version for run {run_id}",
         )
     return found[0]
 
@@ -127,7 +125,7 @@ def promote(
     before = champion(c, model)
     if before is not None and before.version == version.version:
         raise RegistryError(
-            f"{version_label(version, model)} est déjà le champion / already champion"
+            f"{version_label(version, model)} est déjà le champion", "already champion"
         )
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     c.set_model_version_tag(model, version.version, "promoted_at", now)
@@ -144,12 +142,13 @@ def rollback(c: MlflowClient, model: str = MODEL_NAME) -> tuple[ModelVersion, Mo
     """Give the alias back to the champion the current one replaced: (restored, withdrawn)."""
     current = champion(c, model)
     if current is None:
-        raise RegistryError("aucun champion à retirer / no champion to roll back")
+        raise RegistryError("aucun champion à retirer", "no champion to roll back")
     previous = (current.tags or {}).get("previous_champion", "")
     if not previous:
         raise RegistryError(
             f"{version_label(current, model)} n'a pas de champion précédent : promouvez une autre "
-            "version (tremplin promote) / no previous champion to go back to"
+            "version (tremplin promote)",
+            "no previous champion to go back to",
         )
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     c.set_model_version_tag(model, current.version, "rolled_back_at", now)

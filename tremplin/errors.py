@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     TIMED_OUT = "timed_out"
     UNAVAILABLE = "unavailable"
+    REGISTRY = "registry"
+    GATE_REFUSED = "gate_refused"
 
 
 class DomainError(Exception):
@@ -136,3 +138,24 @@ class UnavailableError(DomainError):
     """A dependency could not do its part (e.g. a model reload failed); nothing was changed."""
 
     code = ErrorCode.UNAVAILABLE
+
+
+class RegistryError(DomainError):
+    """A model-registry operation that cannot be done (no version for that run, already the
+    champion, no previous champion, an unreadable artefact); the message says what to do."""
+
+    code = ErrorCode.REGISTRY
+
+
+class GateRefusedError(RegistryError):
+    """The promotion gate refused a version and no forced promotion was asked; ``reasons``
+    lists the failed checks in French, ``decision`` holds the gate's whole verdict."""
+
+    code = ErrorCode.GATE_REFUSED
+
+    def __init__(
+        self, fr: str, en: str | None = None, *, reasons: list[str], decision: Any = None
+    ) -> None:
+        super().__init__(fr, en)
+        self.reasons = reasons
+        self.decision = decision

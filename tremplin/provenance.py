@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tremplin.errors import InvalidRequestError
 from tremplin.store.models import DatasetProvenanceRow, OutcomeEventRow
 
 GENERATOR = "tremplin-sample-generator"
 
 
-class NotGeneratorDataError(ValueError):
+class NotGeneratorDataError(InvalidRequestError):
     """The store does not hold exactly the outcomes the sample generator loaded."""
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 class Settings(BaseSettings):
@@ -142,8 +145,8 @@ class Settings(BaseSettings):
     )
     as_of: dt.date | None = Field(
         default=None,
-        description="The pages' date for hard filters and planning (a demo or a test on dated "
-        "sample data); unset: today.",
+        description="The date of every request's hard filters and planning (a demo or a test "
+        "on dated sample data); unset: today in Brussels.",
     )
     plan_time_limit_s: float = Field(
         default=30.0, gt=0, le=600, description="Solver time limit of a job-day plan."
@@ -157,8 +160,10 @@ class Settings(BaseSettings):
     )
 
     def today(self) -> dt.date:
-        """The pages' date: :attr:`as_of` when set, else today."""
-        return self.as_of or dt.date.today()
+        """The one date of every request (pages, API, command line, batch): :attr:`as_of` when
+        set, else the local date in Brussels (the service's users' day, whatever the server's
+        time zone)."""
+        return self.as_of or dt.datetime.now(BRUSSELS).date()
 
     @model_validator(mode="after")
     def _defaults_under_data_dir(self) -> Settings:

@@ -13,9 +13,8 @@ from rich.table import Table
 
 from serving.workers import reuseport_available, serve_workers
 from tremplin.actors import Role
-from tremplin.errors import DomainError
 from tremplin.settings import Settings, get_settings
-from tremplin_cli.common import console, factory, fail_with
+from tremplin_cli.common import console, factory
 
 users_app = typer.Typer(help="Utilisateurs de l'API et leurs rôles.", no_args_is_help=True)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -103,11 +102,8 @@ def users_add(
     from tremplin.store.db import transaction
 
     secret = password or secrets.token_urlsafe(16)
-    try:
-        with transaction(factory(get_settings())) as session:
-            users.create_user(session, username, secret, role, cpas, employer, partner or [])
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    with transaction(factory(get_settings())) as session:
+        users.create_user(session, username, secret, role, cpas, employer, partner or [])
     console.print(
         f"Utilisateur {username} ({role.value}) créé."
         + ("" if password else f" Mot de passe : {secret}")

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tremplin.errors import DomainError
 from tremplin.settings import get_settings
-from tremplin_cli.common import console, err, factory, fail, fail_with
+from tremplin_cli.common import console, err, factory, fail
 
 if TYPE_CHECKING:
     from matching.reranker import Reranker
@@ -95,17 +94,14 @@ def embed(
         raise fail(f"que faut-il encoder ? {what} : opportunities ou profiles")
     settings = get_settings()
     options = _options(engine, address, workers, gpus_per_worker, batch_size)
-    try:
-        report = run(
-            settings,
-            factory(settings),
-            "opportunities" if what == "opportunities" else "profiles",
-            _out(out, settings),
-            options,
-            into_cache=not no_cache,
-        )
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    report = run(
+        settings,
+        factory(settings),
+        "opportunities" if what == "opportunities" else "profiles",
+        _out(out, settings),
+        options,
+        into_cache=not no_cache,
+    )
     if as_json:
         console.print_json(report.model_dump_json())
         return
@@ -118,22 +114,12 @@ def embed(
 
 def _champion(settings: Settings) -> Reranker | None:
     """The registry's champion, refused like the API refuses it (the fusion then ranks)."""
-    if not settings.use_reranker:
-        return None
-    from matching.champion import ChampionRefusedError, load_champion
-    from tremplin.audit import has_model_change
+    from services.engine import served_champion
 
-    session_factory = factory(settings)
-
-    def audited(request_id: str) -> bool:
-        with session_factory() as session:
-            return has_model_change(session, request_id)
-
-    try:
-        return load_champion(settings, audited=audited)
-    except ChampionRefusedError as exc:
-        err.print(f"[yellow]Modèle champion refusé, la fusion classe :[/] {exc}")
-        return None
+    reranker, refused = served_champion(settings, factory(settings))
+    if refused:
+        err.print(f"[yellow]Modèle champion refusé, la fusion classe :[/] {refused}")
+    return reranker
 
 
 @batch_app.command("rescore")
@@ -184,21 +170,18 @@ def rescore(
         horizon = horizon.replace(tzinfo=dt.UTC)
     if horizon is not None and everything:
         raise fail("--since et --all s'excluent : choisissez l'un des deux")
-    try:
-        report = run(
-            settings,
-            factory(settings),
-            _out(out, settings),
-            options,
-            since=horizon,
-            everything=everything,
-            top=top,
-            today=day,
-            reranker=_champion(settings),
-            load=not no_load,
-        )
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    report = run(
+        settings,
+        factory(settings),
+        _out(out, settings),
+        options,
+        since=horizon,
+        everything=everything,
+        top=top,
+        today=day,
+        reranker=_champion(settings),
+        load=not no_load,
+    )
     if as_json:
         console.print_json(json.dumps(report.model_dump(mode="json")))
         return

@@ -3,11 +3,12 @@ codes, in one place), the session factory."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from tremplin.errors import DomainError, ErrorCode
 from tremplin.settings import Settings
@@ -24,6 +25,8 @@ EXIT_CODES: dict[ErrorCode, int] = {
     ErrorCode.EMPTY_PROFILE: 1,
     ErrorCode.CONFLICT: 1,
     ErrorCode.UNKNOWN_CPAS: 1,
+    ErrorCode.REGISTRY: 1,
+    ErrorCode.GATE_REFUSED: 1,
     ErrorCode.INVALID_REQUEST: 2,
     ErrorCode.UNSUPPORTED_FORMAT: 2,
     ErrorCode.UNREADABLE_FILE: 2,
@@ -52,6 +55,18 @@ def fail_with(error: DomainError) -> typer.Exit:
         where = ".".join(str(p) for p in problem.get("loc", ()))
         message += f"\n  {where} : {problem.get('msg', '')}"
     return fail(f"{message} [{error.code.value}]", EXIT_CODES[error.code])
+
+
+class MappedErrors(TyperGroup):
+    """The ``tremplin`` command group: a domain error raised by any sub-command ends it with
+    its French line and exit code (:func:`fail_with`), in this one place."""
+
+    def invoke(self, ctx: Any) -> Any:  # click's Context (vendored by Typer)
+        """Run the sub-command; map its domain errors to exits."""
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise fail_with(exc) from None
 
 
 def factory(settings: Settings) -> sessionmaker[Session]:

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from tremplin.settings import get_settings
-from tremplin_cli.common import console, fail, fail_with
+from tremplin_cli.common import console, fail
 
 if TYPE_CHECKING:
     from services.context import ServiceContext
@@ -120,13 +120,9 @@ def jobday_plan(
     actuel sont gardés autant que possible)."""
     from services.jobday_schemas import PlanRequest
     from services.jobdays import plan_job_day
-    from tremplin.errors import DomainError
 
     body = PlanRequest(today=_date(today), fresh=fresh, time_limit_s=time_limit)
-    try:
-        plan = plan_job_day(_context(), _actor(), jobday, body, _rid())
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    plan = plan_job_day(_context(), _actor(), jobday, body, _rid())
     if as_json:
         sys.stdout.write(plan.model_dump_json(indent=1) + "\n")
     else:
@@ -137,12 +133,8 @@ def jobday_plan(
 def jobday_show(jobday: JobDayOpt, as_json: JsonOpt = False) -> None:
     """Afficher le plan actuel d'une journée."""
     from services.jobdays import current_plan
-    from tremplin.errors import DomainError
 
-    try:
-        plan = current_plan(_context(), _actor(), jobday)
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    plan = current_plan(_context(), _actor(), jobday)
     if as_json:
         sys.stdout.write(plan.model_dump_json(indent=1) + "\n")
     else:
@@ -166,34 +158,30 @@ def jobday_export(
     (page imprimable, calendrier ICS), liste anonymisée d'un stand."""
     from services import documents
     from services.jobdays import convocations, current_plan, list_job_days, stand_list
-    from tremplin.errors import DomainError
 
     ctx = _context()
-    try:
-        if what in ("plan-csv", "plan-html"):
-            plan = current_plan(ctx, _actor(), jobday)
-            if what == "plan-csv":
-                data: str | bytes = documents.plan_csv(plan)
-            else:
-                title = next(d.title for d in list_job_days(ctx, _actor()) if d.id == jobday)
-                data = documents.plan_html(plan, title)
-        elif what in ("convocations-html", "convocations-ics"):
-            if cpas is None:
-                raise fail("--cpas est requis pour les convocations")
-            found = convocations(ctx, _actor(cpas=cpas), jobday)
-            data = (
-                documents.convocations_html(found)
-                if what == "convocations-html"
-                else documents.convocations_ics(found)
-            )
-        elif what == "stand-html":
-            if employer is None:
-                raise fail("--employer est requis pour la liste d'un stand")
-            data = documents.stand_html(stand_list(ctx, _actor(), jobday, employer))
+    if what in ("plan-csv", "plan-html"):
+        plan = current_plan(ctx, _actor(), jobday)
+        if what == "plan-csv":
+            data: str | bytes = documents.plan_csv(plan)
         else:
-            raise fail(f"--what inconnu : {what}")
-    except DomainError as exc:
-        raise fail_with(exc) from None
+            title = next(d.title for d in list_job_days(ctx, _actor()) if d.id == jobday)
+            data = documents.plan_html(plan, title)
+    elif what in ("convocations-html", "convocations-ics"):
+        if cpas is None:
+            raise fail("--cpas est requis pour les convocations")
+        found = convocations(ctx, _actor(cpas=cpas), jobday)
+        data = (
+            documents.convocations_html(found)
+            if what == "convocations-html"
+            else documents.convocations_ics(found)
+        )
+    elif what == "stand-html":
+        if employer is None:
+            raise fail("--employer est requis pour la liste d'un stand")
+        data = documents.stand_html(stand_list(ctx, _actor(), jobday, employer))
+    else:
+        raise fail(f"--what inconnu : {what}")
     if isinstance(data, str):
         out.write_text(data, encoding="utf-8")
     else:
@@ -206,13 +194,9 @@ def _participation(
 ) -> None:
     from services.jobday_schemas import Participation, ParticipationIn
     from services.jobdays import set_participation
-    from tremplin.errors import DomainError
 
     body = ParticipationIn(beneficiary_id=beneficiary, status=Participation(status))
-    try:
-        plan = set_participation(_context(), _actor(cpas=cpas), jobday, body, _rid(), _date(today))
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    plan = set_participation(_context(), _actor(cpas=cpas), jobday, body, _rid(), _date(today))
     console.print(f"{beneficiary} : {status}")
     if plan is not None:
         _print_plan(plan)
@@ -249,20 +233,16 @@ def jobday_slots(
     """Changer le nombre de créneaux d'un stand (replanifié si un plan existe)."""
     from services.jobday_schemas import StandSlotsIn
     from services.jobdays import set_stand_slots
-    from tremplin.errors import DomainError
 
-    try:
-        plan = set_stand_slots(
-            _context(),
-            _actor(),
-            jobday,
-            employer,
-            StandSlotsIn(interview_slots=slots),
-            _rid(),
-            _date(today),
-        )
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    plan = set_stand_slots(
+        _context(),
+        _actor(),
+        jobday,
+        employer,
+        StandSlotsIn(interview_slots=slots),
+        _rid(),
+        _date(today),
+    )
     console.print(f"{employer} : {slots} créneaux")
     if plan is not None:
         _print_plan(plan)
@@ -286,7 +266,6 @@ def pool_search(
 
     from services.pool import search_pool
     from services.pool_schemas import PoolNeed
-    from tremplin.errors import DomainError
 
     try:
         body = PoolNeed(
@@ -295,10 +274,7 @@ def pool_search(
         )  # fmt: skip
     except ValidationError as exc:
         raise fail(str(exc.errors(include_url=False)[0]["msg"])) from None
-    try:
-        page = search_pool(_context(), _actor(employer=employer), body, _rid())
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    page = search_pool(_context(), _actor(employer=employer), body, _rid())
     if as_json:
         sys.stdout.write(page.model_dump_json(indent=1) + "\n")
         return
@@ -409,7 +385,6 @@ def hiring_employers(
     from pydantic import ValidationError
 
     from services.hiring import ThemeQuery, for_theme
-    from tremplin.errors import DomainError
 
     try:
         query = ThemeQuery(
@@ -418,10 +393,7 @@ def hiring_employers(
         )  # fmt: skip
     except ValidationError as exc:
         raise fail(str(exc.errors(include_url=False)[0]["msg"])) from None
-    try:
-        _print_forecasts(for_theme(_context(), _actor(cpas=cpas), query, _rid()), as_json)
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    _print_forecasts(for_theme(_context(), _actor(cpas=cpas), query, _rid()), as_json)
 
 
 @hiring_app.command("spontaneous")
@@ -435,12 +407,6 @@ def hiring_spontaneous(
     """Où envoyer des candidatures spontanées : employeurs proches susceptibles de recruter
     bientôt dans les métiers du projet ou de l'expérience de la personne."""
     from services.hiring import for_beneficiary
-    from tremplin.errors import DomainError
 
-    try:
-        found = for_beneficiary(
-            _context(), _actor(cpas=cpas), beneficiary, _rid(), top, _date(today)
-        )
-    except DomainError as exc:
-        raise fail_with(exc) from None
+    found = for_beneficiary(_context(), _actor(cpas=cpas), beneficiary, _rid(), top, _date(today))
     _print_forecasts(found, as_json)

@@ -17,15 +17,15 @@ from data_contracts.enums import OpportunityKind
 from data_contracts.readers import FileFormatError
 from tremplin.feeds import FeedFormat
 from tremplin.settings import Settings, get_settings
-from tremplin_cli.common import console, err
+from tremplin_cli.common import MappedErrors, console, err
 from tremplin_cli.common import factory as _factory
 from tremplin_cli.common import fail as _fail
-from tremplin_cli.common import fail_with as _fail_with
 
 if TYPE_CHECKING:  # imported lazily at run time so that `--help` starts fast
     from matching import Shortlist
 
 app = typer.Typer(
+    cls=MappedErrors,
     help="Tremplin : recommandations d'emploi, de stages et de formations pour les CPAS.",
     no_args_is_help=True,
     add_completion=False,
@@ -33,10 +33,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="Base de données : migrations et état.", no_args_is_help=True)
 contracts_app = typer.Typer(help="Contrats de données : schémas JSON.", no_args_is_help=True)
 sample_app = typer.Typer(
-    help="Données d'exemple (bassin liégeois, Bruxelles).", no_args_is_help=True
+    cls=MappedErrors, help="Données d'exemple (bassin liégeois, Bruxelles).", no_args_is_help=True
 )
 import_app = typer.Typer(
-    help="Importer des fichiers CSV, JSON Lines ou Parquet.", no_args_is_help=True
+    cls=MappedErrors, help="Importer des fichiers CSV, JSON Lines ou Parquet.", no_args_is_help=True
 )
 cpas_app = typer.Typer(help="CPAS (locataires).", no_args_is_help=True)
 taxonomy_app = typer.Typer(help="Référentiels ROME 4.0 et ESCO.", no_args_is_help=True)
@@ -325,12 +325,11 @@ def shortlist_command(
 
     from data_contracts.models import BeneficiaryProfile
     from matching.vector_index import IndexFileError
+    from services.beneficiaries import cpas_holding
     from services.context import open_context
     from services.schemas import BeneficiaryIn, ShortlistRequest
     from services.shortlists import create_shortlist
     from tremplin.actors import system_actor
-    from tremplin.errors import DomainError
-    from tremplin.store.repository import cpas_of_beneficiary
 
     try:
         wanted = [OpportunityKind(k.strip()) for k in kinds.split(",") if k.strip()]
@@ -339,10 +338,10 @@ def shortlist_command(
         raise _fail(f"option invalide : {exc}") from None
     if not wanted:
         raise _fail("--kinds est vide : donnez job_offer, internship et/ou training")
-    if (profile is None) == (not beneficiary):
+    if (profile is None) == (not beneficiary):  # the options' usage (the service checks too)
         raise _fail("donnez --beneficiary ID [--cpas CPAS], ou --profile FICHIER.json")
     ctx = open_context(get_settings())
-    common = {"top": top, "kinds": wanted, "today": when}
+    body = None
     if profile is not None:
         try:
             person = BeneficiaryProfile.model_validate_json(profile.read_text(encoding="utf-8"))
@@ -350,25 +349,14 @@ def shortlist_command(
             raise _fail(f"profil illisible ({profile}) : {exc}") from None
         cpas = person.cpas_id
         body = BeneficiaryIn.model_validate(person.model_dump(exclude={"cpas_id"}))
-        request = ShortlistRequest(profile=body, **common)
-    else:
-        if cpas is None:
-            with ctx.transaction() as session:
-                holders = cpas_of_beneficiary(session, beneficiary or "")
-            if len(holders) > 1:
-                raise _fail(
-                    f"{beneficiary} existe dans plusieurs CPAS ({', '.join(holders)}) : "
-                    "précisez --cpas"
-                )
-            if not holders:
-                raise _fail(f"bénéficiaire {beneficiary} inconnu", 1)
-            cpas = holders[0]
-        request = ShortlistRequest(beneficiary_id=beneficiary, **common)
+    elif beneficiary:
+        cpas = cpas_holding(ctx, beneficiary, cpas)
+    request = ShortlistRequest(
+        beneficiary_id=beneficiary, profile=body, top=top, kinds=wanted, today=when
+    )
     actor = system_actor(f"cli:{getpass.getuser()}", cpas)
     try:
         response = create_shortlist(ctx, actor, request, f"cli-{uuid.uuid4().hex[:12]}")
-    except DomainError as exc:
-        raise _fail_with(exc) from None
     except IndexFileError as exc:
         raise _fail(str(exc)) from None
     if as_json:
@@ -387,7 +375,7 @@ def demo(
 ) -> None:
     """Charger l'exemple, construire l'index, montrer une shortlist, créer les comptes de
     démonstration et démarrer l'API."""
-    from tremplin.sample.generator import REFERENCE_DATE
+    from tremplin.sample.draw import REFERENCE_DATE
     from tremplin_cli.api_commands import demo_accounts, print_accounts
     from tremplin_cli.api_commands import serve as serve_api
 

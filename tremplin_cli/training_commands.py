@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import json
 import sys
@@ -36,16 +35,13 @@ def hidden_truth(enabled: bool, settings: Settings | None = None) -> Truth | Non
     with ``settings``, refused (exit 2) unless the store holds exactly the generator's data."""
     if not enabled:
         return None
-    from tremplin.provenance import NotGeneratorDataError, check_generator_store
-    from tremplin.sample.generator import suitability
+    if settings is not None:
+        from training.promotion import generator_truth
+
+        return generator_truth(settings)  # refused unless the store holds the generator's data
+    from tremplin.sample.truth import suitability
     from tremplin.taxonomy import load_taxonomy
 
-    if settings is not None:
-        with factory(settings)() as session:
-            try:
-                check_generator_store(session)
-            except NotGeneratorDataError as exc:
-                raise fail(str(exc), 2) from None
     tax = load_taxonomy()
     return lambda b, o: suitability(b, o, tax)[0]
 
@@ -194,48 +190,36 @@ def promote(
     """Faire du modèle d'un run le champion : il est d'abord réévalué contre le champion
     actuel et la fusion sur les données d'aujourd'hui ; promu si la porte le passe, ou avec
     --force --reason (audité)."""
-    from training import registry
-    from training.datasets import NotEnoughOutcomesError
-    from training.promotion import GateRefusedError, recheck_and_promote
-    from tremplin.provenance import NotGeneratorDataError
+    from services import models
+    from services.context import open_context
+    from tremplin.actors import system_actor
+    from tremplin.errors import GateRefusedError
 
-    settings = get_settings()
     if force and not (reason and reason.strip()):
         raise fail('--force exige --reason "…" (la raison est écrite dans l\'audit)', 2)
-    c = registry.client(settings)
+    ctx = open_context(get_settings())
     try:
-        version, decision, before = recheck_and_promote(
-            settings, c, run, _actor(), force_reason=reason if force else None
-        )
-        print_decision(decision)
+        done = models.promote(ctx, system_actor(_actor()), run, reason if force else None)
     except GateRefusedError as exc:
         print_decision(exc.decision)
-        raise fail(f'{exc} : ajoutez --force --reason "…" pour passer outre (audité)', 1) from None
-    except NotGeneratorDataError as exc:
-        raise fail(str(exc), 2) from None
-    except (registry.RegistryError, NotEnoughOutcomesError) as exc:
-        raise fail(str(exc), 1) from None
-    label = registry.version_label(version)
-    was = registry.version_label(before) if before else "fusion"
+        raise fail(
+            f'{exc.fr} : ajoutez --force --reason "…" pour passer outre (audité)', 1
+        ) from None
+    print_decision(done.decision)
     console.print(
-        f"champion : {label} (avant : {was}) — rechargez l'API (POST /api/v1/admin/model/reload)"
+        f"champion : {done.version} (avant : {done.previous}) — rechargez l'API "
+        "(POST /api/v1/admin/model/reload)"
     )
 
 
 def rollback() -> None:
     """Rendre l'alias champion au champion précédent (audité)."""
-    from training import registry
-    from training.promotion import rollback_champion
+    from services import models
+    from services.context import open_context
+    from tremplin.actors import system_actor
 
-    settings = get_settings()
-    try:
-        restored, withdrawn = rollback_champion(settings, registry.client(settings), _actor())
-    except registry.RegistryError as exc:
-        raise fail(str(exc), 1) from None
-    label = registry.version_label(restored)
-    console.print(
-        f"champion : {label} (retiré : {registry.version_label(withdrawn)}) — rechargez l'API"
-    )
+    done = models.rollback(open_context(get_settings()), system_actor(_actor()))
+    console.print(f"champion : {done.restored} (retiré : {done.withdrawn}) — rechargez l'API")
 
 
 def retrain(
@@ -291,7 +275,7 @@ def models(
             "oui" if v.served else (v.why_not_served or "non"),
         )
     console.print(table)
-    console.print(f"suivi : {registry.tracking_uri(settings)} · {dt.date.today()}")
+    console.print(f"suivi : {registry.tracking_uri(settings)} · {settings.today()}")
 
 
 Suite = Literal["external", "sample", "all"]
@@ -434,14 +418,10 @@ def promote_encoder(
 ) -> None:
     """Servir l'encodeur affiné d'un run (si la porte l'a accepté, ou avec --force)."""
     from training.encoder_registry import promote_encoder as promote_run
-    from training.registry import RegistryError
 
     settings = get_settings()
     reason = "forced" if force else "gate passed"
-    try:
-        path = promote_run(settings, run, reason, force)
-    except RegistryError as exc:
-        raise fail(str(exc), 1) from None
+    path = promote_run(settings, run, reason, force)
     _audit_model_change(settings, "promote_forced" if force else "promote", str(path), reason)
     console.print(f"encodeur servi : {path} — rechargez l'API ; l'index suit l'encodeur")
 
@@ -449,13 +429,9 @@ def promote_encoder(
 def rollback_encoder() -> None:
     """Revenir à l'encodeur servi avant (ou à l'encodeur fourni)."""
     from training.encoder_registry import rollback_encoder as rollback_run
-    from training.registry import RegistryError
 
     settings = get_settings()
-    try:
-        now = rollback_run(settings)
-    except RegistryError as exc:
-        raise fail(str(exc), 1) from None
+    now = rollback_run(settings)
     _audit_model_change(settings, "rollback", now, "encoder rollback")
     console.print(f"encodeur servi : {now} — rechargez l'API")
 

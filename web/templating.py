@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from services.pool import FRENCH_MONTHS
 from serving.state import ServiceState
+from tremplin import french
 from tremplin.actors import Principal, Role
 from web.session import CSRF_FIELD, CSRF_HEADER, csrf_token, session_secret
 
@@ -50,10 +50,8 @@ HOMES = {role: items[0][0] for role, items in MENUS.items()}
 
 
 def french_date(value: dt.date | dt.datetime | None) -> str:
-    """``2 décembre 2026``."""
-    if value is None:
-        return ""
-    return f"{value.day} {FRENCH_MONTHS[value.month - 1]} {value.year}"
+    """``2 décembre 2026`` (empty for nothing)."""
+    return french.french_date(value) if value is not None else ""
 
 
 def hour(value: dt.datetime | dt.time | None) -> str:

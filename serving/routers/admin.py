@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from services import models
 from services.schemas import (
     ApiKeyIn,
     ApiKeyOut,
@@ -22,10 +23,8 @@ from services.schemas import (
 )
 from serving import accounts, users
 from serving.deps import Caller, State, request_id, roles
-from serving.state import ServiceState
 from tremplin import audit
-from tremplin.actors import Principal, Role
-from tremplin.errors import UnavailableError
+from tremplin.actors import Role
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
 ADMIN = roles(Role.ADMIN)
@@ -120,30 +119,7 @@ def model_info(state: State) -> ModelInfo:
 async def reload_model(state: State, principal: Caller) -> ModelInfo:
     """Load the configured model and the opportunities again, then swap them in (requests
     in flight finish on the previous engine; none is dropped)."""
-    return await run_in_threadpool(reload_engine, state, principal, request_id())
-
-
-def reload_engine(state: ServiceState, actor: Principal, rid: str) -> ModelInfo:
-    """Load the configured model and the opportunities again and swap them in; audited
-    (the previous engine stays served when the load fails)."""
-    before = state.matching.versions()
-    try:
-        after = state.matching.reload()
-    except Exception as exc:
-        raise UnavailableError(
-            "rechargement impossible, l'ancien moteur reste servi", f"reload failed: {exc}"
-        ) from None
-    state.metrics.set_model(after)
-    with state.transaction() as session:
-        audit.record(
-            session,
-            actor,
-            rid,
-            audit.AuditAction.MODEL_RELOAD,
-            versions=after,
-            inputs={"previous": before.audit_fields()},
-        )
-    return state.matching.info()
+    return await run_in_threadpool(models.reload_engine, state, principal, request_id())
 
 
 @router.get("/audit", response_model=Page[audit.AuditRecord], **ADMIN)

@@ -12,7 +12,6 @@ from fastapi import APIRouter, BackgroundTasks, Query
 
 from data_contracts.enums import TrajectoryPhase
 from data_contracts.models import BeneficiaryProfile
-from matching.profile import ProfileView
 from services import beneficiaries, erasure, shortlists
 from services.schemas import (
     BeneficiaryIn,
@@ -24,7 +23,6 @@ from services.schemas import (
     ShortlistSummary,
 )
 from serving.deps import Caller, Flag, State, request_id, roles
-from serving.state import ServiceState
 from tremplin.actors import Role
 
 router = APIRouter(prefix="/api/v1/beneficiaries", tags=["bénéficiaires / beneficiaries"])
@@ -34,15 +32,6 @@ R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
 def to_out(profile: BeneficiaryProfile) -> Any:
     """What a coach reads back: the profile without fairness-monitoring attributes."""
     return BeneficiaryOut.model_validate(profile.model_dump(exclude={"monitoring"}))
-
-
-def prepare_query_vector(state: ServiceState, profile: BeneficiaryProfile) -> None:
-    """Encode the profile's query once, after the response (its shortlists are then faster)."""
-    served = state.matching.served
-    if served is not None:
-        view = ProfileView.of(profile, served.catalogue)
-        if not view.is_empty:
-            served.encoder.encode_query(view.query_text)
 
 
 @router.post(
@@ -60,7 +49,7 @@ def create_beneficiary(
 ) -> Any:
     """Record a new beneficiary in the coach's CPAS."""
     profile = beneficiaries.create_beneficiary(state, principal, body)
-    background.add_task(prepare_query_vector, state, profile)
+    background.add_task(beneficiaries.prepare_query_vector, state, profile)
     return to_out(profile)
 
 
@@ -97,7 +86,7 @@ def replace_beneficiary(
 ) -> Any:
     """Replace a beneficiary's profile (the body's id must be the path's)."""
     profile = beneficiaries.replace_beneficiary(state, principal, beneficiary_id, body)
-    background.add_task(prepare_query_vector, state, profile)
+    background.add_task(beneficiaries.prepare_query_vector, state, profile)
     return to_out(profile)
 
 

@@ -1,80 +1,30 @@
-"""Opportunities: create, replace, expire, bulk import, search, read.
-
-Visibility: Maisons de l'emploi see every offer; employers only their own; coaches every offer
-except those reserved for another CPAS. What a caller may not see answers 404.
-"""
+"""Opportunities over HTTP: create, replace, expire, bulk import, search, read (the use cases
+and their visibility rules live in :mod:`services.opportunities`; what a caller may not see
+answers 404)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import Opportunity
 from data_contracts.types import RomeCode
 from services import opportunities
 from services.schemas import Message, Page
-from services.tenancy import visible
-from serving.deps import Caller, Flag, State, forbidden, request_id, roles
-from serving.state import ServiceState
-from tremplin import audit
-from tremplin.actors import Principal, Role
-from tremplin.errors import (
-    ConflictError,
-    InvalidRequestError,
-    NotFoundError,
-    UnknownCpasError,
-)
+from serving.deps import Caller, Flag, State, request_id, roles
+from tremplin.actors import Role
 from tremplin.feeds import FeedFormat
 from tremplin.ingest import ImportReport
-from tremplin.store import repository as repo
-from tremplin.store.models import OpportunityRow
 
 router = APIRouter(prefix="/api/v1/opportunities", tags=["opportunités / opportunities"])
 WRITERS = (Role.MAISON_EMPLOI, Role.EMPLOYER)
 READERS = (Role.COACH, Role.MAISON_EMPLOI, Role.EMPLOYER)
 R404: dict[int | str, dict[str, Any]] = {404: {"model": Message}}
-
-
-def _not_found() -> NotFoundError:
-    return NotFoundError("opportunité introuvable", "opportunity not found")
-
-
-def _check_owner(principal: Principal, o: Opportunity) -> None:
-    if principal.role is Role.EMPLOYER and o.employer_id != principal.employer_id:
-        raise forbidden()
-
-
-def _write(state: ServiceState, principal: Principal, o: Opportunity, creating: bool) -> None:
-    with state.transaction() as session:
-        existing = session.scalar(
-            visible(select(OpportunityRow), principal).where(OpportunityRow.external_id == o.id)
-        )
-        anyone = session.scalar(select(OpportunityRow.id).where(OpportunityRow.external_id == o.id))
-        if creating and anyone is not None:
-            raise ConflictError("cette opportunité existe déjà", "already exists")
-        if not creating and existing is None:
-            raise _not_found()
-        if o.reserved_for_cpas and o.reserved_for_cpas not in repo.known_cpas(session):
-            raise UnknownCpasError("CPAS inconnu", "unknown CPAS")
-        repo.upsert_opportunities(session, [o])
-        if existing is not None and not existing.active:
-            existing.active = True
-        audit.record(
-            session,
-            principal,
-            request_id(),
-            audit.AuditAction.OPPORTUNITY_WRITE,
-            inputs={"operation": "create" if creating else "replace"},
-            returned_ids=[o.id],
-        )
-    state.matching.refresh_soon()
 
 
 @router.post(
@@ -86,9 +36,7 @@ def _write(state: ServiceState, principal: Principal, o: Opportunity, creating: 
 )
 def create_opportunity(body: Opportunity, state: State, principal: Caller) -> Opportunity:
     """Publish a new offer, internship place or training module."""
-    _check_owner(principal, body)
-    _write(state, principal, body, creating=True)
-    return body
+    return opportunities.write_opportunity(state, principal, body, request_id(), creating=True)
 
 
 @router.put(
@@ -101,13 +49,9 @@ def replace_opportunity(
     opportunity_id: str, body: Opportunity, state: State, principal: Caller
 ) -> Opportunity:
     """Replace an opportunity (the body's id must be the path's)."""
-    if body.id != opportunity_id:
-        raise InvalidRequestError(
-            "l'id du corps diffère de celui du chemin", "body id differs from path id"
-        )
-    _check_owner(principal, body)
-    _write(state, principal, body, creating=False)
-    return body
+    return opportunities.write_opportunity(
+        state, principal, body, request_id(), creating=False, path_id=opportunity_id
+    )
 
 
 @router.post(
@@ -115,32 +59,7 @@ def replace_opportunity(
 )
 def expire_opportunity(opportunity_id: str, state: State, principal: Caller) -> Opportunity:
     """Withdraw an opportunity now (it leaves every shortlist and the index)."""
-    today = dt.date.today()
-    with state.transaction() as session:
-        row = session.scalar(
-            visible(select(OpportunityRow), principal).where(
-                OpportunityRow.external_id == opportunity_id
-            )
-        )
-        if row is None:
-            raise _not_found()
-        o = Opportunity.model_validate(row.payload)
-        valid_from = o.valid_from if o.valid_from and o.valid_from <= today else None
-        expired = Opportunity.model_validate(
-            {**o.model_dump(), "valid_until": today, "valid_from": valid_from}
-        )
-        repo.upsert_opportunities(session, [expired])
-        row.active = False
-        audit.record(
-            session,
-            principal,
-            request_id(),
-            audit.AuditAction.OPPORTUNITY_WRITE,
-            inputs={"operation": "expire"},
-            returned_ids=[opportunity_id],
-        )
-    state.matching.refresh_soon()
-    return expired
+    return opportunities.expire_opportunity(state, principal, opportunity_id, request_id())
 
 
 @router.post(

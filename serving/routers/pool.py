@@ -17,7 +17,7 @@ from services.pool_schemas import (
     PoolPage,
 )
 from services.schemas import Message
-from serving.compute import Priority
+from serving import searches
 from serving.deps import Caller, State, request_id, roles
 from tremplin.actors import Role
 
@@ -35,9 +35,7 @@ SEARCHERS = (Role.EMPLOYER, Role.MAISON_EMPLOI)
 async def search(body: PoolNeed, state: State, principal: Caller) -> Any:
     """Anonymised candidates for a need (one of your offers, or described), best first;
     audited, paged, and within a daily budget of cards."""
-    return await state.compute(
-        pool.search_pool, state, principal, body, request_id(), priority=Priority.BATCH
-    )
+    return await searches.pool_search(state, principal, body)
 
 
 @router.post(

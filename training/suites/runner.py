@@ -191,7 +191,7 @@ def run_external(
     finally:
         cache.close()
     report = ExternalReport(
-        date=dt.date.today(),
+        date=dt.datetime.now(dt.UTC).date(),  # when the run was made (a timestamp)
         encoder_version=encoder.version,
         ranker=reranker.version if reranker is not None else "fusion",
         size="complet" if size is None else f"tranche de {size}",

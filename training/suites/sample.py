@@ -22,7 +22,9 @@ from matching.lexical import BM25, CharTfidf
 from matching.shortlist import shortlist
 from training.suites.metrics import MethodRow, query_metrics, summarise
 from training.suites.shortlist_eval import opportunity_text, profile_text
-from tremplin.sample.generator import REFERENCE_DATE, generate, suitability
+from tremplin.sample.draw import REFERENCE_DATE
+from tremplin.sample.generator import generate
+from tremplin.sample.truth import suitability
 from tremplin.settings import Settings
 from tremplin.taxonomy import load_taxonomy
 

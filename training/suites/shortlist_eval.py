@@ -31,12 +31,13 @@ from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.features import QuerySignals, query_signals
 from matching.filters import apply_filters
+from matching.fusion import FusionWeights
 from matching.lexical import BM25, CharTfidf
 from matching.linking import NO_MASK, LinkMask
 from matching.occupations import OccupationLinker
 from matching.profile import ProfileView
 from matching.reranker import Reranker
-from matching.shortlist import FusionParts, FusionWeights, candidate_pool, fusion_parts, shortlist
+from matching.shortlist import FusionParts, candidate_pool, fusion_parts, shortlist
 from training.suites.metrics import MethodRow, method_rows, query_metrics
 from training.suites.shortlists import REFERENCE_DAY, RELEVANT_FROM, ShortlistSuite
 from tremplin.taxonomy import Taxonomy

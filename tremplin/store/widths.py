@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import String
 
-from data_contracts.models import string_limit
+from data_contracts.contract import string_limit
 
 REQUEST_ID_LENGTH = 64
 """The longest request id kept (X-Request-ID values the service accepts, or its own UUIDs)."""

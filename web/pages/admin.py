@@ -13,17 +13,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from services import models as model_service
 from services.schemas import UserIn, UserOut, UserPatch
 from serving import accounts, users
-from serving.routers.admin import reload_engine
-from serving.state import ServiceState, request_id_var
-from training import registry
+from serving.state import request_id_var
 from training.gate import Check
-from training.model_listing import ModelListing, list_versions
-from training.promotion import GateRefusedError, recheck_and_promote, rollback_champion
 from tremplin import audit
-from tremplin.actors import PERSON_ROLES, Principal
-from tremplin.errors import ConflictError, InvalidRequestError
+from tremplin.actors import PERSON_ROLES
+from tremplin.errors import InvalidRequestError
 from web.context import service_state, start_task
 from web.forms import EmptyAsNone, checked, lines, optional, parse, text
 from web.plots import interval_chart
@@ -36,22 +33,11 @@ PAGE = 50
 QUALITY = ("ndcg_at_10", "recall_at_10", "mrr")
 
 
-def _actor(principal: Principal) -> str:
-    return f"web:{principal.username}"
-
-
-def _listing(state: ServiceState) -> ModelListing | None:
-    try:
-        return list_versions(state.settings, registry.client(state.settings))
-    except Exception:  # no tracking store yet: the page says so
-        return None
-
-
 @router.get("/modeles")
 async def models(request: Request, principal: Admin) -> Response:
     """What is served, and every registered version with its gate checks."""
     state = service_state(request)
-    listing = await run_in_threadpool(_listing, state)
+    listing = await run_in_threadpool(model_service.list_models, state)
     return render(
         request,
         "admin/models.html",
@@ -74,25 +60,12 @@ async def promote(request: Request, principal: Admin) -> Response:
     state = service_state(request)
 
     def work(progress: Progress) -> Any:
-        progress("nouvelle évaluation par la porte (données du jour)", 0.1)
-        try:
-            version, _, _ = recheck_and_promote(
-                state.settings,
-                registry.client(state.settings),
-                run_id,
-                _actor(principal),
-                force_reason=reason if force else None,
-            )
-        except GateRefusedError as exc:
-            raise ConflictError(
-                f"la porte refuse cette version : {' ; '.join(exc.decision.reasons[:3])}",
-                "the gate refuses this version",
-            ) from None
-        except registry.RegistryError as exc:
-            raise ConflictError(str(exc).split(" / ")[0], str(exc)) from None
+        promotion = model_service.promote(
+            state, principal, run_id, reason if force else None, progress
+        )
         progress("rechargement du moteur", 0.9)
-        reload_engine(state, principal, request_id_var.get())
-        return registry.version_label(version)
+        model_service.reload_engine(state, principal, request_id_var.get())
+        return promotion.version
 
     return start_task(
         request,
@@ -107,16 +80,9 @@ async def promote(request: Request, principal: Admin) -> Response:
 def rollback(request: Request, principal: Admin) -> Response:
     """Give the champion alias back to the previous champion (audited), then reload."""
     state = service_state(request)
-    try:
-        restored, _ = rollback_champion(
-            state.settings, registry.client(state.settings), _actor(principal)
-        )
-    except registry.RegistryError as exc:
-        raise ConflictError(str(exc).split(" / ")[0], str(exc)) from None
-    reload_engine(state, principal, request_id_var.get())
-    return RedirectResponse(
-        f"/admin/modeles?fait={registry.version_label(restored)}", status_code=303
-    )
+    done = model_service.rollback(state, principal)
+    model_service.reload_engine(state, principal, request_id_var.get())
+    return RedirectResponse(f"/admin/modeles?fait={done.restored}", status_code=303)
 
 
 @router.post("/modeles/recharger")
@@ -127,7 +93,7 @@ def reload(request: Request, principal: Admin) -> Response:
 
     def work(progress: Progress) -> Any:
         progress("chargement du modèle, du catalogue et de l'index", 0.2)
-        return reload_engine(state, principal, rid)
+        return model_service.reload_engine(state, principal, rid)
 
     return start_task(
         request,
@@ -152,26 +118,19 @@ def _chart(checks: list[Check], kind: str, title: str) -> str | None:
     )
 
 
-def _run_metrics(state: ServiceState, run_id: str | None) -> dict[str, float]:
-    if not run_id:
-        return {}
-    try:
-        return dict(registry.client(state.settings).get_run(run_id).data.metrics)
-    except Exception:
-        return {}
-
-
 @router.get("/equite")
 async def fairness(request: Request, principal: Admin) -> Response:
     """Fairness (exposure and recall by group, with intervals) and quality of the model a
     service would serve, from its gate record and its MLflow run."""
     state = service_state(request)
-    listing = await run_in_threadpool(_listing, state)
+    listing = await run_in_threadpool(model_service.list_models, state)
     entry = None
     if listing is not None:
         entry = next((v for v in listing.versions if v.served), listing.fusion)
     checks = entry.checks if entry else []
-    metrics = await run_in_threadpool(_run_metrics, state, entry.run_id if entry else None)
+    metrics = await run_in_threadpool(
+        model_service.run_metrics, state, entry.run_id if entry else None
+    )
     quality = {k: metrics[k] for k in QUALITY if k in metrics}
     methods = sorted(
         {k.rsplit(".", 1)[0] for k in metrics if k.endswith(".ndcg_at_10") and "logged" not in k}

@@ -21,11 +21,9 @@ from services.batch import fresh
 from services.jobday_schemas import ParticipationIn
 from services.pool_schemas import ContactDecision
 from services.schemas import BeneficiaryIn, OutcomeIn, ShortlistRequest, SkillTextRequest
-from serving.compute import Priority
-from serving.deps import throttle
-from serving.routers.beneficiaries import prepare_query_vector
+from serving import searches
 from serving.state import request_id_var
-from tremplin.errors import InvalidRequestError, NotReadyError
+from tremplin.errors import InvalidRequestError
 from tremplin.taxonomy import load_taxonomy
 from web import labels
 from web.context import calendar, service_state, start_task
@@ -207,7 +205,7 @@ def _save(request: Request, principal: Any, form: FormData, beneficiary_id: str 
         context = _form_context(before, creating=creating, error=exc.fr, problems=exc.details,
                                 form=form)  # fmt: skip
         return render(request, "coach/profile.html", context, status_code=422)
-    background.add_task(prepare_query_vector, state, profile)
+    background.add_task(beneficiaries.prepare_query_vector, state, profile)
     return RedirectResponse(f"/coach/beneficiaires/{profile.id}?enregistre=1", status_code=303)
 
 
@@ -244,18 +242,8 @@ async def link_aspiration(request: Request, principal: Coach) -> Response:
     words = text(form, "aspiration_text")
     if len(words) < 3:
         return render(request, "coach/_metiers.html", {"results": None, "words": words})
-    if not state.matching.linker_ready:
-        state.matching.prepare_linker()
-        raise NotReadyError(
-            "la recherche de métiers se prépare, réessayez dans une minute",
-            "the title linker is being built",
-        )
-    message = ("trop de recherches de métiers, réessayez plus tard", "too many title links")
-    throttle(state, f"user:{principal.user_id}", message, budget=state.title_budget)
     skills = [line.strip() for line in text(form, "skills").splitlines() if line.strip()]
-    readings = await state.compute(
-        linking.read_wish, state, words, skills, priority=Priority.INTERACTIVE
-    )
+    readings = await searches.read_wish(state, principal, words, skills)
     return render(request, "coach/_metiers.html", {"results": readings, "words": words})
 
 
@@ -271,16 +259,8 @@ async def skills_in_notes(request: Request, principal: Coach) -> Response:
 @router.post("/beneficiaires/{beneficiary_id}/shortlist")
 async def ask_shortlist(request: Request, beneficiary_id: str, principal: Coach) -> Response:
     """Compute a shortlist (every kind) and open it."""
-    state = service_state(request)
-    throttle(
-        state,
-        f"{principal.user_id}",
-        ("trop de recherches, réessayez plus tard", "too many searches"),
-    )
-    body = ShortlistRequest(beneficiary_id=beneficiary_id, top=10, today=state.settings.today())
-    result = await state.compute(
-        shortlists.create_shortlist, state, principal, body, request_id_var.get()
-    )
+    body = ShortlistRequest(beneficiary_id=beneficiary_id, top=10)
+    result = await searches.shortlist(service_state(request), principal, body)
     return RedirectResponse(f"/coach/shortlists/{result.id}", status_code=303)
 
 
@@ -294,8 +274,7 @@ def _shortlist_context(request: Request, principal: Any, shortlist_id: str) -> d
     ]
     if not result.by_kind:  # a shortlist of one kind keeps its items in ``items``
         tabs = [(k, label, [i for i in result.items if i.kind.value == k]) for k, label, _ in tabs]
-    return {"response": response, "result": result, "tabs": tabs, "labels": labels,
-            "today": service_state(request).settings.today()}  # fmt: skip
+    return {"response": response, "result": result, "tabs": tabs, "labels": labels}
 
 
 @router.get("/shortlists/{shortlist_id}")

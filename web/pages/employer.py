@@ -11,8 +11,7 @@ from fastapi.responses import Response
 
 from services import opportunities, pool
 from services.pool_schemas import ContactRequestIn, PoolNeed
-from serving.compute import Priority
-from serving.deps import throttle
+from serving import searches
 from serving.state import request_id_var
 from web import labels
 from web.context import service_state
@@ -39,17 +38,11 @@ async def search(request: Request, principal: EmployerUser) -> Response:
     """A page of anonymised cards for the need (audited; within the daily card budget)."""
     form = await request.form()
     state = service_state(request)
-    throttle(
-        state,
-        f"{principal.user_id}",
-        ("trop de recherches, réessayez plus tard", "too many searches"),
-    )
     offer = optional(form, "opportunity_id")
     need: dict[str, Any] = {
         "opportunity_id": offer,
         "limit": SEARCH_LIMIT,
         "offset": int(text(form, "offset")) if text(form, "offset").isdigit() else 0,
-        "today": state.settings.today(),
     }
     if offer is None:
         need.update(
@@ -62,9 +55,7 @@ async def search(request: Request, principal: EmployerUser) -> Response:
             shifts=many(form, "shifts"),
         )
     body = parse(PoolNeed, need)
-    found = await state.compute(
-        pool.search_pool, state, principal, body, request_id_var.get(), priority=Priority.BATCH
-    )
+    found = await searches.pool_search(state, principal, body)
     return render(
         request,
         "employer/_cards.html",

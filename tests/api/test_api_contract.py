@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 USER_OF_ROLE = {
     "coach": "coach.liege",
     "maison_emploi": "maison.liege",
@@ -181,8 +181,8 @@ def test_stateful_sequences(
     # the nightly candidates' read-only view has no state to follow and, added to the
     # machine's links, made its replays of admin sequences flaky (rules enabled by bundles the
     # server state fills differently between runs); it is fuzzed per operation above and
-    # exercised end to end in tests/test_batch.py; the same for the skills read in a coach's
-    # pasted notes (stateless, tests/test_api.py)
+    # exercised end to end in tests/services/test_batch.py; the same for the skills read in a coach's
+    # pasted notes (stateless, tests/api/test_api.py)
     schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app).exclude(
         path_regex=r"/(new-opportunities|skills-in-text)$"
     )

@@ -21,7 +21,7 @@ from training.ad_coding import dev_ads, evaluate_ad_coding
 from tremplin.settings import get_settings
 from tremplin_cli.main import app
 
-FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).parents[1] / "fixtures" / "feeds"
 
 
 @pytest.fixture(scope="module")

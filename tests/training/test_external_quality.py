@@ -68,7 +68,7 @@ def test_the_evaluation_notebook_reads_this_run(
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("TMPDIR", str(root))
     notebook = run_notebook(
-        Path(__file__).resolve().parents[1] / "notebooks" / "02_model_evaluation.ipynb", root
+        Path(__file__).resolve().parents[2] / "notebooks" / "02_model_evaluation.ipynb", root
     )
     tables = "".join(outputs_of(notebook, "text/html"))
     for row in report.titles:

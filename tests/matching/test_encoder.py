@@ -101,17 +101,27 @@ def test_a_broken_checkpoint_is_refused(tmp_path: Path) -> None:
         read_checkpoint(truncated)
 
 
-def test_any_matching_import_switches_hugging_face_offline() -> None:
-    """The conversion and fine-tuning load models too: importing any part of the matching
-    package, whatever the environment said, forbids a model hub."""
+def test_the_served_encoder_loads_and_encodes_with_no_network(shared_dir: Path) -> None:
+    """Models load from installed packages and local folders only, whatever the environment
+    says (hub mode on, an endpoint set): any socket opened fails the load; the environment is
+    left as it was."""
     import os
     import subprocess
     import sys
 
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE",)}
     env["TRANSFORMERS_OFFLINE"] = "0"
+    env["HF_ENDPOINT"] = "http://192.0.2.1:9"
+    models = str(shared_dir / "models")
     code = (
-        "import os, matching.e5_conversion; "
-        "assert os.environ['HF_HUB_OFFLINE'] == '1' and os.environ['TRANSFORMERS_OFFLINE'] == '1'"
+        "import os, socket, sys\n"
+        "def refuse(*a, **k): raise OSError('network used')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "from matching.encoder import load_encoder\n"
+        "from pathlib import Path\n"
+        f"enc = load_encoder('multilingual-e5-small', Path({models!r}))\n"
+        "assert enc.encode(['aide-soignante'], kind='query').shape[0] == 1\n"
+        "assert os.environ.get('HF_HUB_OFFLINE') is None\n"
     )
-    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from data_contracts.enums import AgeBand, Gender, Origin
 from data_contracts.models import BeneficiaryProfile, Experience, FairnessAttributes
 from matching.candidates import CandidateScore
-from services.pool import Member, build_card
+from services.pool_cards import Member, build_card
 from services.pool_schemas import PoolCard
 from tremplin.anonymity import PersonFacts, fully_hidden, k_anonymous
 from tremplin.taxonomy import load_taxonomy

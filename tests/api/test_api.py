@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from api_support import TODAY, World
 
-FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).parents[1] / "fixtures" / "feeds"
 
 
 def profile(pid: str, **extra: Any) -> dict[str, Any]:

@@ -12,10 +12,11 @@ from matching.catalogue import OpportunityCatalogue, build_vector_index
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.filters import violations
-from matching.shortlist import shortlist
+from matching.shortlist import score_opportunities, shortlist
 from tests.factories import beneficiary, opportunity
 from tremplin.errors import EmptyProfileError
-from tremplin.sample.generator import REFERENCE_DATE, generate
+from tremplin.sample.draw import REFERENCE_DATE
+from tremplin.sample.generator import generate
 from tremplin.taxonomy import load_taxonomy
 
 TODAY = dt.date(2026, 11, 1)
@@ -160,3 +161,27 @@ def test_an_empty_profile_is_refused_and_constraints_never_empty_silently() -> N
     result = shortlist(person, OpportunityCatalogue([opportunity(places_available=0)]), today=TODAY)
     assert result.items == [] and result.removed_by_constraint == {"places": 1}
     assert any("aucune opportunité" in n for n in result.notes)
+
+
+def test_a_job_day_pair_scores_what_the_shortlist_scores(
+    sample_catalogue: OpportunityCatalogue,
+) -> None:
+    """Job days rate a (person, stand offer) pair with :func:`score_opportunities`
+    (``services.jobdays.scoring``): for every offer a person's shortlist shows, that is the
+    shortlist's own score, and the ranks keep the shortlist's order within each kind."""
+    cat = sample_catalogue
+    compared = 0
+    for person in cat.sample_beneficiaries[:12]:  # type: ignore[attr-defined]
+        result = shortlist(person, cat, top=15, today=REFERENCE_DATE, with_pathways=False)
+        for items in result.by_kind.values():
+            if not items:
+                continue
+            positions = np.asarray([cat.by_external_id[i.opportunity_id] for i in items])
+            rated = score_opportunities(person, cat, positions, REFERENCE_DATE)
+            assert rated.eligible.all()
+            for item, quality in zip(items, rated.quality, strict=True):
+                assert quality == pytest.approx(min(max(item.score, 0.0), 1.0), abs=1e-4)
+            assert list(rated.rank) == sorted(rated.rank)  # the shortlist's order
+            assert rated.rank[0] >= 1
+            compared += len(items)
+    assert compared > 50

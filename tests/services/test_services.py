@@ -1,4 +1,5 @@
-"""The shortlist service called directly, as the API, the command line and the pages call it."""
+"""The services called directly, as the API, the command line and the pages call them: the
+shortlist, opportunity writes, the person's CPAS for an operator, the model lifecycle."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ import pytest
 from api_support import TODAY, World
 
 from data_contracts.enums import OpportunityKind
+from services import models
+from services.beneficiaries import cpas_holding
 from services.context import ServiceContext, open_context
+from services.opportunities import expire_opportunity, write_opportunity
 from services.schemas import ShortlistRequest
 from services.shortlists import create_shortlist, read_shortlist, shortlist_history
-from tremplin.actors import system_actor
-from tremplin.errors import InvalidRequestError, NotFoundError, PolicyRefusedError
+from tests.factories import opportunity
+from tremplin.actors import Principal, Role, system_actor
+from tremplin.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PolicyRefusedError,
+    RegistryError,
+)
 from tremplin.store.models import AuditRow
 
 
@@ -64,3 +75,46 @@ def test_tenancy_and_bad_requests_are_domain_errors(api: World, ctx: ServiceCont
         read_shortlist(ctx, other, made.id)
     with pytest.raises(NotFoundError):
         shortlist_history(ctx, other, ben, 10, 0)
+
+
+def test_opportunity_writes_are_one_service_for_every_shell(
+    api: World, ctx: ServiceContext
+) -> None:
+    """Create, conflict, ownership and withdrawal on the request's date, as the API's routes
+    and the Maison de l'emploi's page call them."""
+    maison = system_actor("job:test")
+    offer = opportunity(id="svc-opp-1", employer_id=api.employer_id)
+    assert write_opportunity(ctx, maison, offer, "svc-w1", creating=True) == offer
+    with pytest.raises(ConflictError):
+        write_opportunity(ctx, maison, offer, "svc-w2", creating=True)
+    with pytest.raises(InvalidRequestError):
+        write_opportunity(ctx, maison, offer, "svc-w3", creating=False, path_id="other")
+    stranger = Principal(1, "emp", Role.EMPLOYER, 1, employer_id="someone-else")
+    with pytest.raises(PolicyRefusedError):
+        write_opportunity(ctx, stranger, offer, "svc-w4", creating=False)
+    withdrawn = expire_opportunity(ctx, maison, "svc-opp-1", "svc-w5")
+    assert withdrawn.valid_until == ctx.today()
+    with pytest.raises(NotFoundError):
+        expire_opportunity(ctx, stranger, "svc-opp-1", "svc-w6")  # not theirs: not found
+
+
+def test_an_operator_s_command_finds_the_person_s_cpas(api: World, ctx: ServiceContext) -> None:
+    person = api.beneficiaries["cpas-liege"][0]
+    assert cpas_holding(ctx, person) == "cpas-liege"
+    assert cpas_holding(ctx, person, "cpas-seraing") == "cpas-seraing"  # told: not looked up
+    with pytest.raises(NotFoundError, match="inconnu"):
+        cpas_holding(ctx, "nobody-here")
+
+
+def test_the_model_lifecycle_reloads_audited_and_refuses_in_domain_terms(
+    ctx: ServiceContext,
+) -> None:
+    actor = system_actor("job:test")
+    info = models.reload_engine(ctx, actor, "svc-reload-1")
+    assert info.ready and info.opportunities > 0
+    with ctx.transaction() as session:
+        row = session.query(AuditRow).filter_by(request_id="svc-reload-1").one()
+    assert row.action == "model_reload"
+    with pytest.raises(RegistryError) as refused:  # nothing promoted yet: nothing to undo
+        models.rollback(ctx, actor)
+    assert refused.value.code.value == "registry" and " / " not in refused.value.fr

@@ -23,7 +23,7 @@ from training.labels import Event, pair_labels
 from tremplin.sample import generate
 
 T0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROTECTED = ("gender", "age", "origin", "nationality", "monitoring")
 
 

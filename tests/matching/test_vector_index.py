@@ -159,7 +159,7 @@ def test_killing_a_save_never_leaves_a_broken_index(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     ids = np.arange(10, dtype=np.int64)
     VectorIndex.build("m@old", ids, unit(rng, 10, 128), keys(ids)).save(path)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     for delay in (0.05, 0.2, 0.45):
         proc = subprocess.Popen(
             [sys.executable, "-c", SAVER, str(path)], stdout=subprocess.PIPE, env=env

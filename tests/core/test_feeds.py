@@ -24,12 +24,12 @@ from tremplin.store.db import transaction
 from tremplin.store.repository import active_opportunities
 from tremplin_cli.main import app
 
-FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).parents[1] / "fixtures" / "feeds"
 FT_SLICE = FEEDS / "france_travail_dev_slice.jsonl"
 FOREM = FEEDS / "forem_offers.jsonl"
 FOREM_EXPORT = FEEDS / "forem_portal_export.json"
 TODAY = dt.date(2026, 12, 6)
-DEV = Path(__file__).parents[1] / "training" / "suites" / "data"
+DEV = Path(__file__).parents[2] / "training" / "suites" / "data"
 
 
 def _stored(factory: sessionmaker[Session]) -> dict[str, Opportunity]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from notebook_support import outputs_of, run_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 

@@ -16,7 +16,7 @@ from tremplin.taxonomy import load_taxonomy
 from tremplin.taxonomy.files import DATA_DIR
 from tremplin.taxonomy.loader import metier_links
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_rome_and_esco_sizes_match_their_sources() -> None:

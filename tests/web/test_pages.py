@@ -181,7 +181,7 @@ def test_bad_form_input_returns_the_form_with_what_to_fix(
 
 def test_the_maison_imports_a_forem_feed_recognised_from_the_file(site: World) -> None:
     maison, csrf = page_session(site, "maison.liege")
-    feed = (Path(__file__).parent / "fixtures" / "feeds" / "forem_offers.jsonl").read_bytes()
+    feed = (Path(__file__).parents[1] / "fixtures" / "feeds" / "forem_offers.jsonl").read_bytes()
     r = maison.post(
         "/maison/opportunites/import",
         data={"csrf": csrf, "format": "", "skip_invalid": "1"},
