@@ -1,12 +1,14 @@
-"""Account use cases shared by the API routes and the pages: sign-in (throttled), and an
-administrator's creation and change of users (audited)."""
+"""Account use cases shared by the API routes, the pages and the command line: sign-in
+(throttled) and sign-out, and an administrator's list, creation and change of users, API keys
+and revocations (audited). Accounts are the API's own (users, credentials, their cache), so
+their use cases live beside it rather than in ``services``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 
-from services.schemas import TokenResponse, UserIn, UserOut, UserPatch
+from services.schemas import ApiKeyIn, ApiKeyOut, TokenResponse, UserIn, UserOut, UserPatch
 from serving import users
 from serving.signin import PASSWORD_MAX, USERNAME_MAX
 from serving.state import ServiceState
@@ -104,3 +106,60 @@ def change_user(
         out = UserOut.model_validate(row)
     state.credentials.clear()  # after the commit: a deactivated user's tokens stop here now
     return out
+
+
+def sign_out(state: ServiceState, actor: Principal) -> None:
+    """Revoke the credential (token, API key or page session) the actor used."""
+    with state.transaction() as session:
+        users.revoke(session, actor.credential_id)
+    state.credentials.clear()
+
+
+def list_users(state: ServiceState, limit: int, offset: int) -> tuple[list[UserOut], int]:
+    """A page of users, by name."""
+    limit = min(limit, state.settings.max_page_size)
+    with state.transaction() as session:
+        rows, total = users.list_users(session, limit, offset)
+        return [UserOut.model_validate(r) for r in rows], total
+
+
+def add_api_key(
+    state: ServiceState, actor: Principal, username: str, body: ApiKeyIn, request_id: str
+) -> ApiKeyOut:
+    """A new API key for a feed (the secret is shown once; it acts with the user's role and
+    scope); audited."""
+    with state.transaction() as session:
+        row = users.get_user(session, username)
+        if row is None:
+            raise no_user()
+        ttl = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
+        secret, cred = users.issue(session, row, "api_key", ttl, body.label)
+        audit.record(
+            session,
+            actor,
+            request_id,
+            audit.AuditAction.USER_CHANGE,
+            inputs={"operation": "api_key", "user": username, "label": body.label},
+        )
+        return ApiKeyOut(id=cred.id, api_key=secret, label=cred.label, expires_at=cred.expires_at)
+
+
+def revoke_credentials(
+    state: ServiceState, actor: Principal, username: str, request_id: str
+) -> int:
+    """Revoke every token and API key of a user (at once, the cache included); audited.
+    Returns how many were revoked."""
+    with state.transaction() as session:
+        row = users.get_user(session, username)
+        if row is None:
+            raise no_user()
+        count = users.revoke_all(session, row.id)
+        audit.record(
+            session,
+            actor,
+            request_id,
+            audit.AuditAction.USER_CHANGE,
+            inputs={"operation": "revoke", "user": username, "count": count},
+        )
+    state.credentials.clear()
+    return count

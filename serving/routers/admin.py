@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from services import models
+from services import audit_trail, models
 from services.schemas import (
     ApiKeyIn,
     ApiKeyOut,
@@ -21,7 +20,7 @@ from services.schemas import (
     UserOut,
     UserPatch,
 )
-from serving import accounts, users
+from serving import accounts
 from serving.deps import Caller, State, request_id, roles
 from tremplin import audit
 from tremplin.actors import Role
@@ -39,9 +38,7 @@ def list_users(
 ) -> Any:
     """A page of users."""
     limit = min(limit, state.settings.max_page_size)
-    with state.transaction() as session:
-        rows, total = users.list_users(session, limit, offset)
-        items = [UserOut.model_validate(r) for r in rows]
+    items, total = accounts.list_users(state, limit, offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -72,39 +69,13 @@ def update_user(username: str, body: UserPatch, state: State, principal: Caller)
 )
 def create_api_key(username: str, body: ApiKeyIn, state: State, principal: Caller) -> ApiKeyOut:
     """A new API key for a feed (shown once; acts with the user's role and scope)."""
-    with state.transaction() as session:
-        row = users.get_user(session, username)
-        if row is None:
-            raise accounts.no_user()
-        ttl = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
-        secret, cred = users.issue(session, row, "api_key", ttl, body.label)
-        audit.record(
-            session,
-            principal,
-            request_id(),
-            audit.AuditAction.USER_CHANGE,
-            inputs={"operation": "api_key", "user": username, "label": body.label},
-        )
-        return ApiKeyOut(id=cred.id, api_key=secret, label=cred.label, expires_at=cred.expires_at)
+    return accounts.add_api_key(state, principal, username, body, request_id())
 
 
 @router.post("/users/{username}/revoke", response_model=dict[str, int], responses=R404, **ADMIN)
 def revoke_credentials(username: str, state: State, principal: Caller) -> dict[str, int]:
     """Revoke every token and API key of a user."""
-    with state.transaction() as session:
-        row = users.get_user(session, username)
-        if row is None:
-            raise accounts.no_user()
-        count = users.revoke_all(session, row.id)
-        audit.record(
-            session,
-            principal,
-            request_id(),
-            audit.AuditAction.USER_CHANGE,
-            inputs={"operation": "revoke", "user": username, "count": count},
-        )
-    state.credentials.clear()
-    return {"revoked": count}
+    return {"revoked": accounts.revoke_credentials(state, principal, username, request_id())}
 
 
 @router.get("/model", response_model=ModelInfo, **ADMIN)
@@ -131,8 +102,7 @@ def audit_search(
 ) -> Any:
     """Audit records matching the filters, oldest first."""
     limit = min(limit, state.settings.max_page_size)
-    with state.transaction() as session:
-        items, total = audit.search(session, q, limit, offset)
+    items, total = audit_trail.search_audit(state, q, limit, offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -146,19 +116,11 @@ def audit_export(
     state: State, principal: Caller, q: Annotated[audit.AuditQuery, Query()]
 ) -> StreamingResponse:
     """Every matching record as JSON Lines (the export is itself audited)."""
-    with state.transaction() as session:
-        audit.record(
-            session,
-            principal,
-            request_id(),
-            audit.AuditAction.AUDIT_EXPORT,
-            inputs=q.model_dump(mode="json", exclude_none=True),
-        )
+    records = audit_trail.export_audit(state, principal, q, request_id())
 
     def lines() -> Iterator[bytes]:
-        with state.factory() as session:
-            for rec in audit.export(session, q):
-                yield rec.model_dump_json().encode() + b"\n"
+        for rec in records:
+            yield rec.model_dump_json().encode() + b"\n"
 
     return StreamingResponse(
         lines(),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from services.schemas import Me, Message, TokenResponse
-from serving import accounts, users
+from serving import accounts
 from serving.deps import Caller, State, public, roles
 from tremplin.actors import PERSON_ROLES
 
@@ -34,9 +34,7 @@ def token(
 @router.post("/logout", status_code=204, **roles(*ALL))
 def logout(state: State, principal: Caller) -> None:
     """Revoke the token (or API key) used for this request."""
-    with state.transaction() as session:
-        users.revoke(session, principal.credential_id)
-    state.credentials.clear()
+    accounts.sign_out(state, principal)
 
 
 @router.get("/me", response_model=Me, **roles(*ALL))

@@ -286,8 +286,9 @@ def test_documents_csv_ics_and_printable_pages(w: World) -> None:
     _plan(w)
     r = w.call("maison.all", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert rows and {"participant", "employer_name", "starts_at"} <= set(rows[0])
+    assert r.text.startswith("\ufeff")  # Excel in a fr-BE locale: BOM, ";", French headers
+    rows = list(csv.DictReader(io.StringIO(r.text.removeprefix("\ufeff")), delimiter=";"))
+    assert rows and {"Code participant", "Employeur", "Début"} <= set(rows[0])
     page = w.call("maison.all", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan.html")
     assert page.status_code == 200 and "plan des entretiens" in page.text
     conv = w.call("coach.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/convocations")
@@ -295,8 +296,10 @@ def test_documents_csv_ics_and_printable_pages(w: World) -> None:
     first = conv.json()[0]
     assert "Vous êtes invité" in first["text"] and "carte d'identité" in first["text"]
     ics = w.call("coach.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/convocations.ics")
-    events = Calendar.from_ical(ics.content).walk("VEVENT")
+    calendar = Calendar.from_ical(ics.content)
+    events = calendar.walk("VEVENT")
     assert len(events) == sum(len(c["interviews"]) for c in conv.json())
+    assert all("DTSTAMP" in e and "UID" in e for e in events) and calendar.walk("VTIMEZONE")
     html = w.call("coach.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/convocations.html")
     assert html.status_code == 200 and "Convocation" in html.text
     # another CPAS's coach sees none of Liège's convocations

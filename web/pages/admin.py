@@ -13,9 +13,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from services import audit_trail
 from services import models as model_service
-from services.schemas import UserIn, UserOut, UserPatch
-from serving import accounts, users
+from services.schemas import UserIn, UserPatch
+from serving import accounts
 from serving.state import request_id_var
 from training.gate import Check
 from tremplin import audit
@@ -161,10 +162,7 @@ def user_list(
     request: Request, principal: Admin, page: Annotated[int, Query(ge=1, le=100_000)] = 1
 ) -> Response:
     """Users and their roles; the creation form."""
-    state = service_state(request)
-    with state.transaction() as session:
-        rows, total = users.list_users(session, PAGE, (page - 1) * PAGE)
-        items = [UserOut.model_validate(r) for r in rows]
+    items, total = accounts.list_users(service_state(request), PAGE, (page - 1) * PAGE)
     return render(
         request,
         "admin/users.html",
@@ -220,8 +218,7 @@ def audit_page(
         since=dt.datetime.combine(since, dt.time(), dt.UTC) if since else None,
         until=dt.datetime.combine(until, dt.time.max, dt.UTC) if until else None,
     )
-    with service_state(request).transaction() as session:
-        items, total = audit.search(session, query, PAGE, (page - 1) * PAGE)
+    items, total = audit_trail.search_audit(service_state(request), query, PAGE, (page - 1) * PAGE)
     return render(
         request,
         "admin/audit.html",

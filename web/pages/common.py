@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from serving import accounts, users
+from serving import accounts
 from tremplin.errors import RateLimitedError, UnauthenticatedError
 from web.context import service_state, task_runner
 from web.session import COOKIE, Anyone, session_principal
@@ -76,10 +76,7 @@ def sign_in(
 @router.post("/deconnexion")
 def sign_out(request: Request, principal: Anyone) -> Response:
     """Close the session: its token is revoked, the cookie removed."""
-    state = service_state(request)
-    with state.transaction() as session:
-        users.revoke(session, principal.credential_id)
-    state.credentials.clear()
+    accounts.sign_out(service_state(request), principal)
     response = RedirectResponse("/connexion", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
