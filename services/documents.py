@@ -1,13 +1,17 @@
 """Documents people use from a job-day plan: a CSV export, ICS calendars, printable pages.
 
 Pages are rendered with Jinja2 (autoescaped) from ``services/templates``; they carry their
-own print style (a browser prints them to paper or PDF). Calendars follow RFC 5545
-(``icalendar``), one event per interview, in Brussels time.
+own print style (a browser prints them to paper or PDF). The CSV is what Excel opens in a
+Belgian French locale: ``;`` between columns, a UTF-8 byte-order mark, French headers, dates
+as ``07/12/2026 09:30`` and decimals with a comma. Calendars follow RFC 5545 (``icalendar``):
+one event per interview with its ``UID`` and ``DTSTAMP``, times in Europe/Brussels with the
+zone's ``VTIMEZONE``.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from functools import lru_cache
 from pathlib import Path
@@ -18,19 +22,20 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.jobday_schemas import Convocation, PlanOut, StandList
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-CSV_COLUMNS = (
-    "participant",
-    "cpas_id",
-    "beneficiary_id",
-    "employer_id",
-    "employer_name",
-    "opportunity_id",
-    "opportunity_title",
-    "starts_at",
-    "ends_at",
-    "quality",
-    "good",
-)
+CSV_COLUMNS = {  # the interview's field -> the column's French header
+    "participant": "Code participant",
+    "cpas_id": "CPAS",
+    "beneficiary_id": "Bénéficiaire",
+    "employer_name": "Employeur",
+    "employer_id": "Identifiant employeur",
+    "opportunity_title": "Offre",
+    "opportunity_id": "Identifiant offre",
+    "starts_at": "Début",
+    "ends_at": "Fin",
+    "quality": "Adéquation",
+    "good": "Bonne adéquation",
+}
+BOM = "\ufeff"
 
 
 @lru_cache(maxsize=1)
@@ -43,32 +48,52 @@ def _environment() -> Environment:
     )
 
 
+def _cell(value: object) -> str:
+    """A value as Excel in a fr-BE locale reads it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return f"{value:.2f}".replace(".", ",")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    return str(value)
+
+
 def plan_csv(plan: PlanOut) -> str:
-    """The plan's interviews as CSV (UTF-8, one row per interview, times in Brussels time)."""
+    """The plan's interviews as CSV for Excel in a Belgian French locale (a byte-order mark,
+    ``;``, French headers; one row per interview, times in Brussels time)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    out.write(BOM)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS.values())
     for i in plan.interviews:
-        row = i.model_dump(mode="json")
-        writer.writerow({k: row.get(k) if row.get(k) is not None else "" for k in CSV_COLUMNS})
+        writer.writerow(_cell(getattr(i, field)) for field in CSV_COLUMNS)
     return out.getvalue()
 
 
-def convocations_ics(convocations: list[Convocation]) -> bytes:
-    """An ICS calendar with one event per interview of the convocations."""
+def convocations_ics(convocations: list[Convocation], stamp: dt.datetime | None = None) -> bytes:
+    """An ICS calendar with one event per interview of the convocations; ``stamp``: when the
+    calendar was made (``DTSTAMP``; now by default)."""
+    made = stamp or dt.datetime.now(dt.UTC)
     cal = Calendar()
     cal.add("prodid", "-//Tremplin//Job days//FR")
     cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
     for c in convocations:
         for n, item in enumerate(c.interviews):
             event = Event()
             event.add("uid", f"{c.job_day_id}-{c.beneficiary_id}-{n}@tremplin")
+            event.add("dtstamp", made)
             event.add("summary", f"Entretien — {item.employer_name} ({c.title})")
             event.add("dtstart", item.starts_at)
             event.add("dtend", item.ends_at)
             event.add("location", c.place)
             event.add("description", "À emporter : " + ", ".join(c.bring))
             cal.add_component(event)
+    cal.add_missing_timezones()  # VTIMEZONE Europe/Brussels for the events' TZID
     return bytes(cal.to_ical())
 
 
