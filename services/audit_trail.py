@@ -7,17 +7,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from services.context import ServiceContext
+from services.schemas import Page
 from tremplin import audit
 from tremplin.actors import Principal
 
 
 def search_audit(
     ctx: ServiceContext, query: audit.AuditQuery, limit: int, offset: int
-) -> tuple[list[audit.AuditRecord], int]:
-    """A page of the records matching ``query``, oldest first."""
+) -> Page[audit.AuditRecord]:
+    """A page of the records matching ``query``, oldest first (at most the configured page
+    size)."""
     limit = min(limit, ctx.settings.max_page_size)
     with ctx.transaction() as session:
-        return audit.search(session, query, limit, offset)
+        items, total = audit.search(session, query, limit, offset)
+    return Page[audit.AuditRecord](items=items, total=total, limit=limit, offset=offset)
 
 
 def export_audit(

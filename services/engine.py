@@ -92,14 +92,11 @@ def served_champion(
     if not settings.use_reranker:
         return None, None
     from matching.champion import ChampionRefusedError, load_champion
-    from tremplin.audit import has_model_change
-
-    def audited(request_id: str) -> bool:
-        with factory() as session:
-            return has_model_change(session, request_id)
+    from tremplin.audit import model_change_check
 
     try:
-        return load_champion(settings, current=current, audited=audited), None
+        reranker = load_champion(settings, current=current, audited=model_change_check(factory))
+        return reranker, None
     except ChampionRefusedError as exc:
         log.warning("champion refused: %s", exc)
         return current, str(exc)

@@ -8,13 +8,24 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from services.schemas import ApiKeyIn, ApiKeyOut, TokenResponse, UserIn, UserOut, UserPatch
+from sqlalchemy.orm import Session
+
+from services.schemas import (
+    ApiKeyIn,
+    ApiKeyOut,
+    Page,
+    TokenResponse,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
 from serving import users
 from serving.signin import PASSWORD_MAX, USERNAME_MAX
 from serving.state import ServiceState
 from tremplin import audit
 from tremplin.actors import Principal, Role
 from tremplin.errors import NotFoundError, RateLimitedError, UnauthenticatedError
+from tremplin.store.models import UserRow
 
 
 def sign_in(state: ServiceState, username: str, password: str, address: str) -> TokenResponse:
@@ -53,6 +64,14 @@ def no_user() -> NotFoundError:
     return NotFoundError("utilisateur introuvable", "user not found")
 
 
+def _existing(session: Session, username: str) -> UserRow:
+    """The user called ``username`` (not found otherwise)."""
+    row = users.get_user(session, username)
+    if row is None:
+        raise no_user()
+    return row
+
+
 def add_user(state: ServiceState, actor: Principal, body: UserIn, request_id: str) -> UserOut:
     """Create a user with a role (coaches need a CPAS, employers an employer id); audited."""
     with state.transaction() as session:
@@ -82,9 +101,7 @@ def change_user(
     """Deactivate or reactivate a user, or reset their password (revokes their tokens at
     once); audited."""
     with state.transaction() as session:
-        row = users.get_user(session, username)
-        if row is None:
-            raise no_user()
+        row = _existing(session, username)
         if body.active is not None:
             row.active = body.active
             if not body.active:
@@ -115,12 +132,13 @@ def sign_out(state: ServiceState, actor: Principal) -> None:
     state.credentials.clear()
 
 
-def list_users(state: ServiceState, limit: int, offset: int) -> tuple[list[UserOut], int]:
-    """A page of users, by name."""
+def list_users(state: ServiceState, limit: int, offset: int) -> Page[UserOut]:
+    """A page of users, by name (at most the configured page size)."""
     limit = min(limit, state.settings.max_page_size)
     with state.transaction() as session:
         rows, total = users.list_users(session, limit, offset)
-        return [UserOut.model_validate(r) for r in rows], total
+        items = [UserOut.model_validate(r) for r in rows]
+    return Page[UserOut](items=items, total=total, limit=limit, offset=offset)
 
 
 def add_api_key(
@@ -129,9 +147,7 @@ def add_api_key(
     """A new API key for a feed (the secret is shown once; it acts with the user's role and
     scope); audited."""
     with state.transaction() as session:
-        row = users.get_user(session, username)
-        if row is None:
-            raise no_user()
+        row = _existing(session, username)
         ttl = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
         secret, cred = users.issue(session, row, "api_key", ttl, body.label)
         audit.record(
@@ -150,9 +166,7 @@ def revoke_credentials(
     """Revoke every token and API key of a user (at once, the cache included); audited.
     Returns how many were revoked."""
     with state.transaction() as session:
-        row = users.get_user(session, username)
-        if row is None:
-            raise no_user()
+        row = _existing(session, username)
         count = users.revoke_all(session, row.id)
         audit.record(
             session,

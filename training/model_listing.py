@@ -21,7 +21,7 @@ from matching.champion import ChampionRefusedError, load_champion
 from training import registry
 from training.gate import Check, overall
 from training.pipeline import GATE_ARTIFACT
-from tremplin.audit import has_model_change
+from tremplin.audit import model_change_check
 from tremplin.settings import Settings
 from tremplin.store.db import migrated_factory
 
@@ -76,11 +76,7 @@ def _checks(c: MlflowClient, run_id: str | None) -> tuple[list[Check], list[Chec
 
 def list_versions(settings: Settings, c: MlflowClient) -> ModelListing:
     """Every version, newest first, with its checks and whether it would be served."""
-    factory = migrated_factory(settings.database_url)
-
-    def audited(request_id: str) -> bool:
-        with factory() as session:
-            return has_model_change(session, request_id)
+    audited = model_change_check(migrated_factory(settings.database_url))
 
     current = registry.champion(c)
     served, why = "fusion", None

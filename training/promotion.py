@@ -109,14 +109,13 @@ def generator_truth(settings: Settings) -> Truth:
     (:class:`~tremplin.provenance.NotGeneratorDataError`) unless the store holds exactly the
     generator's data."""
     from tremplin.provenance import check_generator_store
-    from tremplin.sample.truth import suitability
+    from tremplin.sample.truth import truth_function
     from tremplin.store.db import migrated_factory
     from tremplin.taxonomy import load_taxonomy
 
     with migrated_factory(settings.database_url)() as session:
         check_generator_store(session)
-    tax = load_taxonomy()
-    return lambda b, o: suitability(b, o, tax)[0]
+    return truth_function(load_taxonomy())
 
 
 def recheck_and_promote(

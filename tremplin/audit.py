@@ -14,14 +14,14 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from data_contracts.types import USERNAME_MAX_LENGTH, WrittenDateTime
 from data_contracts.versions import Versions
@@ -174,6 +174,17 @@ def export(session: Session, q: AuditQuery, batch: int = 1000) -> Iterator[Audit
         for r in rows:
             yield AuditRecord.model_validate(r)
         last = rows[-1].id
+
+
+def model_change_check(factory: sessionmaker[Session]) -> Callable[[str], bool]:
+    """A check that the trail holds a model change (a champion's promotion may be served only
+    if it was audited), each call in its own session of ``factory``."""
+
+    def audited(request_id: str) -> bool:
+        with factory() as session:
+            return has_model_change(session, request_id)
+
+    return audited
 
 
 def has_model_change(session: Session, request_id: str) -> bool:

@@ -39,11 +39,10 @@ def hidden_truth(enabled: bool, settings: Settings | None = None) -> Truth | Non
         from training.promotion import generator_truth
 
         return generator_truth(settings)  # refused unless the store holds the generator's data
-    from tremplin.sample.truth import suitability
+    from tremplin.sample.truth import truth_function
     from tremplin.taxonomy import load_taxonomy
 
-    tax = load_taxonomy()
-    return lambda b, o: suitability(b, o, tax)[0]
+    return truth_function(load_taxonomy())
 
 
 def _stage(name: str) -> int:

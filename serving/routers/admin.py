@@ -37,9 +37,7 @@ def list_users(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Any:
     """A page of users."""
-    limit = min(limit, state.settings.max_page_size)
-    items, total = accounts.list_users(state, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return accounts.list_users(state, limit, offset)
 
 
 @router.post(
@@ -101,9 +99,7 @@ def audit_search(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Any:
     """Audit records matching the filters, oldest first."""
-    limit = min(limit, state.settings.max_page_size)
-    items, total = audit_trail.search_audit(state, q, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return audit_trail.search_audit(state, q, limit, offset)
 
 
 @router.get(

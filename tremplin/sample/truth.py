@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 
 from data_contracts.enums import (
     OpportunityKind,
@@ -107,6 +108,11 @@ EXPERIENCE_PREMIUM = 0.4  # employers value experience in their sector, a featur
 
 
 DEMAND_SCALE = 0.3  # local labour demand for a trade in a region
+
+
+def truth_function(tax: Taxonomy) -> Callable[[BeneficiaryProfile, Opportunity], float]:
+    """The hidden suitability of a (person, opportunity) pair, as evaluation grades with it."""
+    return lambda b, o: suitability(b, o, tax)[0]
 
 
 def unobserved(b: BeneficiaryProfile, o: Opportunity) -> float:

@@ -162,7 +162,8 @@ def user_list(
     request: Request, principal: Admin, page: Annotated[int, Query(ge=1, le=100_000)] = 1
 ) -> Response:
     """Users and their roles; the creation form."""
-    items, total = accounts.list_users(service_state(request), PAGE, (page - 1) * PAGE)
+    found = accounts.list_users(service_state(request), PAGE, (page - 1) * PAGE)
+    items, total = found.items, found.total
     return render(
         request,
         "admin/users.html",
@@ -218,7 +219,8 @@ def audit_page(
         since=dt.datetime.combine(since, dt.time(), dt.UTC) if since else None,
         until=dt.datetime.combine(until, dt.time.max, dt.UTC) if until else None,
     )
-    items, total = audit_trail.search_audit(service_state(request), query, PAGE, (page - 1) * PAGE)
+    found = audit_trail.search_audit(service_state(request), query, PAGE, (page - 1) * PAGE)
+    items, total = found.items, found.total
     return render(
         request,
         "admin/audit.html",
