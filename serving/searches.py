@@ -19,7 +19,7 @@ from services.schemas import ShortlistRequest, ShortlistResponse
 from serving.compute import Priority
 from serving.ratelimit import RateLimiter
 from serving.state import ServiceState, request_id_var
-from tremplin.actors import Principal, Role
+from tremplin.actors import Principal
 from tremplin.errors import NotReadyError, RateLimitedError, TimedOutError
 
 T = TypeVar("T")
@@ -115,8 +115,3 @@ async def read_wish(
     return await within_limits(
         state, linking.read_wish, state, words, skills, priority=Priority.INTERACTIVE
     )
-
-
-def link_priority(principal: Principal) -> Priority:
-    """Coaches' links go before other roles' batches."""
-    return Priority.INTERACTIVE if principal.role is Role.COACH else Priority.BATCH
