@@ -22,12 +22,13 @@ FRENCH_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dim
 
 
 def french_date(day: dt.date) -> str:
-    """``2 décembre 2026``."""
-    return f"{day.day} {FRENCH_MONTHS[day.month - 1]} {day.year}"
+    """``2 décembre 2026``; the first of a month is written ``1er décembre 2026``."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number} {FRENCH_MONTHS[day.month - 1]} {day.year}"
 
 
 def french_day(day: dt.date) -> str:
-    """``mercredi 2 décembre 2026`` (a convocation's date)."""
+    """``mercredi 2 décembre 2026`` (a convocation's date; ``mardi 1er décembre 2026``)."""
     return f"{FRENCH_DAYS[day.weekday()]} {french_date(day)}"
 
 

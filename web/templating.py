@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from serving.state import ServiceState
 from tremplin import french
 from tremplin.actors import Principal, Role
+from tremplin.settings import BRUSSELS
 from web.session import CSRF_FIELD, CSRF_HEADER, csrf_token, session_secret
 
 HERE = Path(__file__).parent
@@ -49,15 +50,29 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
 HOMES = {role: items[0][0] for role, items in MENUS.items()}
 
 
+def in_brussels(value: dt.datetime) -> dt.datetime:
+    """An instant as the service's users read it: Brussels time (a stored time without a zone
+    is UTC, as the store writes it)."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(BRUSSELS)
+
+
+def local_date(value: dt.date | dt.datetime) -> dt.date:
+    """The day of an instant in Brussels (a date is itself)."""
+    return in_brussels(value).date() if isinstance(value, dt.datetime) else value
+
+
 def french_date(value: dt.date | dt.datetime | None) -> str:
-    """``2 décembre 2026`` (empty for nothing)."""
-    return french.french_date(value) if value is not None else ""
+    """``2 décembre 2026`` (an instant: its day in Brussels; empty for nothing)."""
+    return french.french_date(local_date(value)) if value is not None else ""
 
 
 def hour(value: dt.datetime | dt.time | None) -> str:
-    """``9 h 30``."""
+    """``9 h 30`` (an instant: in Brussels time)."""
     if value is None:
         return ""
+    if isinstance(value, dt.datetime):
+        value = in_brussels(value)
     return f"{value.hour} h {value.minute:02d}"
 
 
@@ -82,6 +97,7 @@ def other_languages(languages: list[Any]) -> str:
 
 templates.env.filters.update(
     french_date=french_date,
+    local_date=local_date,
     hour=hour,
     percent=percent,
     number=number,

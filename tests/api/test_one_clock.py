@@ -55,7 +55,7 @@ def test_page_api_command_and_printout_share_the_configured_day(
     screen = client.get(f"/coach/shortlists/{shortlist_id}").text
     printed = client.get(f"/coach/shortlists/{shortlist_id}/imprimer").text
     for html in (screen, printed):
-        assert "dates vérifiées au 1 novembre 2026" in re.sub(r"\s+", " ", html)
+        assert "dates vérifiées au 1er novembre 2026" in re.sub(r"\s+", " ", html)
 
     for name, value in {
         "TREMPLIN_DATA_DIR": str(dated.settings.data_dir),
