@@ -94,10 +94,16 @@ class Occupation(Contract):
 
 
 class Location(Contract):
-    """Where an opportunity takes place (postcode required; commune and point optional)."""
+    """A Belgian place: an employer's seat, a job day's venue (postcode required; street,
+    commune and point optional)."""
 
     postcode: Postcode
     commune: str | None = Field(default=None, max_length=100)
+    street: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Street and number, and the venue's name if any: what a convocation gives.",
+    )
     lat: float | None = Field(default=None, ge=49.4, le=51.6)
     lng: float | None = Field(default=None, ge=2.5, le=6.5)
 
@@ -264,10 +270,13 @@ class Experience(Contract):
     end_year: int | None = Field(default=None, ge=1950, le=2100)
 
 
+WISH_MAX_LENGTH = 2000  # characters of a wish in the person's words
+
+
 class Aspirations(Contract):
     """What the person wants: free French text and target occupations."""
 
-    text: str = Field(default="", max_length=2000)
+    text: str = Field(default="", max_length=WISH_MAX_LENGTH)
     target_rome_codes: list[RomeCode] = Field(default_factory=list, max_length=10)
     target_esco_uris: list[EscoOccupationUri] = Field(default_factory=list, max_length=10)
 
@@ -282,6 +291,11 @@ class Constraints(Contract):
         default_factory=lambda: [TransportMode.PUBLIC_TRANSPORT]
     )
     driving_licences: list[LicenceCategory] = Field(default_factory=list)
+    driving_licences_unknown: bool = Field(
+        default=False,
+        description="The licence was not asked yet: offers asking one are kept, with a question "
+        "for the coach, instead of being left out.",
+    )
     available_shifts: list[Shift] = Field(default_factory=lambda: [Shift.DAY])
     max_hours_per_week: Hours = 38.0
     available_from: dt.date | None = None
@@ -289,9 +303,14 @@ class Constraints(Contract):
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
-        if TransportMode.CAR in self.transport_modes and not self.driving_licences:
+        if (
+            TransportMode.CAR in self.transport_modes
+            and not self.driving_licences
+            and not self.driving_licences_unknown
+        ):
             raise ValueError(
-                "transport 'car' sans permis de conduire / transport mode 'car' without a driving licence"
+                "déplacement en voiture sans permis de conduire : cochez le permis, ou « pas encore "
+                "demandé » / transport mode 'car' without a driving licence"
             )
         return self
 
@@ -317,6 +336,13 @@ class BeneficiaryProfile(Contract):
     id: ExternalId
     cpas_id: ExternalId
     skills: list[ProfileSkill] = Field(default_factory=list, max_length=100)
+    skill_notes: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                       max_length=200)]] = Field(
+        default_factory=list,
+        max_length=30,
+        description="Skills the coach typed that no taxonomy label names: kept as written for "
+        "the coach, not matched on and never shown to employers.",
+    )  # fmt: skip
     experiences: list[Experience] = Field(default_factory=list, max_length=30)
     education_level: EducationLevel = EducationLevel.NONE
     languages: list[LanguageSkill] = Field(default_factory=list, max_length=10)

@@ -7,11 +7,8 @@ process environment alone.
 
 from matching.catalogue import OpportunityCatalogue
 from matching.fusion import FusionWeights
-from matching.shortlist import (
-    Shortlist,
-    ShortlistItem,
-    shortlist,
-)
+from matching.items import ShortlistItem
+from matching.shortlist import Shortlist, shortlist
 
 __all__ = [
     "FusionWeights",

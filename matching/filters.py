@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_contracts.enums import LicenceCategory, OpportunityKind, Shift
+from data_contracts.enums import CefrLevel, LicenceCategory, OpportunityKind, Shift
 from data_contracts.models import BeneficiaryProfile, Opportunity
 from matching.travel import travel_minutes
 from tremplin.geo import distance_km, place
@@ -99,10 +99,14 @@ def violations(
     ):
         out.append("travel_time")
     p = o.prerequisites
-    if p.driving_licence and p.driving_licence not in held_licences(c.driving_licences):
+    if (
+        p.driving_licence
+        and not c.driving_licences_unknown
+        and p.driving_licence not in held_licences(c.driving_licences)
+    ):
         out.append("licence")
     french = b.french_level
-    if p.french_level and (french is None or french.rank < p.french_level.rank):
+    if p.french_level and french is not None and french.rank < p.french_level.rank:
         out.append("french")
     if o.hours_per_week and o.hours_per_week > c.max_hours_per_week:
         out.append("hours")
@@ -117,6 +121,18 @@ def violations(
     return out
 
 
+def to_check(b: BeneficiaryProfile, o: Opportunity) -> list[str]:
+    """What ``o`` asks that the profile does not say yet (French level, licence): questions
+    for the coach, in French, never a reason to leave the offer out."""
+    p = o.prerequisites
+    out: list[str] = []
+    if p.french_level and b.french_level is None:
+        out.append(f"niveau de français à vérifier ({p.french_level.value} demandé)")
+    if p.driving_licence and b.constraints.driving_licences_unknown:
+        out.append(f"permis de conduire à vérifier (permis {p.driving_licence.value} demandé)")
+    return out
+
+
 OFFER_STATE = frozenset({"kind", "expired", "places"})
 """Constraints about an offer's own state, not about the person: a need an employer describes,
 or the stand an employer holds at a job day, recruits whatever its listed offers' state."""
@@ -125,6 +141,7 @@ NO_DATE = np.iinfo(np.int32).max
 _LICENCES = list(LicenceCategory)
 _SHIFTS = list(Shift)
 _KINDS = list(OpportunityKind)
+CEFR_LEVELS = list(CefrLevel)
 
 
 def _ordinal(day: dt.date | None, missing: int) -> int:
@@ -279,8 +296,13 @@ def apply_filters(
     if c.max_travel_minutes is not None:
         minutes = travel_minutes(np.nan_to_num(km), c.transport_modes)
         broken["travel_time"] = known & (minutes > c.max_travel_minutes)
-    broken["licence"] = licence_missing(cols.licence, c.driving_licences)
-    rank = b.french_level.rank + 1 if b.french_level else 0
+    broken["licence"] = (
+        np.zeros(len(km), dtype=bool)
+        if c.driving_licences_unknown
+        else licence_missing(cols.licence, c.driving_licences)
+    )
+    # an unknown French level is a question for the coach (see to_check), not a refusal
+    rank = b.french_level.rank + 1 if b.french_level else len(CEFR_LEVELS)
     broken["french"] = cols.french_rank > rank
     broken["hours"] = np.nan_to_num(cols.hours, nan=0.0) > c.max_hours_per_week
     person_shifts = shift_mask(c.available_shifts)

@@ -12,6 +12,10 @@ licence or French level), the pathway:
 4. adds an internship in the métier (or its family) the person can take;
 5. lists the offers that become reachable: every required skill held or covered, and the
    prerequisites named in step 3 being the only other blockers.
+
+Steps run forward in time: modules start on or after the prerequisite's module, the
+internship on or after the last module, and a job offer keeps its start date only when it
+comes after the preparation (otherwise it stands for the offers of the métier, with none).
 """
 
 from __future__ import annotations
@@ -147,7 +151,9 @@ def _pathway(
             what = f"français niveau {o.prerequisites.french_level}"
         blocking.append(f"{what} requis")
         steps.append(_prerequisite_step(cat, filtered, key, what))
-    trainings = filtered.passes & cat.kind_mask[OpportunityKind.TRAINING]
+    after = _latest_start(steps)
+    trainings = filtered.passes & cat.kind_mask[OpportunityKind.TRAINING] & (cat.start >= after)
+    modules: list[PathwayStep] = []
     covered: set[str] = set()
     uncovered = set(gap)
     for _ in range(MAX_MODULES):
@@ -161,13 +167,16 @@ def _pathway(
         trainings[best] = False
         covered |= gain
         uncovered -= gain
-        steps.append(
+        modules.append(
             _step("training", cat, filtered, best, [tax.skill_label(s) for s in sorted(gain)])
         )
+    modules.sort(key=lambda m: m.start_date or dt.date.min)
+    steps += modules
+    after = _latest_start(steps)
     known = have | covered
     still_missing = cat.missing_required(known)
     internships = np.flatnonzero(
-        filtered.passes & cat.kind_mask[OpportunityKind.INTERNSHIP] & family
+        filtered.passes & cat.kind_mask[OpportunityKind.INTERNSHIP] & family & (cat.start >= after)
     )
     if len(internships):
         internship = _best(internships, ~same, still_missing, km)
@@ -186,8 +195,12 @@ def _pathway(
             unmet |= filtered.broken[key]
     open_after = np.flatnonzero(in_reach & (still_missing == 0) & ~unmet)
     reachable = [int(p) for p in open_after[np.lexsort((open_after, km[open_after]))][:MAX_JOBS]]
+    ready = max((s.start_date for s in steps if s.start_date), default=None)
     for p in reachable:
-        steps.append(_step("job", cat, filtered, p, ["un emploi dans le métier visé"]))
+        job = _step("job", cat, filtered, p, ["un emploi dans le métier visé"])
+        if ready and job.start_date and job.start_date < ready:
+            job.start_date = None  # an offer of today: the métier's offers when ready
+        steps.append(job)
     return Pathway(
         target_rome_code=code,
         target_label=tax.metiers[code].label,
@@ -214,6 +227,11 @@ def _step(
     )
 
 
+def _latest_start(steps: list[PathwayStep]) -> int:
+    """The latest start among ``steps`` as a day ordinal (0 when none has one)."""
+    return max((s.start_date.toordinal() for s in steps if s.start_date), default=0)
+
+
 def _prerequisite_step(
     cat: OpportunityCatalogue, filtered: FilterResult, key: str, what: str
 ) -> PathwayStep:
@@ -221,4 +239,5 @@ def _prerequisite_step(
     found = np.flatnonzero(filtered.passes & cat.prepares[key])
     if len(found):
         return _step("prerequisite", cat, filtered, int(found[0]), [what])
-    return PathwayStep(step="prerequisite", title=f"Obtenir : {what}", brings=[what])
+    # no module prepares it within reach: the step names the goal, and brings nothing more
+    return PathwayStep(step="prerequisite", title=f"Obtenir le {what} (à organiser avec le coach)")

@@ -23,10 +23,10 @@ from matching.catalogue import OpportunityCatalogue
 from matching.features import QuerySignals, dense_scores, feature_matrix, query_signals
 from matching.filters import CONSTRAINT_LABELS, apply_filters
 from matching.fusion import FusionWeights, fitted_weights, fuse, minmax
+from matching.items import ChannelScores, ShortlistItem, build_item
 from matching.pathways import Pathway, build_pathways
 from matching.profile import ProfileView
 from matching.reranker import Reranker
-from matching.travel import travel_minutes
 from tremplin.errors import EmptyProfileError
 
 # v2: ads coded from title and description, uncoded offers weighed by their probability
@@ -34,36 +34,6 @@ ENGINE_VERSION = "hybrid-v2"
 CHANNEL_DEPTH = 300  # candidates taken from each channel before fusion
 RERANK_DEPTH = 300  # the fusion's best candidates that a re-ranker re-scores
 EXACT_DENSE_LIMIT = 4096  # below this many eligible items, dense scores are computed exactly
-
-
-class ChannelScores(BaseModel):
-    """The parts of an item's score (the re-ranker's features)."""
-
-    dense: float
-    lexical: float
-    skills: float
-    aspiration: float
-    distance: float
-
-
-class ShortlistItem(BaseModel):
-    """One ranked opportunity with the reasons a coach can read out."""
-
-    opportunity_id: str
-    kind: OpportunityKind
-    title: str
-    score: float = Field(
-        description="Ranking score: the fusion's, or the re-ranker's expected funnel stage (0-4)."
-    )
-    distance_km: float | None
-    travel_minutes: int | None = None
-    matched_skills: list[str]
-    missing_core_skills: list[str]
-    reasons: list[str]
-    channels: ChannelScores
-    duplicates: list[str] = Field(
-        default_factory=list, description="Ids of the same offer posted again."
-    )
 
 
 class Shortlist(BaseModel):
@@ -157,6 +127,7 @@ def shortlist(
         ],
         items=[],
     )
+    result.notes += questions_for_the_coach(profile, cat, filtered.eligible)
     if len(eligible):
         signals = query_signals(view, cat, today, filtered.km)
         ranked = _rank(signals, cat, eligible, w, reranker)
@@ -168,6 +139,28 @@ def shortlist(
     if with_pathways:
         result.pathways = build_pathways(view, cat, filtered, today)
     return result
+
+
+def questions_for_the_coach(
+    profile: BeneficiaryProfile, cat: OpportunityCatalogue, eligible: np.ndarray
+) -> list[str]:
+    """Notes on what the profile does not say yet and how many shown offers ask it."""
+    out = []
+    if profile.french_level is None:
+        n = int((eligible & (cat.columns.french_rank > 0)).sum())
+        if n:
+            out.append(
+                f"niveau de français non évalué : {n} opportunité(s) en demandent un, "
+                "à vérifier avec la personne (elles restent proposées)"
+            )
+    if profile.constraints.driving_licences_unknown:
+        n = int((eligible & (cat.columns.licence >= 0)).sum())
+        if n:
+            out.append(
+                f"permis de conduire non renseigné : {n} opportunité(s) en demandent un, "
+                "à vérifier avec la personne (elles restent proposées)"
+            )
+    return out
 
 
 @dataclass
@@ -388,7 +381,9 @@ def _present(
     def item(rank: int) -> ShortlistItem:
         if rank not in built:
             p = int(ranked.pool[rank])
-            built[rank] = _item(view, cat, p, float(ranked.total[rank]), km, ranked.channels(rank))
+            built[rank] = build_item(
+                view, cat, p, float(ranked.total[rank]), km, ranked.channels(rank)
+            )
             same = ranked.pool[groups == groups[rank]]
             built[rank].duplicates = [cat.opportunities[int(d)].id for d in same if d != p]
         return built[rank]
@@ -400,61 +395,3 @@ def _present(
         if k in kinds
     }
     return blended, by_kind
-
-
-def _item(
-    view: ProfileView,
-    cat: OpportunityCatalogue,
-    p: int,
-    score: float,
-    km: np.ndarray,
-    channels: ChannelScores,
-) -> ShortlistItem:
-    tax = cat.taxonomy
-    o = cat.opportunities[p]
-    have = view.skills
-    core = cat.core_skills[p]
-    if o.kind is OpportunityKind.TRAINING:
-        taught = {s.id for s in o.taught_skills}
-        matched = [tax.skill_label(s) for s in sorted(view.gap & taught)]
-        missing: list[str] = []
-    else:
-        asked = [s.id for s in [*o.required_skills, *o.optional_skills]]
-        matched = [tax.skill_label(s) for s in asked if s in have]
-        missing = [
-            tax.skill_label(s.id)
-            for s in o.required_skills
-            if s.id not in have and (s.id in core or not core)
-        ]
-    distance = None if np.isnan(km[p]) else float(km[p])
-    minutes = (
-        round(float(travel_minutes(distance, view.profile.constraints.transport_modes)))
-        if distance is not None
-        else None
-    )
-    reasons = [r for r in [view.aspiration_reason(cat.occupation_codes[p])] if r]
-    if channels.dense >= 0.8 or channels.lexical >= 0.8:
-        reasons.append("intitulé proche de ce que la personne recherche")
-    if matched:
-        verb = "apprend" if o.kind is OpportunityKind.TRAINING else "maîtrise déjà"
-        reasons.append(f"{verb} {len(matched)} compétence(s) utile(s) : {', '.join(matched[:3])}")
-    if missing:
-        reasons.append(f"à acquérir : {', '.join(missing[:3])}")
-    if distance is not None:
-        reasons.append(
-            f"à {distance:.0f} km du domicile (environ {minutes} min)"
-            if minutes is not None
-            else f"à {distance:.0f} km du domicile"
-        )
-    return ShortlistItem(
-        opportunity_id=o.id,
-        kind=o.kind,
-        title=o.title,
-        score=round(score, 4),
-        distance_km=round(distance, 1) if distance is not None else None,
-        travel_minutes=minutes,
-        matched_skills=matched,
-        missing_core_skills=missing,
-        reasons=reasons,
-        channels=channels,
-    )

@@ -151,3 +151,39 @@ def test_travel_time_limit_uses_the_fastest_mode() -> None:
     seraing = opportunity(location={"postcode": 4100})  # about 8 km from Liège
     assert violations(walker, seraing, TODAY, ALL) == ["travel_time"]
     assert violations(bus, seraing, TODAY, ALL) == []
+
+
+def test_an_unknown_french_level_or_licence_is_a_question_not_a_refusal() -> None:
+    """A new profile whose French level and licence were not asked yet keeps the offers that
+    ask them; each card says what to check, and the notes count them."""
+    unknown = beneficiary(
+        languages=[],
+        constraints={"home_postcode": 4000, "driving_licences_unknown": True},
+        aspirations={"target_rome_codes": ["K2204"]},
+    )
+    a2 = opportunity(id="a2", prerequisites={"french_level": "A2"})
+    van = opportunity(id="van", title="Chauffeur-livreur", prerequisites={"driving_licence": "B"})
+    training = opportunity(
+        id="fle",
+        kind="training",
+        contract_type="formation",
+        title="Formation nettoyage",
+        prerequisites={"french_level": "A1"},
+    )
+    for o in (a2, van, training):
+        assert violations(unknown, o, TODAY, ALL) == [], o.id
+    result = shortlist(unknown, OpportunityCatalogue([a2, van, training]), today=TODAY)
+    checks = {i.opportunity_id: i.to_check for i in result.items}
+    assert checks == {
+        "a2": ["niveau de français à vérifier (A2 demandé)"],
+        "van": ["permis de conduire à vérifier (permis B demandé)"],
+        "fle": ["niveau de français à vérifier (A1 demandé)"],
+    }
+    assert result.removed_by_constraint == {}
+    assert any("2 opportunité(s) en demandent un" in n for n in result.notes)
+    # a level that is known and too low still removes the offer, and so does "no licence"
+    known = beneficiary(languages=[{"language": "fr", "level": "A1"}])
+    assert violations(known, a2, TODAY, ALL) == ["french"]
+    assert violations(known, van, TODAY, ALL) == ["licence"]
+    mask = apply_filters(known, FilterColumns.of([a2, van, training]), TODAY, ALL).eligible
+    assert mask.tolist() == [False, False, True]

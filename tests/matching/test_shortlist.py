@@ -185,3 +185,41 @@ def test_a_job_day_pair_scores_what_the_shortlist_scores(
             assert rated.rank[0] >= 1
             compared += len(items)
     assert compared > 50
+
+
+def test_pathway_steps_run_forward_in_time_and_never_require_what_they_bring() -> None:
+    """The internship starts after the modules (not the one starting before them), a job offer of today keeps no date before the preparation ends, and a
+    prerequisite without a module names the goal without claiming to bring it."""
+    tax = load_taxonomy()
+    core = tax.core_skills("K2204")[:1]
+    person = beneficiary(
+        aspirations={"target_rome_codes": ["K2204"]}, languages=[{"language": "fr", "level": "A1"}]
+    )
+    job = dict(occupation={"rome_code": "K2204"}, required_skills=core)
+    training = dict(kind="training", contract_type="formation", required_skills=[])
+    items = [
+        opportunity(
+            id="job", **job, start_date="2026-11-08", prerequisites={"french_level": "A2"}
+        ),
+        opportunity(
+            id="t-late", **training, title="Formation nettoyage", taught_skills=core,
+            start_date="2026-12-26", location={"postcode": 4020},
+        ),
+        opportunity(
+            id="stage-before", kind="internship", contract_type="stage", title="Stage avant",
+            occupation={"rome_code": "K2204"}, required_skills=[], start_date="2026-12-06",
+        ),
+        opportunity(
+            id="stage-after", kind="internship", contract_type="stage", title="Stage après",
+            occupation={"rome_code": "K2204"}, required_skills=[], start_date="2027-01-20",
+            location={"postcode": 4020},
+        ),
+    ]  # fmt: skip
+    path = shortlist(person, OpportunityCatalogue(items), today=TODAY).pathways[0]
+    assert [s.step for s in path.steps] == ["prerequisite", "training", "internship", "job"]
+    prerequisite = path.steps[0]
+    assert prerequisite.opportunity_id is None and prerequisite.brings == []
+    assert "français niveau A2" in prerequisite.title
+    assert [s.opportunity_id for s in path.steps[1:]] == ["t-late", "stage-after", "job"]
+    dates = [s.start_date for s in path.steps if s.start_date]
+    assert dates == sorted(dates) and path.steps[-1].start_date is None

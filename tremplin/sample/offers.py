@@ -278,6 +278,10 @@ def draw_opportunity(
             article_60_eligibility=article_60,
         ),
         source=source,
+        # the public services number their offers; the sample's numbers are made up
+        source_reference=f"{4_100_000 + n}"
+        if source in (OpportunitySource.FOREM, OpportunitySource.ACTIRIS)
+        else None,
         valid_from=valid_from,
         valid_until=start + dt.timedelta(days=d.r.randint(0, 45)),
         reserved_for_cpas=d.one(cpas_region) if article_60 else None,

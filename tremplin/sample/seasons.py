@@ -57,7 +57,9 @@ def draw_job_day(d: Draw, employers: list[Employer], opportunities: list[Opportu
         id="jobday-liege-2026-12",
         title="Job Day de la Maison de l'emploi de Liège",
         date=REFERENCE_DATE + dt.timedelta(days=30),
-        location=Location(postcode=4000, commune="Liège"),
+        location=Location(
+            postcode=4000, commune="Liège", street="Salle des fêtes, boulevard de la Sauvenière 1"
+        ),
         organiser="Maison de l'emploi de Liège",
         cpas_ids=["cpas-liege", "cpas-seraing", "cpas-herstal"],
         visitor_capacity=250,
@@ -202,7 +204,9 @@ def draw_themed_job_days(
                 id=job_id,
                 title=title,
                 date=REFERENCE_DATE + dt.timedelta(days=offset),
-                location=Location(postcode=postcode, commune=commune),
+                location=Location(
+                    postcode=postcode, commune=commune, street=f"Hôtel de ville de {commune}"
+                ),
                 organiser=f"Maison de l'emploi de {commune}",
                 cpas_ids=region_cpas(region),
                 visitor_capacity=300,
