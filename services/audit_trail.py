@@ -7,9 +7,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from services.context import ServiceContext
+from services.documents import excel_csv_lines
 from services.schemas import Page
 from tremplin import audit
 from tremplin.actors import Principal
+from tremplin.settings import BRUSSELS
+
+AUDIT_CSV_COLUMNS = (
+    "Date et heure (Bruxelles)",
+    "Action",
+    "Acteur",
+    "Rôle",
+    "CPAS",
+    "Sujet (pseudonyme)",
+    "Détails",
+    "Résultats",
+    "Identifiant de requête",
+)
 
 
 def search_audit(
@@ -42,3 +56,25 @@ def export_audit(
             yield from audit.export(session, query)
 
     return records()
+
+
+def audit_csv(records: Iterator[audit.AuditRecord]) -> Iterator[str]:
+    """Exported records as CSV lines for Excel in a fr-BE locale (times in Brussels time,
+    actions named in French)."""
+    return excel_csv_lines(
+        AUDIT_CSV_COLUMNS,
+        (
+            (
+                r.at.astimezone(BRUSSELS),
+                audit.ACTION_LABELS.get(r.action, r.action),
+                r.actor,
+                r.role,
+                r.tenant,
+                r.subject,
+                ", ".join(f"{k} = {v}" for k, v in sorted(r.inputs.items())),
+                len(r.returned_ids),
+                r.request_id,
+            )
+            for r in records
+        ),
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,16 +62,33 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def plan_csv(plan: PlanOut) -> str:
-    """The plan's interviews as CSV for Excel in a Belgian French locale (a byte-order mark,
-    ``;``, French headers; one row per interview, times in Brussels time)."""
+def excel_csv_lines(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """A table as CSV that Excel in a Belgian French locale opens in columns, line by line (to
+    stream): a UTF-8 byte-order mark, ``;`` between cells, CRLF line ends, values as that
+    locale writes them."""
     out = io.StringIO()
-    out.write(BOM)
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS.values())
-    for i in plan.interviews:
-        writer.writerow(_cell(getattr(i, field)) for field in CSV_COLUMNS)
-    return out.getvalue()
+    writer.writerow(header)
+    yield BOM + out.getvalue()
+    for row in rows:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(_cell(value) for value in row)
+        yield out.getvalue()
+
+
+def excel_csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
+    """The whole table of :func:`excel_csv_lines` as one string."""
+    return "".join(excel_csv_lines(header, rows))
+
+
+def plan_csv(plan: PlanOut) -> str:
+    """The plan's interviews as CSV for Excel in a Belgian French locale (French headers; one
+    row per interview, times in Brussels time)."""
+    return excel_csv(
+        CSV_COLUMNS.values(),
+        ([getattr(i, field) for field in CSV_COLUMNS] for i in plan.interviews),
+    )
 
 
 def convocations_ics(convocations: list[Convocation], stamp: dt.datetime | None = None) -> bytes:

@@ -65,6 +65,20 @@ def visible_row(session: Session, actor: Principal, opportunity_id: str) -> Oppo
     return row
 
 
+def opportunity_titles(
+    ctx: ServiceContext, actor: Principal, opportunity_ids: list[str]
+) -> dict[str, str]:
+    """The titles of the opportunities ``actor`` may see among ``opportunity_ids`` (what lists
+    show instead of ids)."""
+    if not opportunity_ids:
+        return {}
+    stmt = visible(select(OpportunityRow.external_id, OpportunityRow.title), actor).where(
+        OpportunityRow.external_id.in_(sorted(set(opportunity_ids)))
+    )
+    with ctx.transaction() as session:
+        return {ext: title for ext, title in session.execute(stmt)}
+
+
 def write_opportunity(
     ctx: ServiceContext,
     actor: Principal,

@@ -96,6 +96,7 @@ class ShortlistSummary(Versions):
     created_at: dt.datetime
     created_by: str
     opportunity_ids: list[str]
+    titles: list[str] = Field(default_factory=list, description="The items' titles, in order.")
 
 
 class LinkRequest(Contract):
@@ -149,6 +150,10 @@ class UserPatch(Contract):
 
     active: bool | None = None
     password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+    cpas_id: str | None = Field(default=None, max_length=64, description="A coach's CPAS.")
+    partner_cpas: list[str] | None = Field(
+        default=None, max_length=50, description="A Maison de l'emploi's partner CPAS."
+    )
 
 
 class UserOut(BaseModel):

@@ -138,7 +138,7 @@ def read_shortlist(ctx: ServiceContext, actor: Principal, shortlist_id: str) -> 
     with ctx.transaction() as session:
         row = session.get(ShortlistRow, shortlist_id)
         if row is None or row.cpas_id != acting_cpas(actor):
-            raise NotFoundError("shortlist introuvable", "shortlist not found")
+            raise NotFoundError("liste de propositions introuvable", "shortlist not found")
         return ShortlistResponse(
             id=row.id,
             created_at=row.created_at,
@@ -171,6 +171,7 @@ def shortlist_history(
                 model_version=r.model_version,
                 ranker_version=r.ranker_version or "fusion",
                 opportunity_ids=[i["opportunity_id"] for i in r.payload.get("items", [])],
+                titles=[i["title"] for i in r.payload.get("items", [])],
             )
             for r in rows
         ]

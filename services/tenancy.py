@@ -58,7 +58,7 @@ def in_tenant(body: BaseModel | None, cpas_id: str, contract: type[C]) -> C:
         return contract.model_validate({**body.model_dump(), "cpas_id": cpas_id})
     except ValidationError as exc:
         raise InvalidRequestError(
-            "données incohérentes, voir detail",
+            "données incohérentes : corrigez les points indiqués",
             "inconsistent data, see detail",
             details=field_problems(exc.errors(include_url=False)),
         ) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.schemas import (
@@ -24,8 +25,13 @@ from serving.signin import PASSWORD_MAX, USERNAME_MAX
 from serving.state import ServiceState
 from tremplin import audit
 from tremplin.actors import Principal, Role
-from tremplin.errors import NotFoundError, RateLimitedError, UnauthenticatedError
-from tremplin.store.models import UserRow
+from tremplin.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthenticatedError,
+)
+from tremplin.store.models import CpasRow, UserRow
 
 
 def sign_in(state: ServiceState, username: str, password: str, address: str) -> TokenResponse:
@@ -102,6 +108,24 @@ def change_user(
     once); audited."""
     with state.transaction() as session:
         row = _existing(session, username)
+        role = Role(row.role)
+        if body.cpas_id is not None:
+            if role is not Role.COACH:
+                raise InvalidRequestError(
+                    "seul un compte de coach est rattaché à un CPAS", "only coaches have a CPAS"
+                )
+            users.check_scope(session, role, body.cpas_id, None)
+            row.cpas_id = body.cpas_id
+        if body.partner_cpas is not None:
+            if role is not Role.MAISON_EMPLOI:
+                raise InvalidRequestError(
+                    "seul un compte de Maison de l'emploi a des CPAS partenaires",
+                    "only Maisons de l'emploi have partner CPAS",
+                )
+            partners = list(dict.fromkeys(body.partner_cpas))
+            for cpas in partners:
+                users.check_scope(session, role, cpas, None)
+            row.partner_cpas = partners
         if body.active is not None:
             row.active = body.active
             if not body.active:
@@ -118,6 +142,8 @@ def change_user(
                 "user": username,
                 "active": body.active,
                 "password_reset": body.password is not None,
+                "cpas_id": body.cpas_id,
+                "partner_cpas": body.partner_cpas,
             },
         )
         out = UserOut.model_validate(row)
@@ -139,6 +165,19 @@ def list_users(state: ServiceState, limit: int, offset: int) -> Page[UserOut]:
         rows, total = users.list_users(session, limit, offset)
         items = [UserOut.model_validate(r) for r in rows]
     return Page[UserOut](items=items, total=total, limit=limit, offset=offset)
+
+
+def read_user(state: ServiceState, username: str) -> UserOut:
+    """One user as admins see it (not found otherwise)."""
+    with state.transaction() as session:
+        return UserOut.model_validate(_existing(session, username))
+
+
+def cpas_directory(state: ServiceState) -> list[tuple[str, str]]:
+    """Every CPAS (tenant) as (identifier, name), by name: what an account may be tied to."""
+    with state.transaction() as session:
+        rows = session.execute(select(CpasRow.id, CpasRow.name).order_by(CpasRow.name))
+        return [(ident, name) for ident, name in rows]
 
 
 def add_api_key(

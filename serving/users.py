@@ -23,7 +23,7 @@ from tremplin.errors import (
     UnknownCpasError,
 )
 from tremplin.passwords import check_password
-from tremplin.store.models import CpasRow, CredentialRow, UserRow
+from tremplin.store.models import CpasRow, CredentialRow, EmployerRow, UserRow
 
 # a fixed hash to verify against when the user does not exist (same time either way)
 _DUMMY_HASH = hash_password("tremplin-dummy-password")
@@ -47,10 +47,25 @@ def check_scope(session: Session, role: Role, cpas_id: str | None, employer_id: 
         )
     if role is Role.EMPLOYER and not employer_id:
         raise InvalidRequestError(
-            "un employeur doit avoir un employer_id", "an employer needs employer_id"
+            "un compte employeur doit indiquer l'identifiant de son employeur",
+            "an employer needs employer_id",
         )
     if cpas_id and session.get(CpasRow, cpas_id) is None:
-        raise UnknownCpasError(f"CPAS inconnu : {cpas_id}", f"unknown CPAS: {cpas_id}")
+        raise UnknownCpasError(
+            f"CPAS inconnu : « {cpas_id} » ; vérifiez l'identifiant (par exemple cpas-liege)",
+            f"unknown CPAS: {cpas_id}",
+        )
+    if (
+        role is Role.EMPLOYER
+        and employer_id
+        and session.scalar(select(EmployerRow.id).where(EmployerRow.external_id == employer_id))
+        is None
+    ):
+        raise InvalidRequestError(
+            f"employeur inconnu : « {employer_id} » ; importez d'abord l'employeur ou vérifiez "
+            "son identifiant",
+            f"unknown employer: {employer_id}",
+        )
 
 
 def create_user(
@@ -65,7 +80,8 @@ def create_user(
     """A new active user (the username must be free)."""
     if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
         raise ConflictError(
-            f"nom d'utilisateur déjà pris : {username}", f"username taken: {username}"
+            f"l'identifiant « {username} » est déjà pris : choisissez-en un autre",
+            f"username taken: {username}",
         )
     check_password(password, username)
     check_scope(session, role, cpas_id, employer_id)

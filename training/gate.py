@@ -41,7 +41,7 @@ from training.fairness import (
     RANKER_MEASURES,
     FairnessSamples,
 )
-from training.groups import ATTRIBUTES, MIN_GROUP
+from training.groups import ATTRIBUTE_LABELS, ATTRIBUTES, MIN_GROUP, group_label
 
 FLOOR_MEASURES = ("exposure", "recall", "candidate")
 ALPHA = 0.05
@@ -213,7 +213,7 @@ def floor_checks(
         for attribute in ATTRIBUTES:
             samples = subject.samples.get((measure, attribute))
             name = f"{kind}.{measure}.{attribute}"
-            label = f"{MEASURE_LABELS[measure]} par {attribute}"
+            label = f"{MEASURE_LABELS[measure]} par {ATTRIBUTE_LABELS[attribute]}"
             if samples is None or samples.report.ratio is None:
                 why = samples.report.why_not if samples is not None else "non calculé"
                 checks.append(
@@ -239,7 +239,7 @@ def floor_checks(
                     attribute=attribute,
                     value=ratio,
                     threshold=policy.fairness_floor,
-                    detail=f"{label} : ratio {ratio.text()} ({samples.report.worst}) "
+                    detail=f"{label} : ratio {ratio.text()} (groupe le moins servi : {group_label(samples.report.worst)}) "
                     + {
                         Verdict.PASS: "au-dessus du",
                         Verdict.FAIL: "sous le",
@@ -266,7 +266,10 @@ def gap_checks(
     for measure in RANKER_MEASURES:
         for attribute in ATTRIBUTES:
             name = f"gap.{measure}.{attribute}.{reference.subject}"
-            label = f"{MEASURE_LABELS[measure]} par {attribute} contre {reference.subject}"
+            label = (
+                f"{MEASURE_LABELS[measure]} par {ATTRIBUTE_LABELS[attribute]} "
+                f"contre {reference.subject}"
+            )
             mine = challenger.samples.get((measure, attribute))
             theirs = reference.samples.get((measure, attribute))
             widened = challenger.compare(reference, measure, attribute)

@@ -25,6 +25,24 @@ from data_contracts.enums import AgeBand
 MIN_GROUP = 50
 SEPARATOR = "/"  # between the values of a pooled group: "46-55/56+", "male/x"
 ATTRIBUTES = ("gender", "age_band", "origin")
+ATTRIBUTE_LABELS = {"gender": "genre", "age_band": "tranche d'âge", "origin": "origine"}
+GROUP_LABELS = {
+    "female": "femmes",
+    "male": "hommes",
+    "x": "genre X",
+    "belgian": "Belges",
+    "eu": "Européens (hors Belgique)",
+    "non_eu": "hors Union européenne",
+}
+
+
+def group_label(name: str | None) -> str:
+    """A group (or a pooled group "male/x") as the admin pages write it."""
+    if not name:
+        return ""
+    return " ou ".join(GROUP_LABELS.get(part, f"{part} ans") for part in name.split(SEPARATOR))
+
+
 NOT_A_GROUP = frozenset({"?", "undisclosed", "unknown", ""})
 ORDINAL: dict[str, tuple[str, ...]] = {"age_band": tuple(b.value for b in AgeBand)}
 

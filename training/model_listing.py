@@ -109,7 +109,7 @@ def list_versions(settings: Settings, c: MlflowClient) -> ModelListing:
                 why_not_served=(
                     None
                     if served == label
-                    else (why if is_champion else "pas champion / not the champion")
+                    else (why if is_champion else "ce n'est pas le champion")
                 ),
             )
         )

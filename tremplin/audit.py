@@ -54,6 +54,28 @@ class AuditAction(StrEnum):
     AUDIT_EXPORT = "audit_export"
 
 
+ACTION_LABELS = {
+    "shortlist": "propositions calculées",
+    "pool_search": "recherche dans le vivier",
+    "contact_request": "demande de contact",
+    "contact_decision": "réponse à une demande de contact",
+    "job_day_plan": "plan d'une journée emploi",
+    "job_day_participation": "inscription à une journée emploi",
+    "job_day_change": "modification d'une journée emploi",
+    "hiring_forecast": "prévision des recrutements",
+    "fresh_matches": "nouveautés de la nuit",
+    "import": "import de fichier",
+    "opportunity_write": "offre écrite ou retirée",
+    "outcome": "résultat enregistré",
+    "erasure": "effacement d'un dossier",
+    "model_reload": "rechargement du modèle",
+    "model_change": "changement de modèle",
+    "user_change": "compte créé ou modifié",
+    "audit_export": "export du journal",
+}
+"""How the pages and exports name each action, in French."""
+
+
 class AuditRecord(BaseModel):
     """One audit record as admins read it."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import tempfile
 from pathlib import Path
@@ -156,14 +157,33 @@ def mlflow_ui_command(settings: Settings) -> str:
     )
 
 
+DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
+
+
+def write_demo_accounts(accounts: list[tuple[str, str, str, str]], path: Path) -> Path:
+    """The demo credentials in ``path``, readable and writable by its owner only (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file kept its mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(
+            "# Comptes de démonstration Tremplin : utilisateur ; mot de passe ; rôle ; périmètre\n"
+        )
+        for row in accounts:
+            out.write(" ; ".join(row) + "\n")
+    return path
+
+
 def print_accounts(accounts: list[tuple[str, str, str, str]], settings: Settings) -> None:
-    """The demo credentials and where to use them."""
-    table = Table(title="Comptes de démonstration (mots de passe régénérés à chaque démo)")
-    for column in ("utilisateur", "mot de passe", "rôle", "périmètre"):
-        table.add_column(column)
-    for row in accounts:
-        table.add_row(*row)
-    console.print(table)
+    """The demo credentials (one plain line each, whole at any terminal width, and in a file
+    only its owner reads) and where to use them."""
+    path = write_demo_accounts(accounts, settings.data_dir / DEMO_ACCOUNTS_FILE)
+    typer.echo(
+        f"Comptes de démonstration (mots de passe régénérés à chaque démo ; aussi dans {path}, "
+        "lisible par vous seul) :"
+    )
+    for user, password, _role, scope in accounts:
+        typer.echo(f"  {user} / {password}   ({scope})")
     base = f"http://{settings.host}:{settings.port}"
     pages = Table(title="Pages du service (elles fonctionnent sans accès à internet)")
     pages.add_column("adresse")

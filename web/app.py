@@ -8,6 +8,7 @@ missing session sends the browser to the sign-in page.
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,13 +19,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.app import create_app
 from serving.errors import http_headers, http_status
+from serving.state import request_id_var
 from tremplin.errors import DomainError
 from tremplin.settings import Settings, get_settings
-from web.pages import admin, coach, common, employer, maison
+from web.pages import accounts, admin, coach, common, employer, maison
 from web.session import SignInRequired
 from web.tasks import TaskRunner
 from web.templating import HERE, render
 
+log = logging.getLogger("tremplin.pages")
 PAGE_PREFIXES = (
     "/connexion",
     "/deconnexion",
@@ -37,10 +40,17 @@ PAGE_PREFIXES = (
 )
 
 
+API_PREFIXES = ("/api/", "/docs", "/redoc", "/openapi", "/health", "/ready", "/metrics")
+
+
 def is_page(request: Request) -> bool:
-    """Whether the request is for a page (HTML), not the API or its documentation."""
+    """Whether the request is for a page (HTML), not the API or its documentation: the
+    pages' addresses, and any other address a browser asks (an unknown one gets the French
+    page, not the API's JSON)."""
     path = request.url.path
-    return path == "/" or path.startswith(PAGE_PREFIXES)
+    if path == "/" or path.startswith(PAGE_PREFIXES):
+        return True
+    return not path.startswith(API_PREFIXES) and "text/html" in request.headers.get("accept", "")
 
 
 def create_site(settings: Settings | None = None, load_engine: bool = True) -> FastAPI:
@@ -48,16 +58,24 @@ def create_site(settings: Settings | None = None, load_engine: bool = True) -> F
     app = create_app(settings or get_settings(), load_engine=load_engine)
     app.state.tasks = TaskRunner()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (common, coach, maison, employer, admin):
+    for module in (common, coach, maison, employer, admin, accounts):
         app.include_router(module.router)
     _page_errors(app)
     return app
 
 
 def _error_page(request: Request, status: int, message: str, problems: Any = None) -> Response:
+    """The French error page (or fragment); the technical side goes to the log, under the
+    request id the page shows for support (locations and problem kinds, never the input)."""
+    if problems:
+        log.info(
+            "page refused (%s): %s",
+            status,
+            "; ".join(f"{p.get('loc')}: {p.get('type')}" for p in problems if isinstance(p, dict)),
+        )
     name = "_error.html" if request.headers.get("HX-Request") else "error.html"
-    return render(request, name, {"status": status, "message": message, "problems": problems},
-                  status_code=status)  # fmt: skip
+    return render(request, name, {"status": status, "message": message, "problems": problems,
+                                  "request_id": request_id_var.get()}, status_code=status)  # fmt: skip
 
 
 async def _delegate(handler: Any, request: Request, exc: Exception) -> Response:
@@ -102,5 +120,8 @@ def _page_errors(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if not is_page(request):
             return await _delegate(api_invalid, request, exc)
-        problems = [{"loc": e.get("loc", ()), "msg": e.get("msg", "")} for e in exc.errors()]
+        problems = [
+            {"loc": e.get("loc", ()), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
         return _error_page(request, 422, "Le formulaire contient des erreurs.", problems)

@@ -3,6 +3,10 @@ stable identifiers of ``data_contracts.enums``)."""
 
 from __future__ import annotations
 
+from training.fairness import MEASURE_LABELS
+from training.gate import Check
+from training.groups import ATTRIBUTE_LABELS
+
 EDUCATION = {
     "none": "Sans diplôme",
     "primary": "Primaire (CEB)",
@@ -44,6 +48,11 @@ OUTCOMES = {
     "training_enrolled": "Inscrite en formation",
     "training_completed": "Formation terminée",
 }
+OUTCOME_NAMES = {
+    **OUTCOMES,
+    "shown": "Montrée dans des propositions",
+    "opened": "Fiche ouverte",
+}
 REFUSALS = {
     "beneficiary_not_interested": "La personne n'est pas intéressée",
     "employer_profile_mismatch": "Profil non retenu par l'employeur",
@@ -62,3 +71,60 @@ CONTACT_STATUS = {
     "withdrawn": "Retirée",
 }
 STEPS = {"training": "Formation", "internship": "Stage", "job": "Emploi"}
+CONTRACTS = {
+    "cdi": "CDI",
+    "cdd": "CDD",
+    "interim": "intérim",
+    "article_60": "contrat article 60",
+    "article_61": "contrat article 61",
+    "titres_services": "titres-services",
+    "stage": "stage",
+    "formation": "formation",
+}
+SOURCES = {
+    "forem": "Le Forem",
+    "actiris": "Actiris",
+    "france_travail": "France Travail",
+    "employer": "l'employeur",
+    "cisp": "un CISP",
+    "cpas": "le CPAS",
+    "maison_emploi": "la Maison de l'emploi",
+}
+PUBLIC_SERVICES = {
+    "forem": "leforem.be",
+    "actiris": "actiris.brussels",
+    "france_travail": "francetravail.fr",
+}
+VERDICTS = {
+    "pass": "franchie",
+    "fail": "refusée",
+    "not_measurable": "non mesurable",
+    "forced": "forcée (raison écrite)",
+    "?": "pas de contrôle enregistré",
+}
+CHECK_KINDS = {
+    "quality": "qualité",
+    "floor": "plancher d'équité",
+    "gap": "écart au modèle de référence",
+    "labels": "étapes apprises",
+    "champion": "comparaison au champion",
+    "external": "recettes externes",
+}
+
+
+def check_label(check: Check) -> str:
+    """A gate check as the admin pages name it (never its code name)."""
+    if check.measure in MEASURE_LABELS and check.attribute in ATTRIBUTE_LABELS:
+        label = f"{MEASURE_LABELS[check.measure]} par {ATTRIBUTE_LABELS[check.attribute]}"
+        return f"{label} (contre {check.reference})" if check.reference else label
+    return CHECK_KINDS.get(check.kind, "contrôle").capitalize()
+
+
+METHODS = {"fusion": "fusion des signaux (sans apprentissage)"}
+PLAN_REASONS = {
+    "plan": "planification",
+    "slots": "créneaux d'un stand changés",
+    "manual": "entretien déplacé à la main",
+    "nominated": "une personne inscrite",
+    "cancelled": "un désistement",
+}

@@ -16,12 +16,13 @@ def interval_chart(
     title: str,
     threshold: float | None = None,
     reference: float | None = None,
+    axis: str = "",
 ) -> str:
     """A horizontal chart of estimates with their 95 % intervals (label, value, low, high),
     a dashed line at ``threshold`` (the floor to clear) and a dotted one at ``reference``;
     returns the SVG document."""
-    height = 1.0 + 0.38 * max(1, len(rows))
-    fig, ax = plt.subplots(figsize=(7.5, height))
+    height = 1.4 + 0.5 * max(1, len(rows))
+    fig, ax = plt.subplots(figsize=(8, height))
     labels = [r[0] for r in rows]
     y = list(range(len(rows)))
     values = [r[1] for r in rows]
@@ -33,12 +34,15 @@ def interval_chart(
         ax.axvline(threshold, color="#a4161a", linestyle="--", linewidth=1, label="seuil")
     if reference is not None:
         ax.axvline(reference, color="#4a4a4a", linestyle=":", linewidth=1, label="parité")
-    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_yticks(y, labels, fontsize=11)
+    ax.tick_params(axis="x", labelsize=10)
+    if axis:
+        ax.set_xlabel(axis, fontsize=10)
     ax.invert_yaxis()
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=12)
     ax.grid(axis="x", alpha=0.3)
     if threshold is not None or reference is not None:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=10, loc="lower right")
     fig.tight_layout()
     out = io.StringIO()
     fig.savefig(out, format="svg")

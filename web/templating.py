@@ -11,10 +11,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from serving import accounts
 from serving.state import ServiceState
 from tremplin import french
 from tremplin.actors import Principal, Role
 from tremplin.settings import BRUSSELS
+from web import labels
+from web.messages import french_problem
 from web.session import CSRF_FIELD, CSRF_HEADER, csrf_token, session_secret
 
 HERE = Path(__file__).parent
@@ -102,7 +105,9 @@ templates.env.filters.update(
     percent=percent,
     number=number,
     other_languages=other_languages,
+    french_problem=french_problem,
 )
+templates.env.globals["labels"] = labels
 
 
 def render(
@@ -125,6 +130,8 @@ def render(
         "csrf_field": CSRF_FIELD,
         "csrf_header": CSRF_HEADER,
         "fragment": bool(request.headers.get("HX-Request")),
+        # lists name each CPAS (« CPAS de Liège »), never by its identifier
+        "cpas_names": dict(accounts.cpas_directory(state)) if principal else {},
     }
     page.update(context or {})
     return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)

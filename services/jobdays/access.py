@@ -69,9 +69,11 @@ def organiser_only(actor: Principal) -> None:
 
 
 def place_of(jd: JobDay) -> str:
+    """The venue as a convocation gives it: street (and venue), postcode and commune."""
     found = place(jd.location.postcode)
     commune = jd.location.commune or (found.locality if found else "")
-    return f"{jd.location.postcode} {commune}".strip()
+    town = f"{jd.location.postcode} {commune}".strip()
+    return f"{jd.location.street}, {town}" if jd.location.street else town
 
 
 def list_job_days(ctx: ServiceContext, actor: Principal) -> list[JobDaySummary]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, Site
+from browser_support import CHROMIUM, TODAY, Site
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def site(
         yield Site(base, people)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium; every host name but 127.0.0.1 resolves to nothing."""
     if not Path(CHROMIUM).exists():
@@ -41,3 +41,18 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def pages(
+    tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, linker: object
+) -> Iterator[Site]:
+    """The sample with job days and pools (500 offers, 360 people), API and pages on a live
+    server, dated at the sample's reference day (one per test worker, for every journey)."""
+    from api_support import live_server
+
+    root = tmp_path_factory.mktemp("pages")
+    with live_server(
+        root, f"sqlite:///{root / 'tremplin.db'}", shared_dir, (500, 360), as_of=TODAY
+    ) as (base, people):
+        yield Site(base, people)

@@ -7,77 +7,31 @@ the README embeds the copies in ``docs/screenshots``."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import re
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import Guard, Site, guarded_page
-
-PASSWORD = "motdepasse-solide-123"
-SHOTS = Path(os.environ.get("TREMPLIN_SCREENSHOTS", "build/screenshots"))
-TODAY = dt.date(2026, 11, 1)  # the sample's reference date: the pages' date in these tests
-LIEGE_DAY = "jobday-liege-2026-12"
-
-
-@pytest.fixture(scope="module")
-def pages(
-    tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, linker: object
-) -> Iterator[Site]:
-    """The sample with job days and pools (500 offers, 360 people), API and pages on a live
-    server, dated at the sample's reference day."""
-    from api_support import live_server
-
-    root = tmp_path_factory.mktemp("pages")
-    with live_server(
-        root, f"sqlite:///{root / 'tremplin.db'}", shared_dir, (500, 360), as_of=TODAY
-    ) as (base, people):
-        yield Site(base, people)
-
-
-def _shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-
-
-def _sign_in(browser: Any, site: Site, user: str, guard: Guard) -> Any:
-    page = guarded_page(browser, guard)
-    page.goto(site.base + "/")
-    page.wait_for_url("**/connexion**")
-    page.get_by_label("Identifiant").fill(user)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state("networkidle")
-    assert "/connexion" not in page.url, page.inner_text("main")
-    return page
-
-
-def _api(site: Site, user: str, method: str, path: str, body: Any = None) -> Any:
-    form = f"username={user}&password={PASSWORD}".encode()
-    with urllib.request.urlopen(site.base + "/api/v1/auth/token", form) as r:
-        token = json.load(r)["access_token"]
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        site.base + path,
-        data=data,
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request) as r:
-        return json.load(r)
+from browser_support import (
+    LIEGE_DAY,
+    PASSWORD,
+    Guard,
+    Site,
+    api,
+    guarded_page,
+    shot,
+    sign_in,
+    tick_first_metier,
+)
 
 
 def test_a_coach_edits_a_profile_gets_a_shortlist_and_records_an_outcome(
     pages: Site, browser: Any
 ) -> None:
     guard = Guard()
-    page = _sign_in(browser, pages, "coach.liege", guard)
+    page = sign_in(browser, pages, "coach.liege", guard)
     assert page.url.endswith("/coach/beneficiaires")
-    assert page.get_by_role("heading", name="Bénéficiaires du cpas-liege").is_visible()
+    assert page.get_by_role("heading", name="Bénéficiaires du CPAS de Liège").is_visible()
     person = pages.people["cpas-liege"][0]
     assert not any(p in page.inner_text("main") for p in pages.people["cpas-seraing"][:20])
 
@@ -96,13 +50,7 @@ def test_a_coach_edits_a_profile_gets_a_shortlist_and_records_an_outcome(
     page.get_by_role("button", name="Ajouter", exact=True).click()
     assert label in page.get_by_label("Compétences (une par ligne)").input_value()
     page.get_by_label("Projet en ses mots").fill("vendeuse en boulangerie")
-    for _ in range(60):  # the title linker may still be building after the start
-        page.get_by_role("button", name="Trouver les métiers correspondants").click()
-        page.wait_for_load_state("networkidle")
-        if page.locator("#metiers input[type=checkbox]").count():
-            break
-        page.wait_for_timeout(2000)
-    page.locator("#metiers input[type=checkbox]").first.check()
+    tick_first_metier(page)
     page.get_by_role("button", name="Enregistrer le profil").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text("Profil enregistré.").is_visible()
@@ -137,7 +85,7 @@ def test_a_coach_edits_a_profile_gets_a_shortlist_and_records_an_outcome(
     card = jobs.locator("article.card").first
     assert card.locator("h3").inner_text().startswith("1. ")
     assert "km" in card.inner_text()
-    _shot(page, "coach-shortlist")
+    shot(page, "coach-shortlist")
     page.get_by_role("tab", name=re.compile("Formations")).click()
     assert page.locator("#panneau-training").is_visible() and jobs.is_hidden()
     page.get_by_role("tab", name=re.compile("Offres")).click()
@@ -160,7 +108,7 @@ def test_the_maison_de_l_emploi_plans_a_job_day_moves_an_interview_and_exports(
     pages: Site, browser: Any
 ) -> None:
     guard = Guard()
-    page = _sign_in(browser, pages, "maison.liege", guard)
+    page = sign_in(browser, pages, "maison.liege", guard)
     assert page.url.endswith("/maison/journees")
     page.get_by_role("link", name=re.compile("Liège")).first.click()
     page.wait_for_url(f"**/maison/journees/{LIEGE_DAY}")
@@ -171,10 +119,10 @@ def test_the_maison_de_l_emploi_plans_a_job_day_moves_an_interview_and_exports(
     assert "entretiens" in text and "personnes invitées" in text
     stand = page.locator("div.stand", has=page.locator("table")).first
     assert stand.locator("tbody tr").count() >= 1
-    _shot(page, "jobday-schedule")
+    shot(page, "jobday-schedule")
 
     # move one interview by hand to a free time of its stand (read from the plan)
-    plan = _api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
+    plan = api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
     counts: dict[str, int] = {}
     for i in plan["interviews"]:
         counts[i["participant"]] = counts.get(i["participant"], 0) + 1
@@ -198,7 +146,7 @@ def test_the_maison_de_l_emploi_plans_a_job_day_moves_an_interview_and_exports(
     row.locator("input[type=time]").fill(free.strftime("%H:%M"))
     row.get_by_role("button", name="Déplacer").click()
     page.get_by_text("Entretien déplacé").wait_for(timeout=15_000)
-    moved = _api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
+    moved = api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
     again = next(
         i
         for i in moved["interviews"]
@@ -219,7 +167,7 @@ def test_the_maison_de_l_emploi_plans_a_job_day_moves_an_interview_and_exports(
     )
     row.get_by_role("button", name="Déplacer").click()
     row.get_by_text("le stand a déjà un entretien à cette heure").wait_for(timeout=10_000)
-    after = _api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
+    after = api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
     assert after["id"] == moved["id"]
 
     # the exports
@@ -239,7 +187,7 @@ def test_the_maison_de_l_emploi_imports_a_file_and_reads_the_row_report(
     pages: Site, browser: Any, tmp_path: Path
 ) -> None:
     guard = Guard()
-    page = _sign_in(browser, pages, "maison.liege", guard)
+    page = sign_in(browser, pages, "maison.liege", guard)
     page.goto(pages.base + "/maison/opportunites")
     before = page.get_by_role("heading", name=re.compile("Catalogue")).inner_text()
     offers = tmp_path / "offres.csv"
@@ -255,7 +203,7 @@ def test_the_maison_de_l_emploi_imports_a_file_and_reads_the_row_report(
     report.get_by_text("rien n'a été enregistré").wait_for(timeout=60_000)
     refused = report.locator("table tbody tr")
     assert refused.count() == 1 and "3" in refused.inner_text()  # line 3, the postcode
-    _shot(page, "import-report")
+    shot(page, "import-report")
     page.reload()
     assert page.get_by_role("heading", name=re.compile("Catalogue")).inner_text() == before
 
@@ -277,7 +225,7 @@ def test_an_employer_browses_anonymous_cards_and_a_coach_answers_the_request(
     pages: Site, browser: Any
 ) -> None:
     guard = Guard()
-    page = _sign_in(browser, pages, "employer", guard)
+    page = sign_in(browser, pages, "employer", guard)
     assert page.url.endswith("/employeur/vivier")
     page.get_by_label("Ou, en quelques mots").fill("vendeur en magasin")
     page.get_by_role("button", name="Chercher des profils").click()
@@ -287,7 +235,7 @@ def test_an_employer_browses_anonymous_cards_and_a_coach_answers_the_request(
     assert "k = 5" in text
     everyone = [p for ids in pages.people.values() for p in ids]
     assert not any(p in text for p in everyone)  # no beneficiary id on a card
-    _shot(page, "employer-pool")
+    shot(page, "employer-pool")
     first = cards.first
     card = first.locator("h3").inner_text().removeprefix("Profil ")
     first.get_by_label("Message pour l'accompagnateur (facultatif)").fill("Poste en CDI, 30 h")
@@ -298,10 +246,10 @@ def test_an_employer_browses_anonymous_cards_and_a_coach_answers_the_request(
     page.context.close()
 
     # the person's coach answers (accepts with a phone number)
-    asked = _api(pages, "admin", "GET", "/api/v1/admin/audit?action=contact_request")
+    asked = api(pages, "admin", "GET", "/api/v1/admin/audit?action=contact_request")
     tenant = asked["items"][-1]["tenant"]
     coach = {"cpas-liege": "coach.liege", "cpas-seraing": "coach.seraing"}[tenant]
-    coach_page = _sign_in(browser, pages, coach, guard)
+    coach_page = sign_in(browser, pages, coach, guard)
     coach_page.get_by_role("link", name="Demandes de contact").click()
     request_card = coach_page.locator("article.card", has_text="Poste en CDI, 30 h").first
     request_card.get_by_label("Téléphone").fill("+32 470 12 34 56")
@@ -310,7 +258,7 @@ def test_an_employer_browses_anonymous_cards_and_a_coach_answers_the_request(
     assert "Acceptée" in coach_page.inner_text("main")
     coach_page.context.close()
 
-    page = _sign_in(browser, pages, "employer", guard)
+    page = sign_in(browser, pages, "employer", guard)
     page.get_by_role("link", name="Mes demandes").click()
     row = page.locator("tr", has_text=card)
     assert "Acceptée" in row.inner_text() and "+32 470 12 34 56" in row.inner_text()
@@ -322,11 +270,11 @@ def test_the_admin_reads_models_fairness_users_and_the_audit_trail(
     pages: Site, browser: Any
 ) -> None:
     guard = Guard()
-    page = _sign_in(browser, pages, "admin", guard)
+    page = sign_in(browser, pages, "admin", guard)
     assert page.url.endswith("/admin/modeles")
     assert page.get_by_role("heading", name="Servi maintenant").is_visible()
     assert "opportunités indexées" in page.inner_text("main")
-    _shot(page, "admin-models")
+    shot(page, "admin-models")
     page.get_by_role("button", name="Recharger le modèle et le catalogue").click()
     page.wait_for_url("**/admin/modeles?fait=rechargement", timeout=120_000)
     page.get_by_role("link", name="Équité et qualité").click()
@@ -336,19 +284,70 @@ def test_the_admin_reads_models_fairness_users_and_the_audit_trail(
     page.get_by_label("Identifiant").fill("coach.herstal")
     page.get_by_label("Mot de passe initial").fill("un-mot-de-passe-solide-42")
     page.get_by_label("Rôle").select_option("coach")
-    page.get_by_label("CPAS (coachs)").fill("cpas-herstal")
-    page.get_by_role("button", name="Créer").click()
+    page.get_by_label("CPAS (pour un coach)").select_option("cpas-herstal")
+    page.get_by_role("button", name="Créer le compte").click()
     page.get_by_text("Compte créé : coach.herstal.").wait_for()
     page.get_by_label("Identifiant").fill("employeur.sans.id")
     page.get_by_label("Mot de passe initial").fill("un-mot-de-passe-solide-42")
     page.get_by_label("Rôle").select_option("employer")
-    page.get_by_role("button", name="Créer").click()
-    assert "employer_id" in page.inner_text("main")  # refused, with what is missing
+    page.get_by_role("button", name="Créer le compte").click()
+    assert "identifiant de son employeur" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("Identifiant").input_value() == "employeur.sans.id"  # kept
+    page.get_by_label("Identifiant de l'employeur (pour un employeur)").fill("emp-inconnu")
+    page.get_by_label("Mot de passe initial").fill("un-mot-de-passe-solide-42")
+    page.get_by_role("button", name="Créer le compte").click()
+    assert "employeur inconnu" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Identifiant").fill("coach.herstal")  # a name already taken
+    page.get_by_label("Mot de passe initial").fill("un-mot-de-passe-solide-42")
+    page.get_by_label("Rôle").select_option("coach")
+    page.get_by_label("CPAS (pour un coach)").select_option("cpas-herstal")
+    page.get_by_role("button", name="Créer le compte").click()
+    assert "déjà pris" in page.get_by_role("alert").inner_text()
+
+    # a Maison de l'emploi made without partners is told why its list is empty; the admin
+    # adds a partner CPAS and the job days appear
+    page.get_by_label("Identifiant").fill("maison.seraing")
+    page.get_by_label("Mot de passe initial").fill("un-mot-de-passe-solide-42")
+    page.get_by_label("Rôle").select_option("maison_emploi")
+    page.get_by_role("button", name="Créer le compte").click()
+    page.get_by_text("Compte créé : maison.seraing.").wait_for()
+    maison = sign_in(browser, pages, "maison.seraing", guard, password="un-mot-de-passe-solide-42")
+    assert "rattaché à aucun CPAS partenaire" in maison.inner_text("main")
+    page.locator("tr", has=page.get_by_text("maison.seraing", exact=True)).get_by_role(
+        "link", name="Modifier"
+    ).click()
+    page.get_by_label("CPAS de Liège").check()
+    page.get_by_role("button", name="Enregistrer les partenaires").click()
+    page.get_by_text("Compte modifié : maison.seraing.").wait_for()
+    maison.reload()
+    assert maison.get_by_role("link", name=re.compile("Liège")).first.is_visible()
+
+    # deactivating asks first; "Non" keeps the account, "Oui" ends its sessions
+    page.locator("tr", has=page.get_by_text("maison.seraing", exact=True)).get_by_role(
+        "link", name="Modifier"
+    ).click()
+    page.get_by_role("button", name="Désactiver ce compte…").click()
+    page.get_by_role("link", name="Non, revenir").click()
+    maison.reload()
+    assert "/connexion" not in maison.url
+    page.get_by_role("button", name="Désactiver ce compte…").click()
+    page.get_by_role("button", name="Oui, désactiver").click()
+    page.get_by_text("Compte modifié : maison.seraing.").wait_for()
+    maison.reload()
+    assert "/connexion" in maison.url
+    maison.context.close()
 
     page.get_by_role("link", name="Journal d'audit").click()
     page.get_by_label("Action").select_option("user_change")
     page.get_by_role("button", name="Filtrer").click()
     assert "coach.herstal" in page.inner_text("tbody")  # the account just created
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Exporter ces enregistrements (Excel)").click()
+    exported = Path(download.value.path()).read_bytes()
+    assert exported.startswith("\ufeff".encode())  # Excel fr-BE: a BOM and ";"
+    rows = [line.split(";") for line in exported.decode("utf-8-sig").splitlines()]
+    assert rows[0][:3] == ["Date et heure (Bruxelles)", "Action", "Acteur"]
+    assert {r[1] for r in rows[1:]} == {"compte créé ou modifié"}
     assert guard.outside == [] and guard.failed == []
     page.context.close()
 
@@ -367,7 +366,7 @@ def test_a_role_gets_403_on_another_roles_page(
     pages: Site, browser: Any, user: str, path: str
 ) -> None:
     guard = Guard()
-    page = _sign_in(browser, pages, user, guard)
+    page = sign_in(browser, pages, user, guard)
     response = page.goto(pages.base + path)
     assert response is not None and response.status == 403
     assert page.get_by_role("heading", name="Accès refusé").is_visible()
@@ -396,7 +395,7 @@ def test_pages_fit_a_tablet_held_upright(pages: Site, browser: Any, path: str) -
     """On a 768-pixel-wide tablet nothing scrolls sideways and the menu stays reachable."""
     user = "coach.liege" if path.startswith("/coach") else "maison.liege"
     guard = Guard()
-    page = _sign_in(browser, pages, user, guard)
+    page = sign_in(browser, pages, user, guard)
     page.set_viewport_size({"width": 768, "height": 1024})
     page.goto(pages.base + path)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

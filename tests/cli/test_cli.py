@@ -51,6 +51,14 @@ def test_demo_loads_sample_and_prints_a_shortlist(workdir: Path) -> None:
     assert result.output.startswith("Tremplin : http://127.0.0.1:8000/ — les pages")  # first
     assert "Shortlist pour ben-00001" in result.output
     assert "coach.liege" in result.output and "maison.liege" in result.output
+    # the demo accounts: whole on any terminal (one plain line each), and in a file that only
+    # its owner may read, the same passwords
+    accounts = workdir / "var" / "demo-accounts.txt"
+    assert accounts.stat().st_mode & 0o777 == 0o600
+    stored = [line.split(" ; ") for line in accounts.read_text().splitlines()[1:]]
+    assert len(stored) == 5
+    for user, password, _role, _scope in stored:
+        assert f"  {user} / {password}   (" in result.output
     assert "porte contre fusion" in result.output  # the first re-ranker met the gate
     assert "prévision des recrutements tremplin-hiring/1" in result.output
     again = runner.invoke(app, ["sample", "load", str(workdir / "var" / "sample")])

@@ -120,3 +120,19 @@ def test_distances_are_plausible() -> None:
     km = distance_km(4000, 1080)
     assert km is not None and 85 < km < 95  # Liège - Molenbeek as the crow flies
     assert distance_km(4000, 4000) == 0
+
+
+def test_skill_suggestions_put_the_project_s_common_items_first_and_credit_what_is_chosen() -> None:
+    """Typing « nettoy » for a cleaning project proposes the métier's core ROME items first
+    (not « nettoyer une cave »); whatever is chosen resolves to exactly that skill, the one
+    the offers are matched on."""
+    tax = load_taxonomy()
+    core = set(tax.core_skills("K2204"))
+    found = tax.suggest_skills("nettoy", metiers=["K2204"])
+    assert found and found[0].id in core
+    assert all(s.id in core for s in found[: min(3, len(found))])
+    plain = tax.suggest_skills("repass")
+    assert plain[0].id.startswith("rome:") and plain[0].label.startswith("Repasser")
+    for typed in ("nettoy", "repass", "caisse", "cuisine", "accueil"):
+        for skill in tax.suggest_skills(typed):
+            assert tax.resolve_skill(skill.label).skill == skill, skill.label

@@ -96,3 +96,12 @@ def test_the_convocations_calendar_is_valid_rfc_5545() -> None:
     (zone,) = cal.walk("VTIMEZONE")
     assert zone["TZID"] == "Europe/Brussels"
     assert all(len(line) <= 75 for line in raw.split(b"\r\n"))  # folded as the RFC says
+    # a second, independent RFC 5545 reader (ical: typed properties, strict value parsing)
+    # reads the same event, place and zone; the required properties are checked above
+    from ical.calendar_stream import IcsCalendarStream
+
+    strict = IcsCalendarStream.calendar_from_ics(raw.decode("utf-8"))
+    (read,) = strict.events
+    assert read.uid == str(event["UID"])
+    assert read.dtstamp == stamp and read.location == "Rue de la Régence 58, 4000 Liège"
+    assert read.dtstart == NINE and [t.tz_id for t in strict.timezones] == ["Europe/Brussels"]

@@ -159,12 +159,12 @@ def test_editing_on_the_page_keeps_the_monitoring_attributes(site: World) -> Non
 @pytest.mark.parametrize(
     ("change", "said"),
     [
-        ({"skills": "une compétence qui n'existe pas"}, "compétences inconnues"),
         ({"other_languages": "néerlandais"}, "langue mal écrite"),
-        ({"home_postcode": "12"}, "home_postcode"),
+        ({"home_postcode": "12"}, "Code postal du domicile : "),
         ({"transport_modes": ["car"]}, "permis"),
-        ({"id": "a b/c"}, "id"),
-        ({"max_distance_km": "loin"}, "max_distance_km"),
+        ({"id": "a b/c"}, "Référence du dossier : format non valide"),
+        ({"max_distance_km": "loin"}, "Distance maximale : indiquez un nombre"),
+        ({"aspiration_text": "x" * 2001}, "Projet en ses mots : texte trop long : au plus 2000"),
     ],
 )
 def test_bad_form_input_returns_the_form_with_what_to_fix(
@@ -175,7 +175,7 @@ def test_bad_form_input_returns_the_form_with_what_to_fix(
     r = page.post("/coach/beneficiaires/nouveau", data=data)
     assert r.status_code == 422 and said in r.text, r.text[:3000]
     assert 'id="profil"' in r.text  # the form again ...
-    assert FORM["aspiration_text"] in r.text  # ... with what was typed
+    assert data["aspiration_text"] in r.text  # ... with what was typed
     assert _stored(site, "cpas-liege", data["id"]) is None
 
 
@@ -263,3 +263,155 @@ def test_a_coach_nominates_and_cancels_from_the_job_day_page(site: World) -> Non
     assert "bénéficiaire introuvable" in finish_task(page, r.text)
     r = page.post(url, data={"csrf": csrf, "beneficiary_id": person, "status": "peut-être"})
     assert r.status_code == 422
+
+
+def _pages_of(site: World, coach: TestClient, csrf: str) -> dict[str, list[str]]:
+    """Every page of every role, its ids filled from the sample (a shortlist asked first)."""
+    person = site.beneficiaries["cpas-liege"][0]
+    asked = coach.post(f"/coach/beneficiaires/{person}/shortlist", data={"csrf": csrf})
+    shortlist = re.search(r"/coach/shortlists/([\w-]+)", str(asked.url) + asked.text)
+    assert shortlist, asked.text[:500]
+    maison, _ = page_session(site, "maison.liege")
+    day = re.search(r'href="/maison/journees/([^"/]+)"', maison.get("/maison/journees").text)
+    assert day, "no job day for the Maison"
+    return {
+        "coach.liege": [
+            "/coach/beneficiaires",
+            "/coach/beneficiaires/nouveau",
+            f"/coach/beneficiaires/{person}",
+            f"/coach/shortlists/{shortlist.group(1)}",
+            f"/coach/shortlists/{shortlist.group(1)}/imprimer",
+            "/coach/demandes",
+            "/coach/journees",
+            "/coach/competences?terme=caisse",
+            # errors: unknown page, unknown person, a bad filter, another role's page
+            "/coach/nulle-part",
+            "/coach/beneficiaires/personne-inconnue",
+            "/coach/beneficiaires?phase=pas-une-phase&page=zero",
+            "/coach/shortlists/inconnue",
+            "/admin/modeles",
+            "/une-adresse-inconnue",
+        ],
+        "maison.liege": [
+            "/maison/opportunites",
+            "/maison/journees",
+            f"/maison/journees/{day.group(1)}",
+            "/maison/journees/inconnue",
+            "/coach/beneficiaires",
+        ],
+        "employer": ["/employeur/vivier", "/employeur/demandes", "/employeur/vivier?x=1"],
+        "admin": [
+            "/admin/modeles",
+            "/admin/equite",
+            "/admin/utilisateurs",
+            "/admin/utilisateurs/maison.liege",
+            "/admin/utilisateurs/coach.liege",
+            "/admin/utilisateurs/inconnu",
+            "/admin/journal",
+            "/admin/journal?since=hier",
+            "/",
+        ],
+    }
+
+
+def test_every_page_and_error_reads_in_french(site: World) -> None:
+    """Every page of every role, and the errors a person meets (unknown address, refused
+    access, bad filters, refused forms), show French sentences only: no English word of the
+    stop list, no raw enum value, no pydantic message."""
+    from french_scan import english_found
+
+    coach, csrf = page_session(site, "coach.liege")
+    sessions = {"coach.liege": (coach, csrf)}
+    shown: dict[str, list[str]] = {}
+    for user, urls in _pages_of(site, coach, csrf).items():
+        client, _ = sessions.get(user) or page_session(site, user)
+        for url in urls:
+            r = client.get(url, headers={"Accept": "text/html"})
+            assert r.headers["content-type"].startswith("text/html"), (user, url)
+            shown[f"{user} GET {url} ({r.status_code})"] = english_found(r.text)
+    # refused forms: the profile (every kind of problem at once), an outcome, an account
+    bad_profile = {**FORM, "csrf": csrf, "id": "x y", "home_postcode": "12", "max_distance_km":
+                   "loin", "available_from": "31/02/2026", "aspiration_text": "x" * 2100}  # fmt: skip
+    r = coach.post("/coach/beneficiaires/nouveau", data=bad_profile)
+    assert r.status_code == 422
+    shown["coach profile refused"] = english_found(r.text)
+    r = coach.post(
+        "/coach/resultats",
+        data={"csrf": csrf, "beneficiary_id": site.beneficiaries["cpas-liege"][0],
+              "opportunity_id": "opp-000001", "type": "refused", "refusal_reason": ""},
+        headers={"HX-Request": "true"},
+    )  # fmt: skip
+    shown[f"coach outcome refused ({r.status_code})"] = english_found(r.text)
+    admin, admin_csrf = page_session(site, "admin")
+    for form in (
+        {"username": "coach.liege", "password": "un mot de passe solide 2026", "role": "coach",
+         "cpas_id": "cpas-liege"},
+        {"username": "employeur.fantome", "password": "un mot de passe solide 2026",
+         "role": "employer", "employer_id": "emp-qui-n-existe-pas"},
+        {"username": "x", "password": "court", "role": "coach"},
+    ):  # fmt: skip
+        r = admin.post("/admin/utilisateurs", data={**form, "csrf": admin_csrf})
+        assert r.status_code in (409, 422), r.text[:500]
+        assert 'action="/admin/utilisateurs#creer"' in r.text  # the same form, not a dead end
+        shown[f"admin user refused {form['username']}"] = english_found(r.text)
+    assert {k: v for k, v in shown.items() if v} == {}
+    assert len(shown) > 30
+
+
+def test_a_refused_save_keeps_everything_typed_and_typed_skills_are_kept(site: World) -> None:
+    page, csrf = page_session(site, "coach.liege")
+    typed = {
+        **FORM,
+        "csrf": csrf,
+        "id": "page-garde",
+        "target_rome_codes": ["K2204"],
+        "skills": "tenir une caisse\nparler aux clients avec le sourire\n",
+        "home_postcode": "12",
+    }
+    r = page.post("/coach/beneficiaires/nouveau", data=typed)
+    assert r.status_code == 422
+    assert 'value="K2204" checked' in r.text  # the ticked métier is still ticked
+    assert "parler aux clients avec le sourire" in r.text and FORM["aspiration_text"] in r.text
+    assert _stored(site, "cpas-liege", "page-garde") is None
+    r = page.post("/coach/beneficiaires/nouveau", data={**typed, "home_postcode": "4000"})
+    assert r.status_code == 200 and "Profil enregistré." in r.text
+    stored = _stored(site, "cpas-liege", "page-garde")
+    assert stored is not None and [s.label for s in stored.skills] == ["tenir une caisse"]
+    assert stored.skill_notes == ["parler aux clients avec le sourire"]
+    assert stored.aspirations.target_rome_codes == ["K2204"]
+    assert "Gardées comme notes" in r.text and "parler aux clients avec le sourire" in r.text
+
+
+def test_an_admin_runs_the_accounts_from_the_pages(site: World) -> None:
+    """A Maison account made without partners is told why it sees no job day; the admin adds a
+    partner and the days appear; deactivation asks first; a refusal stays on the form."""
+    admin, csrf = page_session(site, "admin")
+    new = {"username": "maison.neuve", "password": PASSWORD, "role": "maison_emploi",
+           "csrf": csrf}  # fmt: skip
+    r = admin.post("/admin/utilisateurs", data=new)
+    assert r.status_code == 200 and "Compte créé : maison.neuve" in r.text
+    again = admin.post("/admin/utilisateurs", data=new)
+    assert again.status_code == 409 and "déjà pris" in again.text
+    assert 'value="maison.neuve"' in again.text  # what was typed is still there
+    maison, _ = page_session(site, "maison.neuve")
+    assert "rattaché à aucun CPAS partenaire" in maison.get("/maison/journees").text
+    r = admin.post(
+        "/admin/utilisateurs/maison.neuve/rattachement",
+        data={"csrf": csrf, "partner_cpas": ["cpas-liege"]},
+    )
+    assert r.status_code == 200 and "Compte modifié : maison.neuve" in r.text
+    days = maison.get("/maison/journees").text
+    assert 'href="/maison/journees/' in days and "aucun CPAS partenaire" not in days
+    asked = admin.post("/admin/utilisateurs/maison.neuve/desactiver", data={"csrf": csrf})
+    assert asked.status_code == 200 and "Oui, désactiver" in asked.text
+    assert maison.get("/maison/journees").status_code == 200  # not yet
+    done = admin.post(
+        "/admin/utilisateurs/maison.neuve/desactiver", data={"csrf": csrf, "confirme": "oui"}
+    )
+    assert done.status_code == 200 and "Compte modifié" in done.text
+    assert maison.get("/maison/journees", follow_redirects=False).status_code == 303
+    export = admin.get("/admin/journal/export.csv?action=user_change")
+    assert export.status_code == 200 and export.content.startswith("\ufeff".encode())
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Date et heure (Bruxelles);Action;Acteur")
+    assert any(";compte créé ou modifié;admin;" in line for line in lines[1:])

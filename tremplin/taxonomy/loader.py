@@ -19,6 +19,7 @@ import gzip
 import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -29,6 +30,7 @@ from tremplin.text import gender_variants, normalize
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 ESCO_OCCUPATION_PREFIX = "http://data.europa.eu/esco/occupation/"
 ROME_SKILL_PREFIX = "rome:"
+COMMON_USES = 6  # past this many métiers (core counted twice), a skill counts as common
 ROME_CODE = re.compile(r"^[A-N]\d{4}$")
 
 SkillKind = Literal["competence", "macro_competence", "savoir", "esco"]
@@ -129,6 +131,7 @@ class Taxonomy:
         self.crosswalk_source: dict[str, str] = {}  # métier -> "official" | "similarity"
         self.belgian_titles: list[BelgianTitle] = []
         self._skill_search: list[tuple[str, Skill]] = []
+        self._skill_uses: dict[str, int] = defaultdict(int)  # métiers listing it (core: 2)
 
     # --- ROME -----------------------------------------------------------------------
     def metier(self, code: str) -> Metier:
@@ -173,22 +176,44 @@ class Taxonomy:
         s = self.skills.get(skill_id)
         return s.label if s else skill_id
 
-    def suggest_skills(self, text: str, limit: int = 12) -> list[Skill]:
-        """Skills whose French label holds every word of ``text`` (accents and case
-        ignored), labels starting with it first, then the shortest: what a form proposes
-        while a coach types."""
+    def suggest_skills(
+        self, text: str, limit: int = 12, metiers: Sequence[str] = ()
+    ) -> list[Skill]:
+        """Skills whose French label holds every word of ``text`` (accents and case ignored),
+        as a form proposes them while a coach types: the core items of the ``metiers`` (the
+        project's) first, then by how common the skill is across ROME's métiers (the items
+        offers ask), then how close the label is (starting with the words, then the
+        shortest)."""
         words = normalize(text).split()
         if not words or len(text) > 200:
             return []
         if not self._skill_search:
             self._skill_search = [(normalize(s.label), s) for s in self.skills.values()]
+            for items in self._metier_skills.values():
+                for ms in items:
+                    self._skill_uses[ms.skill_id] += 2 if ms.core else 1
+        linked = {sid for code in metiers for sid in self.core_skills(code)}
         query = " ".join(words)
+
+        def closeness(label: str) -> int:
+            if label.startswith(query):
+                return 0
+            starts = label.split()
+            return 1 if all(any(t.startswith(w) for t in starts) for w in words) else 2
+
         found = [
-            (not label.startswith(query), len(label), skill.label, skill)
+            (
+                skill.id not in linked,
+                -min(self._skill_uses.get(skill.id, 0), COMMON_USES),
+                closeness(label),
+                len(label),
+                skill.label,
+                skill,
+            )
             for label, skill in self._skill_search
             if all(w in label for w in words)
         ]
-        found.sort(key=lambda f: f[:3])
+        found.sort(key=lambda f: f[:5])
         seen: set[str] = set()
         out: list[Skill] = []
         for *_, skill in found:

@@ -9,21 +9,20 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from services import audit_trail
 from services import models as model_service
-from services.schemas import UserIn, UserPatch
-from serving import accounts
 from serving.state import request_id_var
 from training.gate import Check
 from tremplin import audit
-from tremplin.actors import PERSON_ROLES
 from tremplin.errors import InvalidRequestError
+from tremplin.settings import BRUSSELS
+from web import labels
 from web.context import service_state, start_task
-from web.forms import EmptyAsNone, checked, lines, optional, parse, text
+from web.forms import EmptyAsNone, checked, text
 from web.plots import interval_chart
 from web.session import Admin
 from web.tasks import Progress
@@ -107,7 +106,7 @@ def reload(request: Request, principal: Admin) -> Response:
 
 def _chart(checks: list[Check], kind: str, title: str) -> str | None:
     rows = [
-        (c.name.split(".", 1)[-1], c.value.value, c.value.low, c.value.high)
+        (labels.check_label(c), c.value.value, c.value.low, c.value.high)
         for c in checks
         if c.kind == kind and c.value is not None
     ]
@@ -115,7 +114,13 @@ def _chart(checks: list[Check], kind: str, title: str) -> str | None:
         return None
     threshold = next((c.threshold for c in checks if c.kind == kind and c.threshold), None)
     return interval_chart(
-        rows, title, threshold=threshold, reference=1.0 if kind == "floor" else None
+        rows,
+        title,
+        threshold=threshold,
+        reference=1.0 if kind == "floor" else None,
+        axis="rapport du groupe au reste (1 : parité)"
+        if kind == "floor"
+        else "écart au modèle de référence",
     )
 
 
@@ -157,74 +162,58 @@ async def fairness(request: Request, principal: Admin) -> Response:
     )
 
 
-@router.get("/utilisateurs")
-def user_list(
-    request: Request, principal: Admin, page: Annotated[int, Query(ge=1, le=100_000)] = 1
-) -> Response:
-    """Users and their roles; the creation form."""
-    found = accounts.list_users(service_state(request), PAGE, (page - 1) * PAGE)
-    items, total = found.items, found.total
-    return render(
-        request,
-        "admin/users.html",
-        {"items": items, "total": total, "roles": [(r.value, ROLE_NAMES[r]) for r in PERSON_ROLES],
-         "page": page, "pages": max(1, -(-total // PAGE)), "created": request.query_params.get("cree")},
-    )  # fmt: skip
+Short = Annotated[str, Query(max_length=200)]
 
 
-@router.post("/utilisateurs")
-async def create_user(request: Request, principal: Admin) -> Response:
-    """Create a user with a role (and its CPAS or employer)."""
-    form = await request.form()
-    body = parse(
-        UserIn,
-        {
-            "username": text(form, "username"),
-            "password": text(form, "password"),
-            "role": text(form, "role"),
-            "cpas_id": optional(form, "cpas_id"),
-            "employer_id": optional(form, "employer_id"),
-            "partner_cpas": lines(form, "partner_cpas"),
-        },
+def audit_filters(
+    action: Annotated[audit.AuditAction | None, EmptyAsNone] = None,
+    tenant: Short = "",
+    actor: Short = "",
+    since: Annotated[dt.date | None, EmptyAsNone] = None,
+    until: Annotated[dt.date | None, EmptyAsNone] = None,
+) -> audit.AuditQuery:
+    """The audit page's filters as an audit query (days in Brussels time)."""
+    return audit.AuditQuery(
+        action=action,
+        tenant=tenant or None,
+        actor=actor or None,
+        since=dt.datetime.combine(since, dt.time(), BRUSSELS) if since else None,
+        until=dt.datetime.combine(until, dt.time.max, BRUSSELS) if until else None,
     )
-    out = accounts.add_user(service_state(request), principal, body, request_id_var.get())
-    return RedirectResponse(f"/admin/utilisateurs?cree={out.username}", status_code=303)
 
 
-@router.post("/utilisateurs/{username}")
-async def change_user(request: Request, username: str, principal: Admin) -> Response:
-    """Deactivate (tokens revoked at once) or reactivate a user."""
-    form = await request.form()
-    body = parse(UserPatch, {"active": text(form, "active") == "oui"})
-    accounts.change_user(service_state(request), principal, username, body, request_id_var.get())
-    return RedirectResponse("/admin/utilisateurs", status_code=303)
+AuditFilters = Annotated[audit.AuditQuery, Depends(audit_filters)]
 
 
 @router.get("/journal")
 def audit_page(
     request: Request,
     principal: Admin,
-    action: Annotated[audit.AuditAction | None, EmptyAsNone] = None,
-    tenant: Annotated[str, Query(max_length=64)] = "",
-    actor: Annotated[str, Query(max_length=200)] = "",
-    since: Annotated[dt.date | None, EmptyAsNone] = None,
-    until: Annotated[dt.date | None, EmptyAsNone] = None,
+    query: AuditFilters,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    """Search the audit trail (newest last, as recorded)."""
-    query = audit.AuditQuery(
-        action=action,
-        tenant=tenant or None,
-        actor=actor or None,
-        since=dt.datetime.combine(since, dt.time(), dt.UTC) if since else None,
-        until=dt.datetime.combine(until, dt.time.max, dt.UTC) if until else None,
-    )
+    """Search the audit trail (newest last, as recorded); export what the filters select."""
     found = audit_trail.search_audit(service_state(request), query, PAGE, (page - 1) * PAGE)
     items, total = found.items, found.total
+    filters = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
     return render(
         request,
         "admin/audit.html",
         {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE)),
-         "actions": [a.value for a in audit.AuditAction], "q": request.query_params,
-         "base": urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])},
+         "actions": list(audit.ACTION_LABELS.items()), "q": request.query_params,
+         "base": filters,
+         "role_names": {"system": "commande", **{r.value: n for r, n in ROLE_NAMES.items()}}},
     )  # fmt: skip
+
+
+@router.get("/journal/export.csv")
+def audit_export(request: Request, principal: Admin, query: AuditFilters) -> StreamingResponse:
+    """Every record the filters select, as CSV for Excel (the export is itself audited)."""
+    records = audit_trail.export_audit(
+        service_state(request), principal, query, request_id_var.get()
+    )
+    return StreamingResponse(
+        (line.encode("utf-8") for line in audit_trail.audit_csv(records)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="journal-audit-tremplin.csv"'},
+    )

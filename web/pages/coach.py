@@ -15,8 +15,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from data_contracts.enums import OpportunityKind, TrajectoryPhase
-from data_contracts.models import BeneficiaryProfile
-from services import beneficiaries, documents, jobdays, linking, outcomes, pool, shortlists
+from services import (
+    beneficiaries,
+    documents,
+    jobdays,
+    linking,
+    opportunities,
+    outcomes,
+    pool,
+    shortlists,
+)
 from services.batch import fresh
 from services.jobday_schemas import ParticipationIn
 from services.pool_schemas import ContactDecision
@@ -27,7 +35,8 @@ from tremplin.errors import InvalidRequestError
 from tremplin.taxonomy import load_taxonomy
 from web import labels
 from web.context import calendar, service_state, start_task
-from web.forms import EmptyAsNone, checked, lines, many, optional, parse, text
+from web.forms import EmptyAsNone, optional, parse, text
+from web.profile_form import form_context, profile_body
 from web.session import Coach
 from web.tasks import Progress
 from web.templating import render
@@ -72,20 +81,10 @@ def beneficiary_list(
     )
 
 
-def _form_context(profile: BeneficiaryProfile | None, **extra: Any) -> dict[str, Any]:
-    tax = load_taxonomy()
-    targets = []
-    if profile is not None:
-        for code in profile.aspirations.target_rome_codes:
-            label = tax.metiers[code].label if code in tax.metiers else code
-            targets.append((code, label))
-    return {"profile": profile, "targets": targets, "labels": labels, "tax": tax, **extra}
-
-
 @router.get("/beneficiaires/nouveau")
 def new_profile(request: Request, principal: Coach) -> Response:
     """An empty profile form."""
-    return render(request, "coach/profile.html", _form_context(None, creating=True))
+    return render(request, "coach/profile.html", form_context(None, creating=True))
 
 
 @router.get("/beneficiaires/{beneficiary_id}")
@@ -99,90 +98,18 @@ def profile_page(request: Request, beneficiary_id: str, principal: Coach) -> Res
     return render(
         request,
         "coach/profile.html",
-        _form_context(
+        form_context(
             profile,
             creating=False,
             history=history.items,
             events=events,
+            titles=opportunities.opportunity_titles(
+                state, principal, [e.opportunity_id for e in events]
+            ),
             news=news,
             saved=request.query_params.get("enregistre") == "1",
         ),
     )
-
-
-def _profile_data(
-    form: FormData, beneficiary_id: str, before: BeneficiaryProfile | None
-) -> dict[str, Any]:
-    """The form's fields as a profile body (skills resolved against the taxonomy)."""
-    tax = load_taxonomy()
-    levels = {s.id: s.level for s in before.skills} if before else {}
-    skills: list[dict[str, Any]] = []
-    unknown: list[str] = []
-    for line in lines(form, "skills"):
-        found = tax.resolve_skill(line).skill
-        if found is None:
-            unknown.append(line)
-        elif found.id not in {s["id"] for s in skills}:
-            skills.append({"id": found.id, "label": found.label, "level": levels.get(found.id, 2)})
-    if unknown:
-        raise InvalidRequestError(
-            "compétences inconnues : choisissez une proposition de la liste",
-            "unknown skills",
-            details=[
-                {"loc": ["compétences", u], "msg": "inconnue du référentiel", "type": "unknown"}
-                for u in unknown
-            ],
-        )
-    experiences = []
-    for line in lines(form, "experiences"):
-        title, _, months = line.partition(";")
-        experiences.append(
-            {"title": title.strip(), "months": int(months) if months.strip().isdigit() else 0}
-        )
-    languages = []
-    if text(form, "french_level"):
-        languages.append({"language": "fr", "level": text(form, "french_level")})
-    for token in text(form, "other_languages").replace(";", ",").split(","):
-        parts = token.split()
-        if len(parts) == 2:
-            languages.append({"language": parts[0].lower(), "level": parts[1].upper()})
-        elif token.strip():
-            raise InvalidRequestError(
-                f"langue mal écrite : « {token.strip()} » (écrivez par exemple « nl A2 »)",
-                "badly written language",
-            )
-    licences = many(form, "driving_licences")
-    consent = checked(form, "employer_pool")
-    given = before.consent.given_at if before and before.consent.employer_pool else None
-    return {
-        "id": beneficiary_id,
-        "skills": skills,
-        "experiences": experiences,
-        "education_level": text(form, "education_level") or "none",
-        "languages": languages,
-        "aspirations": {
-            "text": text(form, "aspiration_text"),
-            "target_rome_codes": list(dict.fromkeys(many(form, "target_rome_codes"))),
-            "target_esco_uris": before.aspirations.target_esco_uris if before else [],
-        },
-        "constraints": {
-            "home_postcode": optional(form, "home_postcode"),
-            "max_distance_km": optional(form, "max_distance_km") or 25,
-            "max_travel_minutes": optional(form, "max_travel_minutes"),
-            "transport_modes": many(form, "transport_modes") or ["public_transport"],
-            "driving_licences": licences,
-            "available_shifts": many(form, "available_shifts") or ["day"],
-            "max_hours_per_week": optional(form, "max_hours_per_week") or 38,
-            "available_from": optional(form, "available_from"),
-            "childcare": checked(form, "childcare"),
-        },
-        "trajectory_phase": text(form, "trajectory_phase") or "project",
-        "article_60_eligible": checked(form, "article_60_eligible"),
-        "consent": {
-            "employer_pool": consent,
-            "given_at": (given or dt.date.today()) if consent else None,
-        },
-    }
 
 
 def _save(request: Request, principal: Any, form: FormData, beneficiary_id: str | None,
@@ -194,7 +121,7 @@ def _save(request: Request, principal: Any, form: FormData, beneficiary_id: str 
     )
     ident = text(form, "id") if creating else beneficiary_id or ""
     try:
-        body = parse(BeneficiaryIn, _profile_data(form, ident, before))
+        body = parse(BeneficiaryIn, profile_body(form, ident, before, state.settings.today()))
         if creating:
             profile = beneficiaries.create_beneficiary(state, principal, body)
         else:
@@ -202,7 +129,7 @@ def _save(request: Request, principal: Any, form: FormData, beneficiary_id: str 
                 state, principal, ident, body, keep_monitoring=True
             )
     except InvalidRequestError as exc:
-        context = _form_context(before, creating=creating, error=exc.fr, problems=exc.details,
+        context = form_context(before, creating=creating, error=exc.fr, problems=exc.details,
                                 form=form)  # fmt: skip
         return render(request, "coach/profile.html", context, status_code=422)
     background.add_task(beneficiaries.prepare_query_vector, state, profile)
@@ -227,10 +154,18 @@ async def update_profile(
 
 @router.get("/competences")
 def skill_suggestions(
-    request: Request, principal: Coach, terme: Annotated[str, Query(max_length=200)] = ""
+    request: Request,
+    principal: Coach,
+    terme: Annotated[str, Query(max_length=200)] = "",
+    target_rome_codes: Annotated[list[str], Query(max_length=10)] = [],  # noqa: B006
 ) -> Response:
-    """The datalist options for the skill being typed (French ROME and ESCO labels)."""
-    found = load_taxonomy().suggest_skills(terme) if len(terme.strip()) >= 3 else []
+    """The datalist options for the skill being typed (French ROME and ESCO labels), the
+    core items of the ticked métiers first."""
+    found = (
+        load_taxonomy().suggest_skills(terme, metiers=target_rome_codes)
+        if len(terme.strip()) >= 3
+        else []
+    )
     return render(request, "coach/_skill_options.html", {"skills": found})
 
 
@@ -318,8 +253,14 @@ async def record_outcome(request: Request, principal: Coach) -> Response:
 @router.get("/demandes")
 def contact_requests(request: Request, principal: Coach) -> Response:
     """Employers' contact requests about the CPAS's beneficiaries."""
-    items = pool.coach_requests(service_state(request), principal)
-    return render(request, "coach/requests.html", {"items": items, "labels": labels})
+    state = service_state(request)
+    items = pool.coach_requests(state, principal)
+    titles = opportunities.opportunity_titles(
+        state, principal, [r.opportunity_id for r in items if r.opportunity_id]
+    )
+    return render(
+        request, "coach/requests.html", {"items": items, "titles": titles, "labels": labels}
+    )
 
 
 @router.post("/demandes/{contact_id}")

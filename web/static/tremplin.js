@@ -57,3 +57,38 @@ document.addEventListener("click", (event) => {
   button.disabled = true;
   button.textContent = "Ajoutée";
 });
+// A field with a stated limit (data-limit) shows how many characters are left; past the limit
+// the count turns red and says so (the field never cuts what was typed or pasted).
+function updateCounter(field) {
+  const counter = document.querySelector(`[data-counter-for="${field.id}"]`);
+  if (!counter) return;
+  const limit = Number(field.dataset.limit);
+  const used = field.value.length;
+  const fmt = (n) => n.toLocaleString("fr-BE");
+  counter.textContent = used > limit
+    ? `${fmt(used)} caractères sur ${fmt(limit)} permis : raccourcissez de ${fmt(used - limit)} caractères avant d'enregistrer.`
+    : `${fmt(used)} / ${fmt(limit)} caractères.`;
+  counter.classList.toggle("over", used > limit);
+}
+document.addEventListener("input", (event) => {
+  if (event.target.dataset && event.target.dataset.limit) updateCounter(event.target);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-limit]").forEach(updateCounter);
+});
+// On a phone, tables are stacked as cards (CSS): each cell is headed by its column's name.
+function labelCells(root) {
+  root.querySelectorAll("table").forEach((table) => {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    if (!heads.length) return;
+    table.querySelectorAll("tbody tr").forEach((row) => {
+      [...row.children].forEach((cell, i) => {
+        if (heads[i] && !cell.hasAttribute("data-label") && !cell.hasAttribute("colspan")) {
+          cell.setAttribute("data-label", heads[i]);
+        }
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", () => labelCells(document));
+document.addEventListener("htmx:afterSwap", (event) => labelCells(event.target));
