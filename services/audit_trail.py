@@ -1,5 +1,6 @@
-"""The audit trail as an administrator reads it: a page of records for a search, and the
-export of every matching record (the export is itself audited). No beneficiary data: the
+"""The audit trail as an administrator reads it: a page of records for a search, the
+export of every matching record (the export is itself audited), and the walk of its hash
+chain (tamper evidence) with the last one kept. No beneficiary data: the
 trail holds pseudonyms only."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 from services.context import ServiceContext
 from services.documents import excel_csv_lines
 from services.schemas import Page
-from tremplin import audit
+from tremplin import audit, audit_chain
 from tremplin.actors import Principal
 from tremplin.settings import BRUSSELS
 
@@ -78,3 +79,19 @@ def audit_csv(records: Iterator[audit.AuditRecord]) -> Iterator[str]:
             for r in records
         ),
     )
+
+
+def verify_chain(ctx: ServiceContext, actor: Principal) -> audit_chain.ChainReport:
+    """Walk the audit trail's hash chain and keep the outcome (the admin's page shows the
+    last one); the first record that does not match is named."""
+    with ctx.transaction() as session:
+        report = audit_chain.verify(session)
+    with ctx.transaction() as session:
+        audit_chain.record_verification(session, report, actor.username)
+    return report
+
+
+def last_verification(ctx: ServiceContext) -> audit_chain.Verification | None:
+    """The latest walk of the audit chain, if any."""
+    with ctx.transaction() as session:
+        return audit_chain.last_verification(session)

@@ -1,7 +1,9 @@
 """The audit trail (EU AI Act record-keeping): who asked what, for which tenant, with which
 model, and what was returned — with pseudonyms instead of beneficiary ids, and no free text.
 
-Records are append-only (database triggers refuse UPDATE and DELETE). A beneficiary id is
+Records are append-only (database triggers refuse UPDATE and DELETE) and hash-chained
+(:mod:`tremplin.audit_chain`: an edited, deleted or cut record is named by ``tremplin audit
+verify``). A beneficiary id is
 recorded as an HMAC under a secret key: the trail can show that the same person was
 shortlisted twice, and an auditor holding the id can find their records, but the trail alone
 names nobody, and after an erasure nothing links it back to a stored person.
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data_contracts.types import USERNAME_MAX_LENGTH, WrittenDateTime
 from data_contracts.versions import Versions
+from tremplin import audit_chain
 from tremplin.actors import Principal
 from tremplin.settings import Settings
 from tremplin.store.models import AuditRow
@@ -52,6 +55,7 @@ class AuditAction(StrEnum):
     MODEL_CHANGE = "model_change"
     USER_CHANGE = "user_change"
     AUDIT_EXPORT = "audit_export"
+    PERSON_FILE = "person_file"
 
 
 ACTION_LABELS = {
@@ -72,6 +76,7 @@ ACTION_LABELS = {
     "model_change": "changement de modèle",
     "user_change": "compte créé ou modifié",
     "audit_export": "export du journal",
+    "person_file": "dossier remis à la personne",
 }
 """How the pages and exports name each action, in French."""
 
@@ -129,7 +134,8 @@ def record(
 ) -> None:
     """Append one record (inside the caller's transaction: it lands with the work it audits)."""
     v = versions.audit_fields() if versions is not None else {}
-    session.add(
+    audit_chain.append(
+        session,
         AuditRow(
             at=dt.datetime.now(dt.UTC),
             request_id=request_id,
@@ -144,7 +150,7 @@ def record(
             ranker_version=v.get("ranker"),
             inputs=inputs or {},
             returned_ids=returned_ids or [],
-        )
+        ),
     )
 
 

@@ -479,6 +479,15 @@ def _register_command_groups() -> None:
     from tremplin_cli.batch_commands import batch_app
 
     app.add_typer(batch_app, name="batch")
+    from tremplin_cli.audit_commands import audit_app
+    from tremplin_cli.person_commands import beneficiaries_app
+
+    app.add_typer(audit_app, name="audit")
+    from tremplin_cli.ops_commands import backup_command, restore_command
+
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
+    app.add_typer(beneficiaries_app, name="beneficiaries")
 
 
 _register_command_groups()

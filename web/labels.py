@@ -128,3 +128,15 @@ PLAN_REASONS = {
     "nominated": "une personne inscrite",
     "cancelled": "un désistement",
 }
+GENDERS = {"female": "femme", "male": "homme", "x": "X", "undisclosed": "non communiqué"}
+ORIGINS = {
+    "belgian": "belge",
+    "eu": "Union européenne",
+    "non_eu": "hors Union européenne",
+    "undisclosed": "non communiquée",
+}
+PARTICIPATION = {
+    "nominated": "inscrite par le CPAS",
+    "cancelled": "désinscrite",
+    "invited": "invitée (plan de la journée)",
+}

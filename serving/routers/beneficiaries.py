@@ -12,7 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 
 from data_contracts.enums import TrajectoryPhase
 from data_contracts.models import BeneficiaryProfile
-from services import beneficiaries, erasure, shortlists
+from services import beneficiaries, erasure, person_file, shortlists
 from services.schemas import (
     BeneficiaryIn,
     BeneficiaryOut,
@@ -88,6 +88,19 @@ def replace_beneficiary(
     profile = beneficiaries.replace_beneficiary(state, principal, beneficiary_id, body)
     background.add_task(beneficiaries.prepare_query_vector, state, profile)
     return to_out(profile)
+
+
+@router.get(
+    "/{beneficiary_id}/file",
+    response_model=person_file.PersonFile,
+    responses=R404,
+    **roles(Role.COACH),
+)
+def read_person_file(beneficiary_id: str, state: State, principal: Caller) -> Any:
+    """The person's own file (GDPR art. 15 and 22): the stored profile, every shortlist made
+    for them with its reasons and versions, the outcomes, the employer searches that showed
+    their anonymous card, contact requests, job days and interviews; audited."""
+    return person_file.person_file(state, principal, beneficiary_id, request_id())
 
 
 @router.put(

@@ -565,3 +565,56 @@ def test_erasure_removes_interviews_participations_and_requests(w: World) -> Non
             left = session.scalars(select(table).where(table.beneficiary_id == pk)).all()
             assert left == [], f"{table.__tablename__} kept an erased person"
     assert person not in {i["beneficiary_id"] for i in _coach_view(w, "cpas-liege")}
+
+
+def test_a_person_s_own_file_holds_everything_about_them_and_nothing_else(w: World) -> None:
+    """GDPR art. 15 and 22: for a person with an interview, a pool appearance, a contact
+    request and a shortlist, the file lists each; no other person's id is in it; another
+    CPAS's coach gets 404; the request is audited."""
+    from tremplin.anonymity import card_pseudonym
+    from tremplin.audit import pseudonym_key
+    from tremplin.store.models import UserRow
+
+    _plan(w)
+    people = _profiles(w)
+    with _db(w)() as session:
+        employer = session.scalar(
+            select(UserRow.employer_id).where(UserRow.username == "employer.a")
+        )
+    key = pseudonym_key(w.settings)
+    chosen = None
+    for interview in _coach_view(w, "cpas-liege"):
+        person = interview["beneficiary_id"]
+        profile = people[("cpas-liege", person)]
+        card = card_pseudonym(key, str(employer), "cpas-liege", person)
+        need = profile.aspirations.text or "agent d'entretien"
+        found = _search(w, "employer.a", text=need[:500], limit=20)
+        if found.status_code == 200 and card in {i["card"] for i in found.json()["items"]}:
+            chosen = (person, card, interview)
+            break
+    assert chosen, "no interviewed person of Liège in employer.a's pool results"
+    person, card, interview = chosen
+    asked = w.call("employer.a", "POST", "/api/v1/pool/contact-requests",
+                   json={"card": card, "message": "Un poste en janvier"})  # fmt: skip
+    assert asked.status_code in (201, 409), asked.text
+    made = w.call("coach.liege", "POST", "/api/v1/shortlists",
+                  json={"beneficiary_id": person, "today": TODAY})  # fmt: skip
+    assert made.status_code == 200, made.text
+    r = w.call("coach.liege", "GET", f"/api/v1/beneficiaries/{person}/file")
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["profile"]["id"] == person and "monitoring" in got["profile"]
+    assert any(s["items"] and s["items"][0]["reasons"] for s in got["shortlists"])
+    assert sum(a["times"] for a in got["pool_appearances"]) >= 1
+    assert any(r["message"] == "Un poste en janvier" for r in got["contact_requests"])
+    day = next(d for d in got["job_days"] if d["interviews"])
+    assert interview["employer_name"] in {i["employer"] for i in day["interviews"]}
+    others = {pid for (_, pid) in people if pid != person}
+    assert not {pid for pid in others if f'"{pid}"' in r.text}  # nothing of anyone else
+    assert w.call("coach.seraing", "GET", f"/api/v1/beneficiaries/{person}/file").status_code == 404
+    assert w.call("employer.a", "GET", f"/api/v1/beneficiaries/{person}/file").status_code == 403
+    with _db(w)() as session:
+        assert (
+            session.scalar(select(AuditRow.id).where(AuditRow.action == "person_file").limit(1))
+            is not None
+        )

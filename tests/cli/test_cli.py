@@ -79,6 +79,25 @@ def test_demo_loads_sample_and_prints_a_shortlist(workdir: Path) -> None:
     assert state["count"] == 3000 and state["missing"] == 0 and state["kind"] == "flat"
     update = runner.invoke(app, ["index", "update"])
     assert update.exit_code == 0 and "0 ajoutée(s)" in update.output
+    verified = runner.invoke(app, ["audit", "verify"])  # the demo's records chain
+    assert verified.exit_code == 0 and "chaîne d'audit intacte" in verified.output
+    # backup, wipe, restore: the same shortlist, the same served re-ranker, the chain holds
+    ranked = [*args, "--today", "2026-11-01"]
+    before = json.loads(runner.invoke(app, ranked).stdout)
+    saved = runner.invoke(app, ["backup", "--out", str(workdir / "backup"), "--no-models"])
+    assert saved.exit_code == 0 and "sauvegarde du" in saved.output, saved.output
+    (workdir / "var").rename(workdir / "wiped")
+    back = runner.invoke(app, ["restore", str(workdir / "backup")])
+    assert back.exit_code == 0 and "restaurée" in back.output, back.output
+    after = json.loads(runner.invoke(app, ranked).stdout)
+    assert [(i["opportunity_id"], i["score"]) for i in after["items"]] == [
+        (i["opportunity_id"], i["score"]) for i in before["items"]
+    ]
+    assert after["ranker"] == before["ranker"] and after["ranker"] != "fusion"
+    again = runner.invoke(app, ["audit", "verify"])
+    assert again.exit_code == 0 and "chaîne d'audit intacte" in again.output
+    refused = runner.invoke(app, ["restore", str(workdir / "backup")])
+    assert refused.exit_code != 0 and "destination n'est pas vide" in refused.output
     # an ad-hoc profile, then an empty one
     person = workdir / "person.json"
     person.write_text(json.dumps({

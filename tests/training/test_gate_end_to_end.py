@@ -69,7 +69,7 @@ def test_the_gate_refuses_the_model_that_learnt_the_employers_bias(
         # the verdict carries the figures: the interview rate of non-EU applicants, with its
         # interval, whose low end is under the four-fifths floor
         assert interview.verdict is not Verdict.PASS and interview.value is not None
-        assert interview.value.low < 0.8 and "non_eu" in interview.detail
+        assert interview.value.low < 0.8 and "hors Union européenne" in interview.detail
         assert "--labels-up-to" in interview.detail
         assert report.gate.summary().startswith(("non mesurable", "refusée"))
         return

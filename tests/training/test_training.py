@@ -282,10 +282,11 @@ def test_the_whole_loop(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.Mo
         # the admin's pages read the registry: versions, champion, checks, fairness plots
         models = page.get("/admin/modeles").text
         assert "tremplin-reranker/v1" in models and "tremplin-reranker/v2" in models
-        assert "★" in models and "fail" in models
+        assert "★" in models and "refusée" in models
         fairness = page.get("/admin/equite").text
         assert "tremplin-reranker/v1" in fairness and "<svg" in fairness
-        assert "floor.exposure.origin" in fairness
+        assert "exposition dans les shortlists par origine" in fairness
+        assert "floor.exposure" not in fairness  # checks are named in French, never by code
 
         # the evaluation and fairness notebooks run on this store
         monkeypatch.setenv("TMPDIR", str(tmp_path))

@@ -268,6 +268,36 @@ class AuditRow(Base):
     ranker_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     returned_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the hash chain (tamper evidence): the record's place in the chain, the previous record's
+    # hash and this one's; empty on records written before the chain (revision 0010)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, index=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(SHA256_HEX_LENGTH))
+    record_hash: Mapped[str | None] = mapped_column(String(SHA256_HEX_LENGTH))
+
+
+class AuditChainRow(Base):
+    """The head of the audit trail's hash chain (one row): the last place taken and its hash.
+    Appending locks it, so that records chain one after the other on every worker."""
+
+    __tablename__ = "audit_chain"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
+
+
+class AuditVerificationRow(Base):
+    """One walk of the audit chain: when, by whom, how far, and the first record that did not
+    match (none when the chain holds)."""
+
+    __tablename__ = "audit_verification"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH))
+    checked: Mapped[int] = mapped_column(BigInteger)
+    before_chain: Mapped[int] = mapped_column(BigInteger)
+    intact: Mapped[bool] = mapped_column(Boolean)
+    first_bad_id: Mapped[int | None] = mapped_column(BigInteger)
+    problem: Mapped[str | None] = mapped_column(String(500))
 
 
 class DatasetProvenanceRow(Base):

@@ -193,7 +193,8 @@ def audit_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """Search the audit trail (newest last, as recorded); export what the filters select."""
-    found = audit_trail.search_audit(service_state(request), query, PAGE, (page - 1) * PAGE)
+    state = service_state(request)
+    found = audit_trail.search_audit(state, query, PAGE, (page - 1) * PAGE)
     items, total = found.items, found.total
     filters = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
     return render(
@@ -201,8 +202,23 @@ def audit_page(
         "admin/audit.html",
         {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PAGE)),
          "actions": list(audit.ACTION_LABELS.items()), "q": request.query_params,
-         "base": filters,
+         "base": filters, "verification": audit_trail.last_verification(state),
          "role_names": {"system": "commande", **{r.value: n for r, n in ROLE_NAMES.items()}}},
+    )  # fmt: skip
+
+
+@router.post("/journal/verifier")
+def verify_audit(request: Request, principal: Admin) -> Response:
+    """Walk the audit trail's hash chain in the background; the page shows the outcome."""
+    state = service_state(request)
+
+    def work(progress: Progress) -> Any:
+        progress("lecture de la chaîne d'empreintes", 0.1)
+        return audit_trail.verify_chain(state, principal)
+
+    return start_task(
+        request, principal.user_id, "Vérification du journal", work,
+        redirect=lambda _: "/admin/journal",
     )  # fmt: skip
 
 

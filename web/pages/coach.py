@@ -22,6 +22,7 @@ from services import (
     linking,
     opportunities,
     outcomes,
+    person_file,
     pool,
     shortlists,
 )
@@ -134,6 +135,16 @@ def _save(request: Request, principal: Any, form: FormData, beneficiary_id: str 
         return render(request, "coach/profile.html", context, status_code=422)
     background.add_task(beneficiaries.prepare_query_vector, state, profile)
     return RedirectResponse(f"/coach/beneficiaires/{profile.id}?enregistre=1", status_code=303)
+
+
+@router.get("/beneficiaires/{beneficiary_id}/dossier")
+def person_file_page(request: Request, beneficiary_id: str, principal: Coach) -> Response:
+    """The person's own file, printable, to hand over (GDPR art. 15 and 22); audited."""
+    found = person_file.person_file(
+        service_state(request), principal, beneficiary_id, request_id_var.get()
+    )
+    return render(request, "coach/person_file.html",
+                  {"file": found, "ref": beneficiary_id, "tax": load_taxonomy()})  # fmt: skip
 
 
 @router.post("/beneficiaires/nouveau")
