@@ -145,7 +145,7 @@ def test_the_maison_de_l_emploi_plans_a_job_day_moves_an_interview_and_exports(
     row = page.locator("tr", has=page.get_by_text(single["participant"], exact=True)).first
     row.locator("input[type=time]").fill(free.strftime("%H:%M"))
     row.get_by_role("button", name="Déplacer").click()
-    page.get_by_text("Entretien déplacé").wait_for(timeout=15_000)
+    page.get_by_role("status").filter(has_text="Entretien déplacé").wait_for(timeout=15_000)
     moved = api(pages, "maison.liege", "GET", f"/api/v1/jobdays/{LIEGE_DAY}/plan")
     again = next(
         i
@@ -293,7 +293,7 @@ def test_the_admin_reads_models_fairness_users_and_the_audit_trail(
     page.get_by_role("button", name="Créer le compte").click()
     assert "identifiant de son employeur" in page.get_by_role("alert").inner_text()
     assert page.get_by_label("Identifiant").input_value() == "employeur.sans.id"  # kept
-    page.get_by_label("Identifiant de l'employeur (pour un employeur)").fill("emp-inconnu")
+    page.get_by_label("Code de l'employeur (pour un compte employeur)").fill("emp-inconnu")
     page.get_by_label("Mot de passe initial").fill("un-mot-de-passe-solide-42")
     page.get_by_role("button", name="Créer le compte").click()
     assert "employeur inconnu" in page.get_by_role("alert").inner_text()
