@@ -176,6 +176,18 @@ def test_the_maison_de_l_emploi_plans_a_job_day_moves_an_interview_and_exports(
     assert header.startswith("Code participant;CPAS;") and len(csv_text.splitlines()) > 1
     ics = page.request.get(pages.base + f"/maison/journees/{LIEGE_DAY}/convocations.ics")
     assert ics.ok and b"BEGIN:VEVENT" in ics.body()
+    # the calendar as a calendar application reads it: two independent RFC 5545 readers, the
+    # required properties, the venue's street, Brussels time
+    from ical.calendar_stream import IcsCalendarStream
+    from icalendar import Calendar
+
+    events = Calendar.from_ical(ics.body()).walk("VEVENT")
+    assert events and all("UID" in e and "DTSTAMP" in e for e in events)
+    strict = IcsCalendarStream.calendar_from_ics(ics.body().decode("utf-8"))
+    assert [t.tz_id for t in strict.timezones] == ["Europe/Brussels"]
+    assert all(
+        "boulevard de la Sauvenière 1, 4000 Liège" in (e.location or "") for e in strict.events
+    )
     with page.context.expect_page() as printed:
         page.evaluate(f"window.open('/maison/journees/{LIEGE_DAY}/convocations')")
     assert "Convocation" in printed.value.inner_text("body")
