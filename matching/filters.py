@@ -141,7 +141,6 @@ NO_DATE = np.iinfo(np.int32).max
 _LICENCES = list(LicenceCategory)
 _SHIFTS = list(Shift)
 _KINDS = list(OpportunityKind)
-CEFR_LEVELS = list(CefrLevel)
 
 
 def _ordinal(day: dt.date | None, missing: int) -> int:
@@ -302,7 +301,7 @@ def apply_filters(
         else licence_missing(cols.licence, c.driving_licences)
     )
     # an unknown French level is a question for the coach (see to_check), not a refusal
-    rank = b.french_level.rank + 1 if b.french_level else len(CEFR_LEVELS)
+    rank = b.french_level.rank + 1 if b.french_level else len(CefrLevel)  # above every level
     broken["french"] = cols.french_rank > rank
     broken["hours"] = np.nan_to_num(cols.hours, nan=0.0) > c.max_hours_per_week
     person_shifts = shift_mask(c.available_shifts)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from data_contracts.models import BeneficiaryProfile, OutcomeEvent
 from services.context import ServiceContext
+from services.jobdays.planning import current_plan_row
 from services.tenancy import owned_row
 from tremplin import audit
 from tremplin.actors import Principal, Role
@@ -215,37 +216,35 @@ def _contact_requests(session: Session, row: BeneficiaryRow) -> list[FileContact
 
 
 def _job_days(session: Session, row: BeneficiaryRow) -> list[FileJobDay]:
-    invited = session.execute(
-        select(JobDayRow.id, JobDayRow.date, JobDayRow.payload, JobDayParticipantRow.status)
+    """The job days the person was nominated for or withdrawn from, and those whose current
+    plan gives them interviews (older plan versions are history, not invitations)."""
+    days: dict[int, FileJobDay] = {}
+    for day, status in session.execute(
+        select(JobDayRow, JobDayParticipantRow.status)
         .join(JobDayParticipantRow, JobDayParticipantRow.job_day_id == JobDayRow.id)
         .where(JobDayParticipantRow.beneficiary_id == row.id)
-    ).all()
-    days = {
-        d.id: FileJobDay(title=d.payload["title"], date=d.date, status=d.status) for d in invited
-    }
-    latest: dict[int, str] = {}
-    for plan in session.scalars(select(JobDayPlanRow).order_by(JobDayPlanRow.created_at)):
-        latest[plan.job_day_id] = plan.id  # the newest plan of each day is the current one
-    interviews = session.scalars(
-        select(JobDayInterviewRow)
+    ).tuples():
+        days[day.id] = FileJobDay(title=day.payload["title"], date=day.date, status=status)
+    planned = session.scalars(
+        select(JobDayPlanRow.job_day_id)
+        .join(JobDayInterviewRow, JobDayInterviewRow.plan_id == JobDayPlanRow.id)
         .where(JobDayInterviewRow.beneficiary_id == row.id)
-        .where(JobDayInterviewRow.plan_id.in_(list(latest.values())))
-        .order_by(JobDayInterviewRow.starts_at)
+        .distinct()
     ).all()
-    names = _employer_names(session, {i.employer_id for i in interviews})
-    for i in interviews:
-        day_id = next(d for d, p in latest.items() if p == i.plan_id)
-        if day_id not in days:
-            jd = session.get(JobDayRow, day_id)
-            assert jd is not None
-            days[day_id] = FileJobDay(title=jd.payload["title"], date=jd.date, status="invited")
-        days[day_id].interviews.append(
-            FileInterview(
-                employer=names.get(i.employer_id, "un employeur"),
-                starts_at=i.starts_at,
-                ends_at=i.ends_at,
-            )
+    for day in session.scalars(select(JobDayRow).where(JobDayRow.id.in_(planned))):
+        plan = current_plan_row(session, day)
+        mine = [i for i in plan.interviews if i.beneficiary_id == row.id] if plan else []
+        if not mine:
+            continue
+        entry = days.setdefault(
+            day.id, FileJobDay(title=day.payload["title"], date=day.date, status="invited")
         )
+        names = _employer_names(session, {i.employer_id for i in mine})
+        entry.interviews = [
+            FileInterview(employer=names.get(i.employer_id, "un employeur"),
+                          starts_at=i.starts_at, ends_at=i.ends_at)
+            for i in mine
+        ]  # fmt: skip
     return sorted(days.values(), key=lambda d: d.date)
 
 

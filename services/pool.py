@@ -318,6 +318,13 @@ def _out(session: Session, row: ContactRequestRow, for_coach: bool) -> ContactRe
         select(EmployerRow.name).where(EmployerRow.external_id == row.employer_id)
     )
     person = session.get(BeneficiaryRow, row.beneficiary_id) if for_coach else None
+    title = (
+        session.scalar(
+            select(OpportunityRow.title).where(OpportunityRow.external_id == row.opportunity_id)
+        )
+        if row.opportunity_id
+        else None
+    )
     return ContactRequestOut(
         id=row.id,
         status=ContactStatus(row.status),
@@ -325,6 +332,7 @@ def _out(session: Session, row: ContactRequestRow, for_coach: bool) -> ContactRe
         employer_id=row.employer_id,
         employer_name=name,
         opportunity_id=row.opportunity_id,
+        opportunity_title=title,
         message=row.message,
         created_at=row.created_at,
         decided_at=row.decided_at,

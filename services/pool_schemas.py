@@ -151,6 +151,9 @@ class ContactRequestOut(BaseModel):
     employer_id: str
     employer_name: str | None = None
     opportunity_id: str | None
+    opportunity_title: str | None = Field(
+        default=None, description="The offer's title (none when no offer, or it was removed)."
+    )
     message: str
     created_at: dt.datetime
     decided_at: dt.datetime | None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.schemas import (
@@ -31,7 +30,8 @@ from tremplin.errors import (
     RateLimitedError,
     UnauthenticatedError,
 )
-from tremplin.store.models import CpasRow, UserRow
+from tremplin.store import repository as repo
+from tremplin.store.models import UserRow
 
 
 def sign_in(state: ServiceState, username: str, password: str, address: str) -> TokenResponse:
@@ -176,8 +176,7 @@ def read_user(state: ServiceState, username: str) -> UserOut:
 def cpas_directory(state: ServiceState) -> list[tuple[str, str]]:
     """Every CPAS (tenant) as (identifier, name), by name: what an account may be tied to."""
     with state.transaction() as session:
-        rows = session.execute(select(CpasRow.id, CpasRow.name).order_by(CpasRow.name))
-        return [(ident, name) for ident, name in rows]
+        return repo.cpas_directory(session)
 
 
 def add_api_key(

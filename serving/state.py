@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -15,9 +16,11 @@ from serving.credential_cache import CredentialCache
 from serving.metrics import Metrics
 from serving.ratelimit import RateLimiter
 from serving.signin import SignInGuard
+from tremplin.store import repository as repo
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 T = TypeVar("T")
+CPAS_NAMES_TTL_S = 60.0
 
 
 @dataclass
@@ -33,6 +36,18 @@ class ServiceState(ServiceContext):
     role_title_budget: RateLimiter
     _scheduler: ComputeScheduler | None = field(default=None, repr=False)
     signin: SignInGuard = field(default_factory=SignInGuard, repr=False)
+    _cpas_names: tuple[float, dict[str, str]] | None = field(default=None, repr=False)
+
+    def cpas_names(self) -> dict[str, str]:
+        """Every CPAS's name by identifier, as the pages show them; read from the database
+        at most once a minute per process (CPAS are added by an operator, rarely), not on
+        every page."""
+        now = time.monotonic()
+        if self._cpas_names is None or self._cpas_names[0] <= now:
+            with self.transaction() as session:
+                names = dict(repo.cpas_directory(session))
+            self._cpas_names = (now + CPAS_NAMES_TTL_S, names)
+        return self._cpas_names[1]
 
     @property
     def scheduler(self) -> ComputeScheduler:

@@ -11,7 +11,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from serving import accounts
 from serving.state import ServiceState
 from tremplin import french
 from tremplin.actors import Principal, Role
@@ -131,7 +130,7 @@ def render(
         "csrf_header": CSRF_HEADER,
         "fragment": bool(request.headers.get("HX-Request")),
         # lists name each CPAS (« CPAS de Liège »), never by its identifier
-        "cpas_names": dict(accounts.cpas_directory(state)) if principal else {},
+        "cpas_names": state.cpas_names() if principal else {},
     }
     page.update(context or {})
     return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)

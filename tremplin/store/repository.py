@@ -76,6 +76,12 @@ def ensure_cpas(session: Session, cpas_id: str, name: str, postcode: int | None 
         session.flush()
 
 
+def cpas_directory(session: Session) -> list[tuple[str, str]]:
+    """Every CPAS (tenant) as (identifier, name), by name."""
+    rows = session.execute(select(CpasRow.id, CpasRow.name).order_by(CpasRow.name))
+    return [(ident, name) for ident, name in rows]
+
+
 def known_cpas(session: Session) -> set[str]:
     """Identifiers of every CPAS (tenant)."""
     return set(session.scalars(select(CpasRow.id)))

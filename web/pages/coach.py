@@ -264,14 +264,8 @@ async def record_outcome(request: Request, principal: Coach) -> Response:
 @router.get("/demandes")
 def contact_requests(request: Request, principal: Coach) -> Response:
     """Employers' contact requests about the CPAS's beneficiaries."""
-    state = service_state(request)
-    items = pool.coach_requests(state, principal)
-    titles = opportunities.opportunity_titles(
-        state, principal, [r.opportunity_id for r in items if r.opportunity_id]
-    )
-    return render(
-        request, "coach/requests.html", {"items": items, "titles": titles, "labels": labels}
-    )
+    items = pool.coach_requests(service_state(request), principal)
+    return render(request, "coach/requests.html", {"items": items, "labels": labels})
 
 
 @router.post("/demandes/{contact_id}")

@@ -84,11 +84,5 @@ async def ask_contact(request: Request, principal: EmployerUser) -> Response:
 @router.get("/demandes")
 def my_requests(request: Request, principal: EmployerUser) -> Response:
     """The employer's requests and where they stand (shared contact once accepted)."""
-    state = service_state(request)
-    items = pool.employer_requests(state, principal)
-    titles = opportunities.opportunity_titles(
-        state, principal, [r.opportunity_id for r in items if r.opportunity_id]
-    )
-    return render(
-        request, "employer/requests.html", {"items": items, "titles": titles, "labels": labels}
-    )
+    items = pool.employer_requests(service_state(request), principal)
+    return render(request, "employer/requests.html", {"items": items, "labels": labels})
