@@ -1,14 +1,18 @@
 """Abuse and fault figures against a running server: guessing, junk sign-ins, starvation, kill -9.
 
-Run: ``.venv/bin/python benchmarks/bench_security.py [--seconds 60] [--junk 10000]``. Prints
-what it tried and what it found, and writes ``benchmarks/results/security-<date>.json``.
+Run: ``.venv/bin/python benchmarks/bench_security.py [--seconds 60] [--junk 10000]
+[--workers 2]``. Prints what it tried and what it found, and writes
+``benchmarks/results/security-<date>.json``.
 
 Every request goes to ``tremplin serve`` on 127.0.0.1 (the second client address is 127.0.0.2,
 still the loopback range), bounded in count and time:
 
 1. **Brute force**: 8 threads guess one coach's password from 127.0.0.1 for ``--seconds``; the
    figure is the attempts per minute that reached a password check (401), beside those turned
-   away (429). Meanwhile the real coach signs in from 127.0.0.2 with the right password.
+   away (429). Meanwhile the real coach signs in from 127.0.0.2 with the right password. With
+   ``--workers N``, the guesses alternate between N service processes on one database (N
+   workers or hosts behind a proxy without affinity), with the counts in the database (the
+   default) and in each process's memory (the former design), beside one process.
 2. **Junk sign-ins**: ``--junk`` failed sign-ins with distinct random usernames (and some of
    1 MiB, refused before any lookup); the server's resident memory before and after.
 3. **Starvation**: coaches' shortlist latency alone (the baseline, same run), then while two
@@ -16,6 +20,8 @@ still the loopback range), bounded in count and time:
    the run, so that only the compute scheduler protects the coaches); p50/p95 and the ratio.
 4. **kill -9 during writes**: a writer posts outcomes while the server is killed; after a
    restart, every acknowledged (201) event is there and the database passes its checks.
+5. **Cost of shared limits**: the coaches' shortlist latency and a right sign-in's latency with
+   the limits counted in the database and in memory (``TREMPLIN_SHARED_LIMITS``), same run.
 """
 
 from __future__ import annotations
@@ -75,6 +81,7 @@ def prepare(data_dir: Path) -> tuple[dict[str, Any], str]:
         )
         wanted = {f"secu.coach{i}": (Role.COACH, {"cpas_id": cpas}) for i in range(COACHES)}
         wanted |= {f"secu.employer{i}": (Role.EMPLOYER, {"employer_id": employer}) for i in (1, 2)}
+        wanted |= {f"secu.guessed{i}": (Role.COACH, {"cpas_id": cpas}) for i in range(3)}
         ensure_users(session, wanted, PASSWORD)
     return {"cpas": cpas, "person": people[0], "people": people}, employer
 
@@ -82,14 +89,15 @@ def prepare(data_dir: Path) -> tuple[dict[str, Any], str]:
 class Server:
     """``tremplin serve`` in its own process."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir, self.port = data_dir, port
+    def __init__(self, data_dir: Path, port: int, shared_limits: bool = True) -> None:
+        self.data_dir, self.port, self.shared_limits = data_dir, port, shared_limits
         self.base = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         env = {**os.environ, "TREMPLIN_DATA_DIR": str(self.data_dir)}
         env |= {"TREMPLIN_LOG_LEVEL": "WARNING", "TREMPLIN_SEARCH_RATE_PER_MINUTE": "100000"}
+        env |= {"TREMPLIN_SHARED_LIMITS": str(self.shared_limits).lower()}
         # title budgets lifted: the flood below then runs without pause, and what keeps
         # coaches served is the scheduler alone (the budgets are tested in the suite)
         env |= {
@@ -139,18 +147,22 @@ def token(base: str, user: str, address: str = "127.0.0.1") -> dict[str, str]:
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def brute_force(base: str, seconds: float) -> dict[str, Any]:
-    """8 guessing threads on one account from 127.0.0.1; the owner signs in from 127.0.0.2."""
+def brute_force(bases: list[str], seconds: float, account: str) -> dict[str, Any]:
+    """8 guessing threads on one account from 127.0.0.1, each request to the next of
+    ``bases`` in turn; the owner signs in from 127.0.0.2."""
     codes: dict[int, int] = {}
     lock = threading.Lock()
     stop = time.time() + seconds
+    turn = iter(range(10**9))
 
     def guess() -> None:
         with client() as c:
             while time.time() < stop:
                 word = "".join(random.choices(string.ascii_lowercase, k=14))
+                with lock:
+                    base = bases[next(turn) % len(bases)]
                 r = c.post(
-                    f"{base}/api/v1/auth/token", data={"username": "secu.coach0", "password": word}
+                    f"{base}/api/v1/auth/token", data={"username": account, "password": word}
                 )
                 with lock:
                     codes[r.status_code] = codes.get(r.status_code, 0) + 1
@@ -163,12 +175,13 @@ def brute_force(base: str, seconds: float) -> dict[str, Any]:
     time.sleep(seconds / 2)
     with client("127.0.0.2") as owner:
         real = owner.post(
-            f"{base}/api/v1/auth/token", data={"username": "secu.coach0", "password": PASSWORD}
+            f"{bases[-1]}/api/v1/auth/token", data={"username": account, "password": PASSWORD}
         ).status_code
     for t in threads:
         t.join()
     checked = codes.get(401, 0)
     return {
+        "workers": len(bases),
         "seconds": seconds,
         "threads": 8,
         "responses": codes,
@@ -302,13 +315,75 @@ def kill_during_writes(
     }
 
 
+def started(data_dir: Path, port: int, count: int, shared_limits: bool) -> list[Server]:
+    """``count`` service processes on one database, on consecutive ports."""
+    servers = [Server(data_dir, port + n, shared_limits) for n in range(count)]
+    for server in servers:
+        server.start()
+    return servers
+
+
+def stopped(servers: list[Server]) -> None:
+    for server in servers:
+        server.stop()
+
+
+def brute_force_by_workers(
+    data_dir: Path, port: int, seconds: float, workers: int
+) -> dict[str, Any]:
+    """The guesser against one process, then alternating between ``workers`` processes with
+    the counts in the database and in each process's memory (a fresh account each time: the
+    database remembers the last one's failures)."""
+    layouts = [(1, True)] + ([(workers, True), (workers, False)] if workers > 1 else [])
+    out: dict[str, Any] = {}
+    for n, (count, shared) in enumerate(layouts):
+        servers = started(data_dir, port, count, shared)
+        try:
+            name = f"{count}_workers_{'database' if shared else 'memory'}"
+            out[name] = brute_force([s.base for s in servers], seconds, f"secu.guessed{n}")
+            print(name, json.dumps(out[name]), flush=True)
+        finally:
+            stopped(servers)
+    return out
+
+
+def shared_limits_cost(
+    data_dir: Path, port: int, person: dict[str, Any], seconds: float
+) -> dict[str, Any]:
+    """Shortlist and right sign-in latency with the limits in memory, then in the database."""
+    out: dict[str, Any] = {}
+    users = [f"secu.coach{i}" for i in range(1, COACHES)]
+    for shared in (False, True):
+        (server,) = started(data_dir, port, 1, shared)
+        try:
+            sign_ins: list[float] = []
+            for n in range(20):
+                began = time.perf_counter()
+                token(server.base, users[n % len(users)], "127.0.0.5")
+                sign_ins.append(time.perf_counter() - began)
+            tokens = {u: token(server.base, u, "127.0.0.5") for u in users}
+            found = shortlist_latency(server.base, person, seconds, False, tokens)
+            out["database" if shared else "memory"] = {"sign_in": pct(sign_ins), **found}
+        finally:
+            server.stop()
+    out["shortlist_p95_added_ms"] = round(
+        out["database"]["shortlists"]["p95_ms"] - out["memory"]["shortlists"]["p95_ms"], 1
+    )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--junk", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=8775)
     parser.add_argument(
-        "--only", choices=["brute", "junk", "starvation", "kill"], help="run one part only"
+        "--workers", type=int, default=1, help="guess through this many service processes too"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["brute", "junk", "starvation", "kill", "limits"],
+        help="run one part only",
     )
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench-security")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
@@ -317,44 +392,55 @@ def main() -> None:
         "TREMPLIN_EMBEDDING_CACHE", str(ROOT / "var" / "index" / "embeddings.sqlite")
     )
     person, _ = prepare(args.data_dir)
-    server = Server(args.data_dir, args.port)
-    server.start()
-    # every honest user signs in first, from its own address (the guessing and the junk
-    # below rightly close 127.0.0.1 and 127.0.0.3 to new sign-ins for a while)
-    users = [f"secu.coach{i}" for i in range(1, COACHES)] + ["secu.employer1", "secu.employer2"]
-    tokens = {user: token(server.base, user, "127.0.0.4") for user in users}
     report: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
         "machine": machine(),
     }
-    try:
-        wanted = {args.only} if args.only else {"brute", "junk", "starvation", "kill"}
-        if "brute" in wanted:
-            print("1. brute force: 8 threads guessing one account ...", flush=True)
-            report["brute_force"] = brute_force(server.base, args.seconds)
-            print(json.dumps(report["brute_force"]), flush=True)
-        if "junk" in wanted:
-            print(f"2. {args.junk} junk sign-ins ...", flush=True)
-            report["junk_sign_ins"] = junk_sign_ins(server, args.junk)
-            print(json.dumps(report["junk_sign_ins"]), flush=True)
-        if "starvation" in wanted:
-            print("3. coach shortlists alone, then under a title-link flood ...", flush=True)
-            alone = shortlist_latency(server.base, person, args.seconds / 2, False, tokens)
-            flooded = shortlist_latency(server.base, person, args.seconds, True, tokens)
-            report["starvation"] = {
-                "baseline_alone": alone,
-                "under_flood": flooded,
-                "p95_ratio": round(
-                    flooded["shortlists"]["p95_ms"] / max(alone["shortlists"]["p95_ms"], 0.1), 2
-                ),
-            }
-            print(json.dumps(report["starvation"]), flush=True)
-        if "kill" in wanted:
-            print("4. kill -9 during an outcome write burst ...", flush=True)
-            report["kill_during_writes"] = kill_during_writes(server, person, tokens["secu.coach1"])
-            print(json.dumps(report["kill_during_writes"]), flush=True)
-    finally:
-        server.stop()
+    wanted = {args.only} if args.only else {"brute", "junk", "starvation", "kill", "limits"}
+    if "brute" in wanted:
+        print("1. brute force: 8 threads guessing one account ...", flush=True)
+        report["brute_force"] = brute_force_by_workers(
+            args.data_dir, args.port, args.seconds, args.workers
+        )
+    if "limits" in wanted:
+        print("5. shortlists and sign-ins, limits in memory then in the database ...", flush=True)
+        report["shared_limits"] = shared_limits_cost(
+            args.data_dir, args.port, person, args.seconds / 2
+        )
+        print(json.dumps(report["shared_limits"]), flush=True)
+    if wanted & {"junk", "starvation", "kill"}:
+        server = Server(args.data_dir, args.port)
+        server.start()
+        # every honest user signs in first, from its own address (the guessing and the junk
+        # below rightly close 127.0.0.1 and 127.0.0.3 to new sign-ins for a while)
+        users = [f"secu.coach{i}" for i in range(1, COACHES)] + ["secu.employer1", "secu.employer2"]
+        tokens = {user: token(server.base, user, "127.0.0.4") for user in users}
+        try:
+            if "junk" in wanted:
+                print(f"2. {args.junk} junk sign-ins ...", flush=True)
+                report["junk_sign_ins"] = junk_sign_ins(server, args.junk)
+                print(json.dumps(report["junk_sign_ins"]), flush=True)
+            if "starvation" in wanted:
+                print("3. coach shortlists alone, then under a title-link flood ...", flush=True)
+                alone = shortlist_latency(server.base, person, args.seconds / 2, False, tokens)
+                flooded = shortlist_latency(server.base, person, args.seconds, True, tokens)
+                report["starvation"] = {
+                    "baseline_alone": alone,
+                    "under_flood": flooded,
+                    "p95_ratio": round(
+                        flooded["shortlists"]["p95_ms"] / max(alone["shortlists"]["p95_ms"], 0.1),
+                        2,
+                    ),
+                }
+                print(json.dumps(report["starvation"]), flush=True)
+            if "kill" in wanted:
+                print("4. kill -9 during an outcome write burst ...", flush=True)
+                report["kill_during_writes"] = kill_during_writes(
+                    server, person, tokens["secu.coach1"]
+                )
+                print(json.dumps(report["kill_during_writes"]), flush=True)
+        finally:
+            server.stop()
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = f"-{args.only}" if args.only else ""
     path = args.out / f"security-{report['date']}{suffix}.json"

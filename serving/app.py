@@ -42,12 +42,14 @@ from serving.routers import (
     pool,
     shortlists,
 )
+from serving.signin import SignInGuard
 from serving.state import ServiceState, request_id_var
 from tremplin import __version__
 from tremplin.audit import pseudonym_key
 from tremplin.errors import DomainError, ErrorCode, field_problems
 from tremplin.settings import Settings, get_settings
 from tremplin.store.db import make_engine, session_factory, upgrade
+from tremplin.store.limits import DatabaseLimits, MemoryLimits
 
 log = logging.getLogger("tremplin.api")
 
@@ -72,17 +74,22 @@ def build_state(settings: Settings) -> ServiceState:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = session_factory(engine)
+    key = pseudonym_key(settings)
+    limits = DatabaseLimits(factory, key) if settings.shared_limits else MemoryLimits()
     return ServiceState(
         settings=settings,
         engine=engine,
         factory=factory,
         matching=MatchingService(settings, factory),
-        limiter=RateLimiter(settings.search_rate_per_minute),
-        title_budget=RateLimiter(settings.link_titles_per_user_per_minute),
-        role_title_budget=RateLimiter(settings.link_titles_per_role_per_minute),
+        limiter=RateLimiter(settings.search_rate_per_minute, limits, "search"),
+        title_budget=RateLimiter(settings.link_titles_per_user_per_minute, limits, "titles"),
+        role_title_budget=RateLimiter(
+            settings.link_titles_per_role_per_minute, limits, "role_titles"
+        ),
         credentials=CredentialCache(settings.credential_cache_s),
         metrics=Metrics(),
-        pseudonym_key=pseudonym_key(settings),
+        pseudonym_key=key,
+        signin=SignInGuard(store=limits),
     )
 
 
@@ -111,6 +118,8 @@ def create_app(settings: Settings | None = None, load_engine: bool = True) -> Fa
                     state.matching.prepare_linker()
             state.matching.watch(settings.catalogue_check_s)
         yield
+        for stop in state.on_stop:  # page tasks end or are marked interrupted first
+            await run_in_threadpool(stop)
         state.matching.stop_watching()
         state.engine.dispose()
 

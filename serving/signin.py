@@ -10,25 +10,26 @@ whole process:
 * an account gets :attr:`account_failures` failures from all addresses before the same growing
   delays apply to it (distributed guessing of one account; no permanent lockout);
 * an address gets :attr:`address_failures` failures over all accounts (password spraying);
-* the process accepts at most :attr:`global_failures_per_minute` failures a minute in total.
+* the service accepts at most :attr:`global_failures_per_minute` failures a minute in total.
 
-State is bounded: at most :attr:`max_entries` keys, the oldest dropped first, and entries
-older than the window forgotten. Usernames longer than the longest an account can have are
-refused before any lookup or count, so junk sign-ins cannot grow memory.
+The counts live in a :class:`~tremplin.store.limits.LimitStore`: the application database by
+default, so that a guesser whose attempts go to several workers or hosts is counted once, and
+a restart forgets nothing. State is bounded: entries older than the window are swept, at most
+:attr:`max_entries` keys are kept (the oldest dropped first). Usernames longer than the
+longest an account can have are refused before any lookup or count, so junk sign-ins cannot
+grow the tables.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
 from data_contracts.types import USERNAME_MAX_LENGTH
 from tremplin.passwords import MAX_LENGTH
+from tremplin.store.limits import LimitStore, MemoryLimits
 
 USERNAME_MAX = USERNAME_MAX_LENGTH  # as UserIn allows
 PASSWORD_MAX = MAX_LENGTH  # as UserIn allows (argon2 never sees a longer one)
@@ -47,84 +48,64 @@ class SignInPolicy(BaseModel):
     max_entries: int = Field(default=50_000, ge=100)
 
 
-@dataclass
-class _Count:
-    failures: int
-    last: float
+GLOBAL = ("signin", "*")  # the whole service's failures (scope, key)
+MINUTE_S = 60.0
 
 
 class SignInGuard:
     """Counts failed sign-ins and says how long a new attempt must wait."""
 
     def __init__(
-        self, policy: SignInPolicy | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        policy: SignInPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        store: LimitStore | None = None,
     ) -> None:
         self.policy = policy or SignInPolicy()
         self.clock = clock
-        self._counts: OrderedDict[tuple[str, ...], _Count] = OrderedDict()
-        self._global: list[float] = []
-        self._lock = threading.Lock()
+        self.store: LimitStore = store or MemoryLimits()
 
     def __len__(self) -> int:
-        return len(self._counts)
+        return self.store.size()
 
     def wait(self, username: str, address: str) -> float:
         """Seconds before an attempt for ``username`` from ``address`` is admitted (0: now)."""
-        p = self.policy
-        now = self.clock()
-        with self._lock:
-            self._expire(now)
-            waits = [
-                self._delay(("pair", username, address), p.free_failures, now),
-                self._delay(("account", username), p.account_failures, now),
-            ]
-            spray = self._counts.get(("address", address))
-            if spray is not None and spray.failures >= p.address_failures:
-                waits.append(spray.last + p.window_s - now)
-            recent = [t for t in self._global if t > now - 60.0]
-            if len(recent) >= p.global_failures_per_minute:
-                waits.append(recent[0] + 60.0 - now)
+        p, now = self.policy, self.clock()
+        pair, account, spray = _keys(username, address)
+        counts = self.store.failures((pair, account, spray), now - p.window_s)
+        waits = [
+            self._delay(counts.get(pair), p.free_failures, now),
+            self._delay(counts.get(account), p.account_failures, now),
+        ]
+        if spray in counts and counts[spray][0] >= p.address_failures:
+            waits.append(counts[spray][1] + p.window_s - now)
+        recent = self.store.window(*GLOBAL, now - MINUTE_S)
+        if len(recent) >= p.global_failures_per_minute:
+            waits.append(recent[-p.global_failures_per_minute][0] + MINUTE_S - now)
         return max(0.0, *waits)
 
     def failed(self, username: str, address: str) -> None:
         """Count one failed attempt."""
-        now = self.clock()
-        with self._lock:
-            for key in (("pair", username, address), ("account", username), ("address", address)):
-                count = self._counts.pop(key, None) or _Count(0, now)
-                count.failures += 1
-                count.last = now
-                self._counts[key] = count  # most recent last
-            self._global.append(now)
-            self._global = [t for t in self._global if t > now - 60.0][
-                -self.policy.global_failures_per_minute :
-            ]
-            while len(self._counts) > self.policy.max_entries:
-                self._counts.popitem(last=False)
+        p, now = self.policy, self.clock()
+        self.store.add_failures(_keys(username, address), now, now - p.window_s, p.max_entries)
+        self.store.spend(*GLOBAL, 1, now, now - MINUTE_S, lambda _: 0.0)
 
     def succeeded(self, username: str, address: str) -> None:
         """The right password: this pair starts afresh."""
-        with self._lock:
-            self._counts.pop(("pair", username, address), None)
+        self.store.reset(_keys(username, address)[0])
 
     def clear(self) -> None:
         """Forget every count."""
-        with self._lock:
-            self._counts.clear()
-            self._global.clear()
+        self.store.clear()
 
-    def _delay(self, key: tuple[str, ...], free: int, now: float) -> float:
-        count = self._counts.get(key)
-        if count is None or count.failures < free:
+    def _delay(self, count: tuple[int, float] | None, free: int, now: float) -> float:
+        if count is None or count[0] < free:
             return 0.0
         p = self.policy
-        delay = min(p.base_delay_s * 2 ** (count.failures - free), p.max_delay_s)
-        return float(count.last + delay - now)
+        delay = min(p.base_delay_s * 2 ** (count[0] - free), p.max_delay_s)
+        return float(count[1] + delay - now)
 
-    def _expire(self, now: float) -> None:
-        horizon = now - self.policy.window_s
-        while self._counts:
-            key, count = next(iter(self._counts.items()))
-            if count.last > horizon:
-                break
-            del self._counts[key]
+
+def _keys(username: str, address: str) -> tuple[str, str, str]:
+    """The three counts an attempt adds to: the pair, the account, the address."""
+    return (f"pair\x1f{username}\x1f{address}", f"account\x1f{username}", f"address\x1f{address}")

@@ -37,6 +37,8 @@ class ServiceState(ServiceContext):
     _scheduler: ComputeScheduler | None = field(default=None, repr=False)
     signin: SignInGuard = field(default_factory=SignInGuard, repr=False)
     _cpas_names: tuple[float, dict[str, str]] | None = field(default=None, repr=False)
+    on_stop: list[Callable[[], object]] = field(default_factory=list, repr=False)
+    """What to do when the service stops, before the database is closed (page tasks)."""
 
     def cpas_names(self) -> dict[str, str]:
         """Every CPAS's name by identifier, as the pages show them; read from the database

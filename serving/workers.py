@@ -49,9 +49,13 @@ def _worker(options: dict[str, Any]) -> None:
     server.run(sockets=[sock])
 
 
-def serve_workers(host: str, port: int, workers: int, **options: Any) -> None:
+def serve_workers(
+    host: str, port: int, workers: int, stop_timeout_s: float = 30.0, **options: Any
+) -> None:
     """Run ``workers`` API processes on ``host:port`` until interrupted (``factory``: the
-    application factory's import path, the API alone by default)."""
+    application factory's import path, the API alone by default); a worker that has not ended
+    ``stop_timeout_s`` after SIGTERM (its requests and page tasks given their time) is
+    killed."""
     _bind(host, port).close()  # fail here, in the parent, if the port is taken
     context = mp.get_context("spawn")
     stop = threading.Event()
@@ -80,6 +84,6 @@ def serve_workers(host: str, port: int, workers: int, **options: Any) -> None:
     for process in processes:
         process.terminate()  # uvicorn finishes the requests in flight, then exits
     for process in processes:
-        process.join(30)
+        process.join(stop_timeout_s)
         if process.is_alive():
             process.kill()

@@ -43,6 +43,23 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+def empty_database_like(url: str, root: Path) -> Iterator[str]:
+    """A second, empty database of the same kind as ``url`` (a restore's destination)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        yield f"sqlite:///{root / 'restored' / 'tremplin.db'}"
+        return
+    name = f"tremplin_restore_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     search_rate_per_minute: int = Field(
         default=1200, ge=1, description="Searches (shortlists, links, pool) per user per minute."
     )
+    shared_limits: bool = Field(
+        default=True,
+        description="Count sign-in failures and per-minute budgets in the database, so that "
+        "every worker and host counts the same (false: in each process's memory, for a "
+        "single-process service only).",
+    )
     request_timeout_s: float = Field(default=20.0, gt=0, description="Shortlist time limit.")
     pool_k: int = Field(
         default=5,
@@ -150,6 +156,23 @@ class Settings(BaseSettings):
     )
     plan_time_limit_s: float = Field(
         default=30.0, gt=0, le=600, description="Solver time limit of a job-day plan."
+    )
+    task_heartbeat_s: float = Field(
+        default=5.0, gt=0, le=60, description="How often a worker says its page tasks still run."
+    )
+    task_stale_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="A running page task whose worker has not said so for this long is shown "
+        "interrupted (its worker was killed or its host stopped).",
+    )
+    task_grace_s: float = Field(
+        default=40.0,
+        ge=0,
+        le=3600,
+        description="How long a stopping service (SIGTERM) lets running page tasks end before "
+        "marking them interrupted (a plan's solver limit, and some).",
     )
     warm_title_linker: bool = Field(
         default=True, description="Build the ESCO title linker in the background at start."
@@ -171,6 +194,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'tremplin.db'}"
         if self.embedding_cache is None:
             self.embedding_cache = self.data_dir / "index" / "embeddings.sqlite"
+        if self.task_stale_s <= 2 * self.task_heartbeat_s:
+            raise ValueError("task_stale_s must exceed twice task_heartbeat_s")
         if self.models_dir is None:
             self.models_dir = self.data_dir / "models"
         if not self.mlflow_tracking_uri:

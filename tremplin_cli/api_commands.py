@@ -59,6 +59,7 @@ def serve(
             factory=SITE_FACTORY,
             log_config=log_config,
             timeout_graceful_shutdown=10,
+            stop_timeout_s=10 + settings.task_grace_s + 10,
         )
         return
     uvicorn.run(

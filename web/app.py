@@ -56,7 +56,15 @@ def is_page(request: Request) -> bool:
 def create_site(settings: Settings | None = None, load_engine: bool = True) -> FastAPI:
     """The API and the pages in one application (what ``tremplin serve`` runs)."""
     app = create_app(settings or get_settings(), load_engine=load_engine)
-    app.state.tasks = TaskRunner()
+    state = app.state.tremplin
+    settings = state.settings
+    app.state.tasks = tasks = TaskRunner(
+        state.factory,
+        heartbeat_s=settings.task_heartbeat_s,
+        stale_s=settings.task_stale_s,
+        grace_s=settings.task_grace_s,
+    )
+    state.on_stop.append(tasks.shutdown)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (common, coach, maison, employer, admin, accounts):
         app.include_router(module.router)

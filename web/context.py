@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from services import documents
 from services.jobday_schemas import Convocation
 from serving.state import ServiceState
-from web.tasks import Progress, TaskRunner
+from web.tasks import Progress, Retry, TaskRunner
 from web.templating import render
 
 
@@ -35,10 +35,15 @@ def start_task(
     work: Callable[[Progress], Any],
     redirect: Callable[[Any], str | None] | None = None,
     result_template: str | None = None,
+    kept: str | None = None,
+    retry: Retry | None = None,
 ) -> Response:
     """Start ``work`` as a background task of user ``owner`` and answer its progress fragment
-    (202: the page polls it until the task is done)."""
-    task = task_runner(request).start(owner, label, work, redirect, result_template)
+    (202: the page polls it until the task is done). ``kept`` says what stays in place if the
+    service stops before the task ends, ``retry`` how to start it again."""
+    task = task_runner(request).start(
+        owner, label, work, redirect, result_template, kept=kept, retry=retry
+    )
     return render(request, "_task.html", {"task": task}, status_code=202)
 
 

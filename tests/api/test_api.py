@@ -814,3 +814,51 @@ def test_a_coach_pastes_notes_and_gets_skills_to_confirm(api: World) -> None:
     assert api.call("maison.liege", "POST", url, json={"text": notes}).status_code == 403
     too_long = api.call("coach.liege", "POST", url, json={"text": "x" * 20_001})
     assert too_long.status_code == 422
+
+
+def test_a_restored_backup_serves_the_same_shortlists(api: World, tmp_path: Path) -> None:
+    """The drill of ``docs/deploy.md``: backup, restore into an empty installation of the same
+    kind, start the service there: same people, same shortlists, same model versions, and an
+    audit chain that verifies (the converted encoder comes from the installed package, so the
+    copy leaves the models folder out, as ``tremplin backup --no-models`` does)."""
+    from functools import partial
+
+    from api_support import PASSWORD, settings_for
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import empty_database_like
+    from tremplin import audit_chain
+    from tremplin.backup import backup, restore
+    from tremplin.store.db import make_engine, session_factory
+    from web.app import create_site
+
+    people = api.beneficiaries["cpas-liege"][:3]
+    body = {"top": 10, "today": TODAY}
+
+    def served(call: Any) -> list[Any]:
+        out = []
+        for person in people:
+            got = call("/api/v1/shortlists", json={**body, "beneficiary_id": person}).json()
+            items = [(i["opportunity_id"], round(i["score"], 6)) for i in got["shortlist"]["items"]]
+            out.append((items, got["model_version"], got.get("ranker_version")))
+        return out
+
+    before = served(partial(api.call, "coach.liege", "POST"))
+    shared = Path(api.settings.models_dir or tmp_path).parent
+    backup(api.settings, tmp_path / "backup", models=False)
+    for url in empty_database_like(api.settings.database_url, tmp_path):
+        target = settings_for(tmp_path / "restored", url, shared)
+        restore(target, tmp_path / "backup")
+        with TestClient(create_site(target)) as client:
+            signed = client.post(
+                "/api/v1/auth/token", data={"username": "coach.liege", "password": PASSWORD}
+            )
+            headers = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+            after = served(partial(client.post, headers=headers))
+            versions = client.get("/readyz").json()
+        assert after == before
+        assert versions["model_version"] == before[0][1]
+        engine = make_engine(url)
+        with session_factory(engine)() as session:
+            assert audit_chain.verify(session).intact
+        engine.dispose()

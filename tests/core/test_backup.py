@@ -5,14 +5,14 @@ installation with the same people, the same audit key and an audit chain that st
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from alembic.script import ScriptDirectory
+from sqlalchemy import select
 
+from tests.conftest import empty_database_like
 from tremplin import audit, audit_chain
 from tremplin.actors import system_actor
 from tremplin.backup import backup, read_manifest, restore
@@ -20,25 +20,8 @@ from tremplin.errors import InvalidRequestError
 from tremplin.ingest import load_sample_dir
 from tremplin.sample import generate, write_sample
 from tremplin.settings import Settings
-from tremplin.store.db import make_engine, session_factory, upgrade
+from tremplin.store.db import alembic_config, make_engine, session_factory, upgrade
 from tremplin.store.models import BeneficiaryRow
-
-
-def _empty_like(url: str, root: Path) -> Iterator[str]:
-    """A second, empty database of the same kind as ``url``."""
-    if make_url(url).get_backend_name() == "sqlite":
-        yield f"sqlite:///{root / 'restored' / 'tremplin.db'}"
-        return
-    name = f"tremplin_restore_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _settings(root: Path, url: str) -> Settings:
@@ -70,9 +53,26 @@ def test_backup_wipe_restore_drill(database_url: str, tmp_path: Path) -> None:
                          subject=audit.pseudonym(key, "cpas-liege", f"ben-{i}"))  # fmt: skip
     (settings.models_dir or tmp_path).mkdir(parents=True, exist_ok=True)
     (Path(settings.models_dir or tmp_path) / "weights.bin").write_bytes(os.urandom(4096))
-    manifest = backup(settings, tmp_path / "backup")
+    stop, written = threading.Event(), [0]
+
+    def serve_writes() -> None:  # the service keeps auditing while the copy is taken
+        while not stop.is_set():
+            with factory() as session, session.begin():
+                audit.record(session, actor, "w", audit.AuditAction.SHORTLIST)
+            written[0] += 1
+
+    writer = threading.Thread(target=serve_writes)
+    writer.start()
+    try:
+        manifest = backup(settings, tmp_path / "backup")
+    finally:
+        stop.set()
+        writer.join(30)
+    assert written[0] > 0
     assert {"audit.key", "models/weights.bin"} <= {f.path for f in manifest.files}
-    assert manifest.migration_head == "0010" and manifest.audit_key
+    code_head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    assert manifest.migration_head == code_head is not None
+    assert manifest.audit_key
     assert (tmp_path / "backup" / "audit.key").stat().st_mode & 0o777 == 0o600
     with pytest.raises(InvalidRequestError, match="n'est pas vide"):
         backup(settings, tmp_path / "backup")
@@ -80,7 +80,7 @@ def test_backup_wipe_restore_drill(database_url: str, tmp_path: Path) -> None:
         restore(settings, tmp_path / "backup")  # the live installation is never overwritten
     engine.dispose()
 
-    for restored_url in _empty_like(database_url, tmp_path):
+    for restored_url in empty_database_like(database_url, tmp_path):
         target = _settings(tmp_path / "b", restored_url)
         restore(target, tmp_path / "backup")
         assert _people(restored_url) == _people(database_url)
@@ -108,7 +108,8 @@ def test_an_altered_or_newer_backup_is_refused(tmp_path: Path) -> None:
         read_manifest(tmp_path / "backup")
     key.write_text(original)
     manifest = tmp_path / "backup" / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"0010"', '"0999"'))
+    head = read_manifest(tmp_path / "backup").migration_head
+    manifest.write_text(manifest.read_text().replace(f'"{head}"', '"0999"'))
     with pytest.raises(InvalidRequestError, match="schéma plus récent"):
         restore(_settings(tmp_path / "b", f"sqlite:///{tmp_path}/b/t.db"), tmp_path / "backup")
     with pytest.raises(InvalidRequestError, match="pas une sauvegarde Tremplin"):

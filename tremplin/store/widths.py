@@ -36,6 +36,14 @@ CONTACT_MESSAGE_LENGTH = 1000
 """The longest message an employer or a coach writes on a contact request."""
 POOL_CARD_LENGTH = 16
 """A pool card's pseudonym (``C-`` and 12 base-32 characters)."""
+LIMIT_SCOPE_LENGTH = 16
+"""A shared limit's name (``search``, ``titles``, ``signin``…)."""
+LIMIT_KEY_LENGTH = SHA256_HEX_LENGTH
+"""A shared limit's key: a keyed hash, never the username or address itself."""
+TASK_TEXT_LENGTH = 300
+"""A page task's label, step, page address or template name."""
+TASK_ERROR_LENGTH = 1000
+"""A page task's French error message."""
 
 
 def _enum_in(annotation: Any) -> type[enum.Enum] | None:

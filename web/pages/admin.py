@@ -25,7 +25,7 @@ from web.context import service_state, start_task
 from web.forms import EmptyAsNone, checked, text
 from web.plots import interval_chart
 from web.session import Admin
-from web.tasks import Progress
+from web.tasks import Progress, Retry
 from web.templating import ROLE_NAMES, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -73,6 +73,11 @@ async def promote(request: Request, principal: Admin) -> Response:
         "Promotion",
         work,
         redirect=lambda label: f"/admin/modeles?fait={label}",
+        kept="Le modèle en service reste celui d'avant tant que la promotion n'a pas abouti.",
+        retry=Retry(
+            "/admin/modeles/promouvoir",
+            {"run_id": run_id, **({"force": "1", "reason": reason} if force else {})},
+        ),
     )
 
 
@@ -101,6 +106,8 @@ def reload(request: Request, principal: Admin) -> Response:
         "Rechargement du moteur",
         work,
         redirect=lambda _: "/admin/modeles?fait=rechargement",
+        kept="Le moteur en service a continué de répondre.",
+        retry=Retry("/admin/modeles/recharger"),
     )
 
 
@@ -219,6 +226,8 @@ def verify_audit(request: Request, principal: Admin) -> Response:
     return start_task(
         request, principal.user_id, "Vérification du journal", work,
         redirect=lambda _: "/admin/journal",
+        kept="Une vérification ne modifie pas le journal.",
+        retry=Retry("/admin/journal/verifier"),
     )  # fmt: skip
 
 

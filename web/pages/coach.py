@@ -39,7 +39,7 @@ from web.context import calendar, service_state, start_task
 from web.forms import EmptyAsNone, optional, parse, text
 from web.profile_form import form_context, profile_body
 from web.session import Coach
-from web.tasks import Progress
+from web.tasks import Progress, Retry
 from web.templating import render
 
 router = APIRouter(prefix="/coach", include_in_schema=False)
@@ -314,6 +314,12 @@ async def participation(request: Request, job_day_id: str, principal: Coach) -> 
         f"{label} de {body.beneficiary_id}",
         work,
         result_template="coach/_participation.html",
+        kept="Le choix est enregistré entièrement ou pas du tout ; le planning en vigueur reste "
+        "le dernier enregistré complet.",
+        retry=Retry(
+            f"/coach/journees/{job_day_id}/participants",
+            {"beneficiary_id": body.beneficiary_id, "status": body.status.value},
+        ),
     )
 
 

@@ -25,7 +25,7 @@ from web import labels
 from web.context import calendar, download, service_state, start_task
 from web.forms import EmptyAsNone, checked, parse, text
 from web.session import Organiser
-from web.tasks import Progress
+from web.tasks import Progress, Retry
 from web.templating import render
 
 router = APIRouter(prefix="/maison", include_in_schema=False)
@@ -102,6 +102,9 @@ async def import_file(request: Request, principal: Organiser) -> Response:
         f"Import de {filename}",
         work,
         result_template="maison/_import_report.html",
+        kept="Un fichier est enregistré entièrement ou pas du tout (ou ses seules lignes valides, "
+        "si vous l'avez demandé) : rien n'est importé à moitié. Choisissez à nouveau le fichier.",
+        retry=Retry("/maison/opportunites", method="get"),
     )
 
 
@@ -155,6 +158,10 @@ async def plan(request: Request, job_day_id: str, principal: Organiser) -> Respo
         "Planification des entretiens",
         work,
         redirect=lambda _: f"/maison/journees/{job_day_id}",
+        kept="Le planning précédent reste en vigueur : un planning n'est enregistré que complet.",
+        retry=Retry(
+            f"/maison/journees/{job_day_id}/planifier", {"fresh": "1"} if body.fresh else {}
+        ),
     )
 
 
@@ -179,6 +186,12 @@ async def stand_slots(
         "Créneaux du stand",
         work,
         redirect=lambda _: f"/maison/journees/{job_day_id}",
+        kept="Le nombre de créneaux est enregistré ou non, jamais à moitié ; le planning en "
+        "vigueur reste le dernier enregistré complet.",
+        retry=Retry(
+            f"/maison/journees/{job_day_id}/stands/{employer_id}",
+            {"interview_slots": str(body.interview_slots)},
+        ),
     )
 
 
