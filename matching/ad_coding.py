@@ -40,12 +40,13 @@ from pydantic import BaseModel, Field
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from matching import label_vectors
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.linking import ConceptMatch
 from matching.occupations import OccupationLinker, clean_query
 from matching.skill_text import skill_reader
-from tremplin.taxonomy import Taxonomy
+from tremplin.taxonomy import Taxonomy, load_taxonomy
 from tremplin.text import normalize
 
 FITTED_PATH = Path(__file__).resolve().parent / "fitted" / "ad_coding.json"
@@ -152,6 +153,12 @@ def ad_query(title: str, description: str) -> str:
     return f"{title}. {head}" if head else title
 
 
+def metier_passages(taxonomy: Taxonomy | None = None) -> list[str]:
+    """The métiers' dense passages, in code order (what the ad coder embeds)."""
+    tax = taxonomy or load_taxonomy()
+    return [_passage(tax, c) for c in sorted(tax.metiers)]
+
+
 class MetierTexts:
     """The métiers' ROME texts as TF-IDF matrices (words of the whole text; characters of the
     titles), and their dense passages when an encoder is given."""
@@ -190,7 +197,9 @@ class MetierTexts:
         self.skills = skill_reader(taxonomy)  # activities and compétences named in a text
         self.passages: np.ndarray | None = None
         if encoder is not None:
-            passages = [_passage(taxonomy, c) for c in self.codes]
+            passages = metier_passages(taxonomy)
+            if cache is not None:
+                label_vectors.seed(cache, encoder.version)
             self.passages = (
                 cache.embed(encoder, passages, "passage")
                 if cache is not None

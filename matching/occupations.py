@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
+from matching import label_vectors
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.linking import (
@@ -220,7 +221,14 @@ def _vectors(
         return None
     if cache is None:
         raise ValueError("a dense title linker needs an embedding cache")
+    label_vectors.seed(cache, encoder.version)  # the shipped vectors, for the bundled encoder
     return cache.embed(encoder, [r.vector_text for r in rows], "query", progress=progress)
+
+
+def label_texts(taxonomy: Taxonomy | None = None) -> list[str]:
+    """Every text the two linkers embed (ESCO's and ROME's labels), once each, in order."""
+    tax = taxonomy or load_taxonomy()
+    return list(dict.fromkeys(r.vector_text for r in [*esco_rows(tax), *rome_rows(tax)]))
 
 
 def _group_keys(

@@ -175,6 +175,33 @@ def occupations_code(
         raise fail("aucune annonce lisible dans le fichier", 1)
 
 
+@occupations_app.command("label-vectors")
+def occupations_label_vectors() -> None:
+    """Reconstruire les vecteurs des intitulés ESCO et ROME livrés avec le projet
+    (matching/fitted/label_vectors.npz), après un changement de l'encodeur servi."""
+    import numpy as np
+
+    from matching.embedding_cache import EmbeddingCache
+    from matching.encoder import served_encoder
+    from matching.label_vectors import ARCHIVE, shipped_texts, write
+
+    settings = get_settings()
+    encoder = served_encoder(settings)
+    texts = shipped_texts()
+    assert settings.embedding_cache is not None
+    cache = EmbeddingCache(settings.embedding_cache)
+    try:
+        parts = [
+            cache.embed(encoder, [t for t, k in texts if k == kind], kind, progress=True)
+            for kind in ("query", "passage")
+        ]
+    finally:
+        cache.close()
+    write(ARCHIVE, encoder.version, texts, np.concatenate(parts))
+    size = ARCHIVE.stat().st_size / 2**20
+    console.print(f"{len(texts)} textes, encodeur {encoder.version} : {ARCHIVE} ({size:.1f} Mo)")
+
+
 def _linker(lexical_only: bool) -> OccupationLinker:
     """The served title linker (the API's, through the linking service), or a lexical one."""
     from matching.occupations import OccupationLinker
