@@ -17,11 +17,11 @@ import numpy as np
 from filelock import FileLock
 from pydantic import BaseModel
 
-from matching.ad_coding import AdCoder, MetierTexts
+from matching.ad_coding import AdCoder, MetierTexts, metier_passages
 from matching.catalogue import OpportunityCatalogue, build_vector_index, sync_vector_index
 from matching.embedding_cache import EmbeddingCache
-from matching.encoder import Encoder, served_encoder
-from matching.occupations import OccupationLinker
+from matching.encoder import Encoder, TextKind, served_encoder
+from matching.occupations import OccupationLinker, label_texts
 from matching.vector_index import IndexEncoderMismatch, VectorIndex, read_index_file
 from tremplin.settings import Settings
 from tremplin.store.repository import active_opportunities
@@ -205,6 +205,12 @@ def title_linker(settings: Settings, encoder: Encoder | None) -> OccupationLinke
 
 
 _CODERS: dict[tuple[str, str], AdCoder] = {}
+
+
+def shipped_vector_texts() -> list[tuple[str, TextKind]]:
+    """What ``matching/fitted/label_vectors.npz`` holds: every label the title linkers embed
+    (as queries), then every métier passage the ad coder embeds."""
+    return [(t, "query") for t in label_texts()] + [(p, "passage") for p in metier_passages()]
 
 
 def ad_coder(settings: Settings, encoder: Encoder | None) -> AdCoder:

@@ -45,15 +45,6 @@ def info_path(archive: Path) -> Path:
     return archive.with_suffix(".json")
 
 
-def shipped_texts() -> list[tuple[str, TextKind]]:
-    """What the archive holds: every label the linkers embed (as queries), then every métier
-    passage the ad coder embeds."""
-    from matching.ad_coding import metier_passages
-    from matching.occupations import label_texts
-
-    return [(t, KIND) for t in label_texts()] + [(p, "passage") for p in metier_passages()]
-
-
 def write(
     archive: Path,
     encoder_version: str,

@@ -46,7 +46,7 @@ def sign_in(state: ServiceState, username: str, password: str, address: str) -> 
         or "\x00" in username  # PostgreSQL cannot even compare it
     ):
         raise wrong  # no account has such a name or password: refused before any lookup
-    wait = state.signin.wait(username, address)
+    wait = state.signin.attempt(username, address)
     if wait > 0:
         raise RateLimitedError(
             "trop de tentatives, réessayez plus tard",

@@ -68,31 +68,38 @@ class SignInGuard:
     def __len__(self) -> int:
         return self.store.size()
 
-    def wait(self, username: str, address: str) -> float:
-        """Seconds before an attempt for ``username`` from ``address`` is admitted (0: now)."""
+    def attempt(self, username: str, address: str) -> float:
+        """Seconds before an attempt for ``username`` from ``address`` may be made; 0: it is
+        admitted now and counted as a failure until :meth:`succeeded` says otherwise, so that
+        guesses sent at once (threads, workers, hosts) cannot all pass on the same count."""
         p, now = self.policy, self.clock()
-        pair, account, spray = _keys(username, address)
-        counts = self.store.failures((pair, account, spray), now - p.window_s)
-        waits = [
-            self._delay(counts.get(pair), p.free_failures, now),
-            self._delay(counts.get(account), p.account_failures, now),
-        ]
-        if spray in counts and counts[spray][0] >= p.address_failures:
-            waits.append(counts[spray][1] + p.window_s - now)
+        pair, account, spray = keys = _keys(username, address)
         recent = self.store.window(*GLOBAL, now - MINUTE_S)
         if len(recent) >= p.global_failures_per_minute:
-            waits.append(recent[-p.global_failures_per_minute][0] + MINUTE_S - now)
-        return max(0.0, *waits)
+            return max(0.0, recent[-p.global_failures_per_minute][0] + MINUTE_S - now)
+
+        def decide(counts: dict[str, tuple[int, float]]) -> float:
+            waits = [
+                self._delay(counts.get(pair), p.free_failures, now),
+                self._delay(counts.get(account), p.account_failures, now),
+            ]
+            if spray in counts and counts[spray][0] >= p.address_failures:
+                waits.append(counts[spray][1] + p.window_s - now)
+            return max(0.0, *waits)
+
+        return self.store.admit(keys, now, now - p.window_s, p.max_entries, decide)
 
     def failed(self, username: str, address: str) -> None:
-        """Count one failed attempt."""
-        p, now = self.policy, self.clock()
-        self.store.add_failures(_keys(username, address), now, now - p.window_s, p.max_entries)
+        """The attempt admitted failed (its counts stay; the service's count grows)."""
+        now = self.clock()
         self.store.spend(*GLOBAL, 1, now, now - MINUTE_S, lambda _: 0.0)
 
     def succeeded(self, username: str, address: str) -> None:
-        """The right password: this pair starts afresh."""
-        self.store.reset(_keys(username, address)[0])
+        """The right password: this pair starts afresh, and the account's and the address's
+        counts give back the failure counted in advance."""
+        pair, account, spray = _keys(username, address)
+        self.store.reset(pair)
+        self.store.forgive((account, spray))
 
     def clear(self) -> None:
         """Forget every count."""

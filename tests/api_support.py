@@ -20,6 +20,16 @@ PASSWORD = "motdepasse-solide-123"
 TODAY = "2026-11-01"
 
 
+def in_own_thread(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a thread of its own (its result, or its exception raised here): an
+    event loop run there cannot meet the one Playwright keeps running in the main thread of a
+    test worker that ran the browser tests."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
+
+
 @dataclass
 class World:
     """A running app (TestClient) with a sample, and a signed-in client per user."""

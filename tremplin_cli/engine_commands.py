@@ -183,11 +183,12 @@ def occupations_label_vectors() -> None:
 
     from matching.embedding_cache import EmbeddingCache
     from matching.encoder import served_encoder
-    from matching.label_vectors import ARCHIVE, shipped_texts, write
+    from matching.engine import shipped_vector_texts
+    from matching.label_vectors import ARCHIVE, write
 
     settings = get_settings()
     encoder = served_encoder(settings)
-    texts = shipped_texts()
+    texts = shipped_vector_texts()
     assert settings.embedding_cache is not None
     cache = EmbeddingCache(settings.embedding_cache)
     try:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tremplin.errors import DomainError, NotFoundError, NotReadyError
 from tremplin.store import page_tasks
-from tremplin.store.models import PageTaskRow
+from tremplin.store.shared_rows import PageTaskRow
 
 Progress = Callable[[str, float], None]
 KEEP_S = 3600.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from api_support import in_own_thread
+
 from serving.compute import ComputeScheduler, Priority
 
 
@@ -47,7 +49,7 @@ def test_batches_hold_at_most_their_share_and_coaches_go_first() -> None:
         assert scheduler._busy == 0 and scheduler._batch_busy == 0
         return started
 
-    order = asyncio.run(scenario())
+    order = in_own_thread(asyncio.run, scenario())
     assert order.index("s2") < order.index("b2") < order.index("b3")
 
 
@@ -69,4 +71,4 @@ def test_a_cancelled_waiter_leaves_no_slot_taken() -> None:
         assert scheduler._busy == 0 and scheduler.waiting == 0 and started == ["a"]
         assert await scheduler.run(Priority.SHORTLIST, lambda: "free") == "free"
 
-    asyncio.run(scenario())
+    in_own_thread(asyncio.run, scenario())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from api_support import in_own_thread
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
 from services.engine import MatchingService, cap_this_thread
@@ -79,5 +80,5 @@ def test_compute_runs_at_most_compute_concurrency_at_once(tmp_path: Any) -> None
                 tg.start_soon(one, i)
         return out
 
-    assert sorted(anyio.run(main)) == [0, 1, 4, 9, 16, 25]
+    assert sorted(in_own_thread(anyio.run, main)) == [0, 1, 4, 9, 16, 25]
     assert peak[0] == 2

@@ -3,6 +3,7 @@ counts kept in the database are the same for every worker (SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -59,14 +60,15 @@ def test_one_guesser_waits_longer_after_each_failure_and_the_real_user_is_not_lo
 ) -> None:
     g, clock = guard(store, free_failures=5, base_delay_s=2.0)
     for _ in range(5):
-        assert g.wait("alice", "10.0.0.9") == 0.0
+        assert g.attempt("alice", "10.0.0.9") == 0.0
         g.failed("alice", "10.0.0.9")
-    assert g.wait("alice", "10.0.0.9") == pytest.approx(2.0)  # after 5 free failures
+    assert g.attempt("alice", "10.0.0.9") == pytest.approx(2.0)  # after 5 free failures
     clock.now += 2.0
+    assert g.attempt("alice", "10.0.0.9") == 0.0
     g.failed("alice", "10.0.0.9")
-    assert g.wait("alice", "10.0.0.9") == pytest.approx(4.0)  # doubled
+    assert g.attempt("alice", "10.0.0.9") == pytest.approx(4.0)  # doubled
     # the right password from her own address is admitted at once
-    assert g.wait("alice", "192.168.1.20") == 0.0
+    assert g.attempt("alice", "192.168.1.20") == 0.0
     g.succeeded("alice", "192.168.1.20")
 
 
@@ -75,7 +77,7 @@ def test_attempts_a_single_guesser_gets_per_minute(store: LimitStore) -> None:
     g, clock = guard(store)
     attempts, end = 0, clock.now + 60.0
     while clock.now < end:
-        wait = g.wait("alice", "10.0.0.9")
+        wait = g.attempt("alice", "10.0.0.9")
         if wait > 0:
             clock.now += wait
             continue
@@ -88,33 +90,35 @@ def test_attempts_a_single_guesser_gets_per_minute(store: LimitStore) -> None:
 def test_spraying_many_accounts_from_one_address_is_stopped(store: LimitStore) -> None:
     g, _ = guard(store, address_failures=50)
     for n in range(50):
-        assert g.wait(f"user{n}", "10.0.0.9") == 0.0
+        assert g.attempt(f"user{n}", "10.0.0.9") == 0.0
         g.failed(f"user{n}", "10.0.0.9")
-    assert g.wait("user-new", "10.0.0.9") > 0
-    assert g.wait("user-new", "10.0.0.10") == 0.0
+    assert g.attempt("user-new", "10.0.0.9") > 0
+    assert g.attempt("user-new", "10.0.0.10") == 0.0
 
 
 def test_a_global_ceiling_caps_all_failures(store: LimitStore) -> None:
     g, _ = guard(store, global_failures_per_minute=100, address_failures=10_000)
     for n in range(100):
         g.failed(f"user{n}", f"10.0.{n // 250}.{n % 250}")
-    assert g.wait("someone", "172.16.0.1") > 0
+    assert g.attempt("someone", "172.16.0.1") > 0
 
 
 @given(st.lists(st.tuples(st.text(max_size=64), st.text(max_size=15)), max_size=300))
 def test_state_stays_bounded_and_expires(attempts: list[tuple[str, str]]) -> None:
     g, clock = guard(max_entries=100, window_s=900.0)
     for username, address in attempts:
-        g.failed(username, address)
+        if g.attempt(username, address) == 0:
+            g.failed(username, address)
         assert len(g) <= 100
     clock.now += 901.0
-    g.wait("x", "y")
-    assert len(g) == 0
+    g.attempt("x", "y")
+    assert len(g) == 3  # the old counts are gone; this attempt's pair, account and address
 
 
 def test_the_database_keeps_counts_bounded_expired_and_unreadable(store: LimitStore) -> None:
     g, clock = guard(store, max_entries=100, window_s=900.0)
     for n in range(60):
+        assert g.attempt(f"user{n}", f"10.0.0.{n}") == 0
         g.failed(f"user{n}", f"10.0.0.{n}")
         assert len(g) <= 100
     assert len(g) == 100
@@ -122,8 +126,30 @@ def test_the_database_keeps_counts_bounded_expired_and_unreadable(store: LimitSt
         assert store.hashed("account\x1fuser1") != "account\x1fuser1"
         assert len(store.hashed("account\x1fuser1")) == 64
     clock.now += 901.0
-    g.wait("x", "y")
-    assert len(g) == 0
+    g.attempt("x", "y")
+    assert len(g) == 3
+
+
+def test_guesses_sent_at_once_do_not_pass_on_one_count(store: LimitStore) -> None:
+    """Eight guesses arrive together (threads, workers): five are admitted, as in turn; the
+    right password afterwards gives its advance back."""
+    g, _ = guard(store, free_failures=5)
+    barrier = threading.Barrier(8)
+    admitted: list[float] = []
+
+    def guess() -> None:
+        barrier.wait()
+        admitted.append(g.attempt("alice", "10.0.0.9"))
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(admitted)[:5] == [0.0] * 5 and min(sorted(admitted)[5:]) > 0
+    assert g.attempt("alice", "10.0.0.10") == 0.0
+    g.succeeded("alice", "10.0.0.10")  # the account's count is back to the five failures
+    assert store.failures(["account\x1falice"], 0.0)["account\x1falice"][0] == 5
 
 
 def test_a_guesser_alternating_between_two_workers_gets_no_more_attempts(
@@ -144,7 +170,7 @@ def test_a_guesser_alternating_between_two_workers_gets_no_more_attempts(
         while clock.now < end:
             worker = workers[turn % len(workers)]
             turn += 1
-            wait = worker.wait("alice", "10.0.0.9")
+            wait = worker.attempt("alice", "10.0.0.9")
             if wait > 0:
                 clock.now += wait
                 continue

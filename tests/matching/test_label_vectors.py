@@ -12,6 +12,7 @@ import numpy as np
 from matching import label_vectors
 from matching.embedding_cache import EmbeddingCache, text_key
 from matching.encoder import Encoder
+from matching.engine import shipped_vector_texts
 from matching.occupations import label_texts
 
 REBUILD = "rebuild them with: tremplin occupations label-vectors"
@@ -22,7 +23,7 @@ def test_the_shipped_label_vectors_are_the_bundled_encoder_s(encoder: Encoder) -
     assert found is not None, f"no shipped label vectors: {REBUILD}"
     info, keys, vectors = found
     assert info.encoder_version == encoder.version, f"another encoder's vectors: {REBUILD}"
-    texts = label_vectors.shipped_texts()
+    texts = shipped_vector_texts()
     assert keys == [text_key(t, k) for t, k in texts], f"labels changed: {REBUILD}"
     assert vectors.shape == (len(texts), encoder.dim)
     for kind in ("query", "passage"):
@@ -40,7 +41,7 @@ def test_seeding_fills_a_cache_once_and_nothing_from_an_altered_archive(
     shutil.copy(label_vectors.ARCHIVE, archive)
     shutil.copy(label_vectors.info_path(label_vectors.ARCHIVE), label_vectors.info_path(archive))
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
-    count = len(label_vectors.shipped_texts())
+    count = len(shipped_vector_texts())
     assert label_vectors.seed(cache, "another-encoder@1", archive) == 0
     assert label_vectors.seed(cache, encoder.version, archive) == count
     assert label_vectors.seed(cache, encoder.version, archive) == 0  # already there

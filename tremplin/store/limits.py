@@ -17,20 +17,23 @@ import hashlib
 import hmac
 import threading
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
-from sqlalchemy import case, delete, func, select, text
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from tremplin.store.db import transaction
-from tremplin.store.models import LimitEventRow, SignInFailureRow
+from tremplin.store.shared_rows import LimitEventRow, SignInFailureRow
 
 Window = list[tuple[float, int]]
 """The spends in a window, oldest first: (time in seconds since the epoch, cost)."""
 Decide = Callable[[Window], float]
 """Given the window before a spend, the seconds to wait (0: the spend is admitted)."""
+Counts = dict[str, tuple[int, float]]
+DecideCounts = Callable[[Counts], float]
+"""Given the failure counts (count, last failure) by key, the seconds to wait (0: admitted)."""
 SWEEP_EVERY_S = 30.0
 EVENT_HORIZON_S = 120.0
 """Spends older than this are swept (every spend window the service uses is one minute)."""
@@ -51,9 +54,17 @@ class LimitStore(Protocol):
     def failures(self, keys: Iterable[str], since: float) -> dict[str, tuple[int, float]]:
         """Failures counted per key whose last failure came after ``since``: (count, last)."""
 
-    def add_failures(self, keys: Iterable[str], now: float, since: float, bound: int) -> None:
-        """One more failure for each key (a count whose last failure is not after ``since``
-        starts again at 1); at most ``bound`` keys are kept, the oldest dropped."""
+    def admit(
+        self, keys: Sequence[str], now: float, since: float, bound: int, decide: DecideCounts
+    ) -> float:
+        """Atomically (for every worker): the failures of ``keys`` as :meth:`failures` gives
+        them, ``decide``'s wait, and when it is 0 one more failure for each key, counted in
+        advance (a count whose last failure is not after ``since`` starts again at 1; at most
+        ``bound`` keys are kept, the oldest dropped; :meth:`forgive` takes it back); returns
+        the wait."""
+
+    def forgive(self, keys: Iterable[str]) -> None:
+        """One failure fewer for each key (an attempt counted in advance succeeded)."""
 
     def reset(self, key: str) -> None:
         """Forget the failures of ``key``."""
@@ -91,14 +102,32 @@ class MemoryLimits:
             self._expire(since)
             return {k: self._failures[k] for k in keys if k in self._failures}
 
-    def add_failures(self, keys: Iterable[str], now: float, since: float, bound: int) -> None:
+    def _add(self, keys: Iterable[str], now: float, bound: int) -> None:
+        for key in keys:
+            count, _ = self._failures.pop(key, (0, now))
+            self._failures[key] = (count + 1, now)  # most recent last
+        while len(self._failures) > bound:
+            self._failures.popitem(last=False)
+
+    def admit(
+        self, keys: Sequence[str], now: float, since: float, bound: int, decide: DecideCounts
+    ) -> float:
         with self._lock:
             self._expire(since)
+            wait = decide({k: self._failures[k] for k in keys if k in self._failures})
+            if wait <= 0:
+                self._add(keys, now, bound)
+            return wait
+
+    def forgive(self, keys: Iterable[str]) -> None:
+        with self._lock:
             for key in keys:
-                count, _ = self._failures.pop(key, (0, now))
-                self._failures[key] = (count + 1, now)  # most recent last
-            while len(self._failures) > bound:
-                self._failures.popitem(last=False)
+                if key in self._failures:
+                    count, last = self._failures[key]
+                    if count <= 1:
+                        del self._failures[key]
+                    else:
+                        self._failures[key] = (count - 1, last)
 
     def reset(self, key: str) -> None:
         with self._lock:
@@ -174,35 +203,64 @@ class DatabaseLimits:
             ).all()  # fmt: skip
         return {hashed[k]: (n, last) for k, n, last in rows}
 
-    def add_failures(self, keys: Iterable[str], now: float, since: float, bound: int) -> None:
-        rows = [{"key": self.hashed(k), "failures": 1, "last_at": now} for k in keys]
+    def admit(
+        self, keys: Sequence[str], now: float, since: float, bound: int, decide: DecideCounts
+    ) -> float:
+        hashed = {self.hashed(k): k for k in keys}
         with transaction(self.factory) as session:
-            insert = (
-                postgresql.insert
-                if session.get_bind().dialect.name == "postgresql"
-                else sqlite.insert
-            )
-            table = SignInFailureRow.__table__
-            statement = insert(SignInFailureRow).values(rows)
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[table.c.key],
-                    set_={
-                        "failures": case((table.c.last_at > since, table.c.failures + 1), else_=1),
-                        "last_at": statement.excluded.last_at,
-                    },
-                )
-            )
+            if session.get_bind().dialect.name == "postgresql":  # each key, in one order
+                for key in sorted(hashed):
+                    lock = int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
+                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+            # a write first: on SQLite it takes the write lock, so what is read next holds
+            # every attempt admitted before (by any worker)
             session.execute(delete(SignInFailureRow).where(SignInFailureRow.last_at <= since))
-            extra = session.scalar(select(func.count()).select_from(SignInFailureRow)) or 0
-            if extra > bound:
-                oldest = (
-                    select(SignInFailureRow.key)
-                    .order_by(SignInFailureRow.last_at)
-                    .limit(extra - bound)
-                    .scalar_subquery()
-                )
-                session.execute(delete(SignInFailureRow).where(SignInFailureRow.key.in_(oldest)))
+            rows = session.execute(
+                select(SignInFailureRow.key, SignInFailureRow.failures, SignInFailureRow.last_at)
+                .where(SignInFailureRow.key.in_(hashed))
+            ).all()  # fmt: skip
+            wait = decide({hashed[k]: (n, last) for k, n, last in rows})
+            if wait <= 0:
+                self._add(session, list(hashed), now, since, bound)
+            return wait
+
+    def forgive(self, keys: Iterable[str]) -> None:
+        hashed = [self.hashed(k) for k in keys]
+        with transaction(self.factory) as session:
+            session.execute(
+                update(SignInFailureRow)
+                .where(SignInFailureRow.key.in_(hashed))
+                .values(failures=SignInFailureRow.failures - 1)
+            )
+            session.execute(delete(SignInFailureRow).where(SignInFailureRow.failures <= 0))
+
+    @staticmethod
+    def _add(session: Session, hashed: list[str], now: float, since: float, bound: int) -> None:
+        rows = [{"key": k, "failures": 1, "last_at": now} for k in hashed]
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
+        table = SignInFailureRow.__table__
+        statement = insert(SignInFailureRow).values(rows)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "failures": case((table.c.last_at > since, table.c.failures + 1), else_=1),
+                    "last_at": statement.excluded.last_at,
+                },
+            )
+        )
+        session.execute(delete(SignInFailureRow).where(SignInFailureRow.last_at <= since))
+        extra = session.scalar(select(func.count()).select_from(SignInFailureRow)) or 0
+        if extra > bound:
+            oldest = (
+                select(SignInFailureRow.key)
+                .order_by(SignInFailureRow.last_at)
+                .limit(extra - bound)
+                .scalar_subquery()
+            )
+            session.execute(delete(SignInFailureRow).where(SignInFailureRow.key.in_(oldest)))
 
     def reset(self, key: str) -> None:
         with transaction(self.factory) as session:

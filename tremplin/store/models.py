@@ -59,8 +59,6 @@ from tremplin.store.widths import (
     CONTACT_MESSAGE_LENGTH,
     CONTACT_STATUS_LENGTH,
     CREDENTIAL_KIND_LENGTH,
-    LIMIT_KEY_LENGTH,
-    LIMIT_SCOPE_LENGTH,
     PASSWORD_HASH_LENGTH,
     PLAN_REASON_LENGTH,
     POOL_CARD_LENGTH,
@@ -68,8 +66,6 @@ from tremplin.store.widths import (
     REQUEST_ID_LENGTH,
     ROME_CODE_LENGTH,
     SHA256_HEX_LENGTH,
-    TASK_ERROR_LENGTH,
-    TASK_TEXT_LENGTH,
     UUID_LENGTH,
     VERSION_LENGTH,
     contract_string,
@@ -459,51 +455,3 @@ class FreshMatchRow(Base):
     )
     rank: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
-
-
-class LimitEventRow(Base):
-    """One spend against a per-minute limit (searches, title linking) or one failed sign-in
-    (the whole service's count): shared by every worker and host, swept after its window. The
-    key is a keyed hash (no username or address is stored)."""
-
-    __tablename__ = "limit_event"
-    __table_args__ = (Index("ix_limit_event_scope_key_at", "scope", "key", "at"),)
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    scope: Mapped[str] = mapped_column(String(LIMIT_SCOPE_LENGTH))
-    key: Mapped[str] = mapped_column(String(LIMIT_KEY_LENGTH))
-    at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
-    cost: Mapped[int] = mapped_column(Integer)
-
-
-class SignInFailureRow(Base):
-    """Failed sign-ins counted for one (account, address) pair, one account or one address
-    (keyed hash of the kind and names), with the time of the last one."""
-
-    __tablename__ = "signin_failure"
-    key: Mapped[str] = mapped_column(String(LIMIT_KEY_LENGTH), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer)
-    last_at: Mapped[float] = mapped_column(Float, index=True)
-
-
-class PageTaskRow(Base):
-    """A long operation started from a page (import, planning, promotion…): who started it,
-    where it is, how it ended, and which worker runs it (its heartbeat tells a live worker from
-    a dead one). Any worker answers the page that polls it."""
-
-    __tablename__ = "page_task"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
-    owner: Mapped[int] = mapped_column(Integer, index=True)
-    label: Mapped[str] = mapped_column(String(TASK_TEXT_LENGTH))
-    step: Mapped[str] = mapped_column(String(TASK_TEXT_LENGTH))
-    fraction: Mapped[float] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    result: Mapped[Any] = mapped_column(JSON, nullable=True)
-    error: Mapped[str | None] = mapped_column(String(TASK_ERROR_LENGTH))
-    redirect: Mapped[str | None] = mapped_column(String(TASK_TEXT_LENGTH))
-    result_template: Mapped[str | None] = mapped_column(String(TASK_TEXT_LENGTH))
-    retry: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    kept: Mapped[str | None] = mapped_column(String(TASK_TEXT_LENGTH))
-    worker: Mapped[str] = mapped_column(String(UUID_LENGTH))
-    started_at: Mapped[float] = mapped_column(Float)
-    heartbeat_at: Mapped[float] = mapped_column(Float)
-    finished_at: Mapped[float | None] = mapped_column(Float, index=True)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tremplin.store.db import transaction
-from tremplin.store.models import PageTaskRow
+from tremplin.store.shared_rows import PageTaskRow
 from tremplin.store.widths import TASK_ERROR_LENGTH, TASK_TEXT_LENGTH
 
 RUNNING, DONE, FAILED, INTERRUPTED = "running", "done", "failed", "interrupted"
