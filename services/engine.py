@@ -121,6 +121,8 @@ class MatchingService:
         self._writes_loaded = 0  # of those, how many the served catalogue includes
         self._fingerprint: tuple[object, ...] | None = None  # the opportunity table's, at load
         self._watching = threading.Event()
+        self._stopping = threading.Event()
+        self._background: list[threading.Thread] = []
         self.error: str | None = None
         self.ranker_refused: str | None = None
         self.loaded_at: float | None = None
@@ -178,19 +180,30 @@ class MatchingService:
         self._watching.set()
 
         def loop() -> None:
-            while self._watching.is_set():
-                time.sleep(interval_s)
+            while self._watching.is_set() and not self._stopping.wait(interval_s):
                 try:
                     if self.ready and self._table_fingerprint() != self._fingerprint:
                         self.refresh_soon()
                 except Exception:  # the database is away: try again next time
                     log.warning("opportunity table check failed", exc_info=True)
 
-        threading.Thread(target=loop, daemon=True).start()
+        self._in_background(loop)
 
-    def stop_watching(self) -> None:
-        """End the background check (at shutdown)."""
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """At shutdown: end the background check, ask the background preparations (profiles'
+        vectors, the title linker) to stop at their next step, and wait for them, at most
+        ``timeout_s`` in all, so that the process does not exit with a thread inside the
+        encoder (which aborts it: "terminate called without an active exception")."""
         self._watching.clear()
+        self._stopping.set()
+        deadline = time.monotonic() + timeout_s
+        for thread in [*self._background, *([self._refresher] if self._refresher else [])]:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _in_background(self, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, daemon=True)
+        self._background.append(thread)
+        thread.start()
 
     def current_browser(self) -> CatalogueBrowser | None:
         """The served catalogue's browser if it holds every write this process made (else
@@ -285,7 +298,7 @@ class MatchingService:
     def prepare_profiles(self) -> None:
         """Embed every stored profile's query in the background (batched, through the
         persistent embedding cache), so shortlists do not wait for the encoder."""
-        threading.Thread(target=self._prepare_profiles, daemon=True).start()
+        self._in_background(self._prepare_profiles)
 
     def _prepare_profiles(self) -> None:
         from sqlalchemy import select
@@ -303,7 +316,11 @@ class MatchingService:
         except Exception:  # best effort: shortlists encode on demand instead
             log.warning("stored profiles could not be read for embedding", exc_info=True)
             return
-        views = [ProfileView.of(BeneficiaryProfile.model_validate(p), cat) for p in payloads]
+        views = []
+        for payload in payloads:
+            if self._stopping.is_set():
+                return
+            views.append(ProfileView.of(BeneficiaryProfile.model_validate(payload), cat))
         try:
             self.embed_queries(encoder, views)
         except Exception:
@@ -316,6 +333,8 @@ class MatchingService:
         cache = EmbeddingCache(cache_path(self.settings))
         try:
             for start in range(0, len(texts), 512):
+                if self._stopping.is_set():
+                    return
                 chunk = texts[start : start + 512]
                 encoder.remember_queries(chunk, cache.embed(encoder, chunk, "query"))
                 self.profiles_prepared = start + len(chunk)  # profiles, not distinct texts
@@ -355,7 +374,7 @@ class MatchingService:
             if self._linker is not None or self._linker_building:
                 return
             self._linker_building = True
-        threading.Thread(target=self._build_linker_in_background, daemon=True).start()
+        self._in_background(self._build_linker_in_background)
 
     def _build_linker_in_background(self) -> None:
         try:

@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, load_engine: bool = True) -> Fa
         yield
         for stop in state.on_stop:  # page tasks end or are marked interrupted first
             await run_in_threadpool(stop)
-        state.matching.stop_watching()
+        state.matching.stop()
         state.engine.dispose()
 
     # Swagger UI and ReDoc with their scripts, styles and favicon served from the installed

@@ -29,18 +29,7 @@ def _postgres_database() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail("TREMPLIN_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
         pytest.skip("PostgreSQL tests need TREMPLIN_TEST_POSTGRES_URL (set by .ci/run)")
-    name = f"tremplin_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from _new_postgres_database(POSTGRES_URL, "tremplin_test")
 
 
 def empty_database_like(url: str, root: Path) -> Iterator[str]:
@@ -48,8 +37,15 @@ def empty_database_like(url: str, root: Path) -> Iterator[str]:
     if make_url(url).get_backend_name() == "sqlite":
         yield f"sqlite:///{root / 'restored' / 'tremplin.db'}"
         return
-    name = f"tremplin_restore_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    yield from _new_postgres_database(url, "tremplin_restore")
+
+
+def _new_postgres_database(url: str, prefix: str) -> Iterator[str]:
+    """A new database on ``url``'s server (its URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

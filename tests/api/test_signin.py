@@ -55,6 +55,23 @@ def guard(store: LimitStore | None = None, **policy: float) -> tuple[SignInGuard
     return SignInGuard(SignInPolicy(**policy), clock, store), clock  # type: ignore[arg-type]
 
 
+def guesses_in_a_minute(workers: list[SignInGuard], clock: Clock) -> int:
+    """Guesses admitted in a minute to one guesser trying as fast as allowed, each attempt
+    sent to the next of ``workers`` in turn."""
+    done, end, turn = 0, clock.now + 60.0, 0
+    while clock.now < end:
+        worker = workers[turn % len(workers)]
+        turn += 1
+        wait = worker.attempt("alice", "10.0.0.9")
+        if wait > 0:
+            clock.now += wait
+            continue
+        done += 1
+        worker.failed("alice", "10.0.0.9")
+        clock.now += 0.05  # argon2 answers in about 50 ms
+    return done
+
+
 def test_one_guesser_waits_longer_after_each_failure_and_the_real_user_is_not_locked_out(
     store: LimitStore,
 ) -> None:
@@ -75,16 +92,7 @@ def test_one_guesser_waits_longer_after_each_failure_and_the_real_user_is_not_lo
 def test_attempts_a_single_guesser_gets_per_minute(store: LimitStore) -> None:
     """Trying as fast as allowed for a minute: a handful of attempts, not hundreds."""
     g, clock = guard(store)
-    attempts, end = 0, clock.now + 60.0
-    while clock.now < end:
-        wait = g.attempt("alice", "10.0.0.9")
-        if wait > 0:
-            clock.now += wait
-            continue
-        attempts += 1
-        g.failed("alice", "10.0.0.9")
-        clock.now += 0.05  # argon2 answers in about 50 ms
-    assert attempts <= 10
+    assert guesses_in_a_minute([g], clock) <= 10
 
 
 def test_spraying_many_accounts_from_one_address_is_stopped(store: LimitStore) -> None:
@@ -164,23 +172,8 @@ def test_a_guesser_alternating_between_two_workers_gets_no_more_attempts(
     a, clock = guard(store)
     b = SignInGuard(a.policy, clock, other)  # type: ignore[arg-type]
     one, one_clock = guard(MemoryLimits())
-
-    def attempts(workers: list[SignInGuard], clock: Clock) -> int:
-        done, end, turn = 0, clock.now + 60.0, 0
-        while clock.now < end:
-            worker = workers[turn % len(workers)]
-            turn += 1
-            wait = worker.attempt("alice", "10.0.0.9")
-            if wait > 0:
-                clock.now += wait
-                continue
-            done += 1
-            worker.failed("alice", "10.0.0.9")
-            clock.now += 0.05
-        return done
-
-    alone = attempts([one], one_clock)
-    assert attempts([a, b], clock) == alone <= 10
+    alone = guesses_in_a_minute([one], one_clock)
+    assert guesses_in_a_minute([a, b], clock) == alone <= 10
 
 
 def test_per_minute_budgets_are_shared_by_every_worker(store: LimitStore) -> None:
