@@ -70,18 +70,23 @@ def heartbeat(factory: sessionmaker[Session], worker: str, now: float) -> None:
 def read(
     factory: sessionmaker[Session], task_id: str, now: float, stale_s: float
 ) -> PageTaskRow | None:
-    """The task ``task_id`` (marked interrupted first when its worker stopped beating)."""
+    """The task ``task_id`` (marked interrupted first when its worker stopped beating); a
+    poll of a live task only reads."""
     with transaction(factory) as session:
-        session.execute(
-            update(PageTaskRow)
-            .where(
-                PageTaskRow.id == task_id,
-                PageTaskRow.status == RUNNING,
-                PageTaskRow.heartbeat_at < now - stale_s,
+        row = session.get(PageTaskRow, task_id)
+        if row is not None and row.status == RUNNING and row.heartbeat_at < now - stale_s:
+            session.execute(
+                update(PageTaskRow)
+                .where(
+                    PageTaskRow.id == task_id,
+                    PageTaskRow.status == RUNNING,
+                    PageTaskRow.heartbeat_at < now - stale_s,
+                )
+                .values(status=INTERRUPTED, finished_at=now)
+                .execution_options(synchronize_session=False)
             )
-            .values(status=INTERRUPTED, finished_at=now)
-        )
-        return session.get(PageTaskRow, task_id)
+            session.refresh(row)
+        return row
 
 
 def interrupt(factory: sessionmaker[Session], worker: str, now: float) -> int:
