@@ -251,7 +251,6 @@ class DatabaseLimits:
                 },
             )
         )
-        session.execute(delete(SignInFailureRow).where(SignInFailureRow.last_at <= since))
         extra = session.scalar(select(func.count()).select_from(SignInFailureRow)) or 0
         if extra > bound:
             oldest = (
