@@ -3,7 +3,7 @@
 The title linkers embed about 27,000 ESCO and ROME labels, and the ad coder the ~600 métiers'
 ROME passages; on two cores that is minutes the first time a machine builds them (a fresh
 install, every CI run). The vectors for the encoder the project bundles are kept in
-``matching/fitted/label_vectors.npz`` (float16,
+``matching/fitted/label_vectors.npz`` (float32,
 compressed; the cache keys as raw SHA-256 digests) with ``label_vectors.json`` (encoder
 version, count, dimension, the archive's SHA-256). :func:`seed` copies them into an embedding
 cache that lacks them, so that the linker finds every label there; a different encoder, an
@@ -55,7 +55,7 @@ def write(
     keys = np.frombuffer(b"".join(bytes.fromhex(text_key(t, k)) for t, k in texts), np.uint8)
     with archive.open("wb") as out:
         np.savez_compressed(
-            out, keys=keys.reshape(len(texts), 32), vectors=vectors.astype(np.float16)
+            out, keys=keys.reshape(len(texts), 32), vectors=vectors.astype(np.float32)
         )
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     info = LabelVectorsInfo(
@@ -65,8 +65,8 @@ def write(
 
 
 def read(archive: Path = ARCHIVE) -> tuple[LabelVectorsInfo, list[str], np.ndarray] | None:
-    """The archive's description, cache keys and float32 unit vectors (None when it is missing
-    or does not match its checksum)."""
+    """The archive's description, cache keys and float32 vectors as the encoder gave them
+    (None when it is missing or does not match its checksum)."""
     described = info_path(archive)
     if not archive.is_file() or not described.is_file():
         return None
@@ -77,7 +77,6 @@ def read(archive: Path = ARCHIVE) -> tuple[LabelVectorsInfo, list[str], np.ndarr
     with np.load(archive) as data:
         keys = [bytes(row).hex() for row in data["keys"]]
         vectors = data["vectors"].astype(np.float32)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return info, keys, vectors
 
 
