@@ -84,9 +84,11 @@ def main() -> None:
 
     probe = RescoreWorker(job)
     texts = [
-        ProfileView.of(
-            BeneficiaryProfile.model_validate_json(r["profile"]), probe.catalogue
-        ).query_text
+        ". ".join(
+            ProfileView.of(
+                BeneficiaryProfile.model_validate_json(r["profile"]), probe.catalogue
+            ).encoded_texts
+        )
         for r in rows
     ]
     texts = [t for t in texts if t]

@@ -53,7 +53,7 @@ def sample_vectors(queries: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, st
         base = cache.embed(
             encoder, [dense_text(o, tax) for o in world.opportunities], "passage", progress=True
         )
-        texts = [ProfileView(b, tax).query_text for b in world.beneficiaries]
+        texts = [". ".join(ProfileView(b, tax).query_parts) for b in world.beneficiaries]
         q = cache.embed(encoder, [t for t in texts if t][: 2 * queries], "query", progress=True)
     finally:
         cache.close()

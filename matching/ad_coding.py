@@ -147,6 +147,18 @@ def _passage(tax: Taxonomy, code: str) -> str:
     return f"{tax.metiers[code].label}. {apps}. {tax.definition(code)[:DEFINITION_HEAD]}"
 
 
+def _titles(ads: Sequence[Ad]) -> list[str]:
+    """The titles the coder reads (lead-ins such as "je voudrais être" removed)."""
+    return [clean_query(a.title) or a.title for a in ads]
+
+
+def dense_texts(ads: Sequence[Ad]) -> list[str]:
+    """The texts :meth:`AdCoder.candidates` embeds for ``ads`` (a profile has them embedded
+    with its own texts, in one encoder pass)."""
+    titles = _titles(ads)
+    return [*(ad_query(t, a.description) for t, a in zip(titles, ads, strict=True)), *titles]
+
+
 def ad_query(title: str, description: str) -> str:
     """The dense query of an ad: its title, then the description's start."""
     head = " ".join(description.split())[:DESCRIPTION_HEAD]
@@ -243,23 +255,33 @@ class AdCoder:
 
     # -- features ------------------------------------------------------------------------
     def _dense(self, texts: list[str]) -> np.ndarray | None:
+        """Each text's similarity to every métier's passage (texts in the encoder's memory,
+        a profile's encoded with its other texts, are not encoded again)."""
         if self.encoder is None or self.texts.passages is None or not texts:
             return None
-        if self.cache_path is not None:
-            cache = EmbeddingCache(self.cache_path)
-            try:
-                vectors = cache.embed(self.encoder, texts, "query")
-            finally:
-                cache.close()
-        else:
-            vectors = self.encoder.encode_queries(texts)
+        known = self.encoder.remembered(texts)
+        missing = [t for t, v in zip(texts, known, strict=True) if v is None]
+        if missing:
+            found = dict(zip(missing, self._embed(missing), strict=True))
+            known = [found[t] if v is None else v for t, v in zip(texts, known, strict=True)]
+        vectors = np.stack([np.asarray(v, dtype=np.float32) for v in known])
         return np.asarray(vectors @ self.texts.passages.T, dtype=np.float64)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        assert self.encoder is not None
+        if self.cache_path is None:
+            return self.encoder.encode_queries(texts)
+        cache = EmbeddingCache(self.cache_path)
+        try:
+            return cache.embed(self.encoder, texts, "query")
+        finally:
+            cache.close()
 
     def candidates(self, ads: Sequence[Ad]) -> list[AdCandidates]:
         """Every ad's candidate métiers (the best of each channel) with their features."""
         if not ads:
             return []
-        titles = [clean_query(a.title) or a.title for a in ads]
+        titles = _titles(ads)
         k = self.model.candidates_per_channel
         texts = self.texts
         word = (
@@ -311,6 +333,11 @@ class AdCoder:
         if self.linker is None:
             return [[] for _ in titles]
         return self.linker.linkers.rome.link_many(titles, top, [self.linker.mask] * len(titles))
+
+    def forget(self) -> None:
+        """Empty the remembered codings (an erasure; benchmarks measure cold wishes)."""
+        with self._lock:
+            self._coded.clear()
 
     # -- coding --------------------------------------------------------------------------
     def code_many(self, ads: Sequence[Ad], top: int = 3) -> list[list[CodedMetier]]:

@@ -80,6 +80,32 @@ class Encoder(ABC):
         """Prepare the encoder for low-latency single queries (one throw-away query)."""
         self.encode(["échauffement"], "query")
 
+    def remembered(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """The query vectors in memory for ``texts`` (None for each text not remembered)."""
+        out: list[np.ndarray | None] = []
+        with _QUERY_LOCK:
+            for text in texts:
+                hit = _QUERY_CACHE.get((self.version, text))
+                if hit is not None:
+                    _QUERY_CACHE.move_to_end((self.version, text))
+                out.append(hit)
+        return out
+
+    def encode_queries_cached(self, texts: Sequence[str], remember: bool = False) -> np.ndarray:
+        """Query vectors, from memory where remembered, the others in one batch (kept in
+        memory when ``remember``: a profile's texts, read again by its next shortlist)."""
+        out = self.remembered(texts)
+        missing = list(dict.fromkeys(t for t, v in zip(texts, out, strict=True) if v is None))
+        if missing:
+            computed = self.encode(missing, "query")
+            if remember:
+                self.remember_queries(missing, computed)
+            found = dict(zip(missing, computed, strict=True))
+            out = [found[t] if v is None else v for t, v in zip(texts, out, strict=True)]
+        if not out:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([np.asarray(v, dtype=np.float32) for v in out])
+
     def encode_query(self, text: str) -> np.ndarray:
         """One query's vector (read-only), remembered for the most recent distinct queries.
 

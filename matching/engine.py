@@ -106,7 +106,7 @@ def _tuning_texts(session: Session, n: int = 200) -> list[str]:
     from tremplin.taxonomy import load_taxonomy
 
     tax = load_taxonomy()
-    texts = [ProfileView(p, tax).query_text for p in sample_profiles(session, n)]
+    texts = [". ".join(ProfileView(p, tax).query_parts) for p in sample_profiles(session, n)]
     return [t for t in texts if t]
 
 

@@ -285,6 +285,7 @@ class TitleLinker:
         if vectors is not None and len(vectors) != len(self.rows):
             raise ValueError("one vector per label row is needed")
         self.vectors = vectors
+        self._row_of_text: dict[str, int] | None = None
         self.encode_query = encode_query if vectors is not None else None
         self.model = model or LinkModel.untrained()
         self.expansion: Expansion | None = None
@@ -450,6 +451,18 @@ class TitleLinker:
                 )
             )
         return out
+
+    def text_vector(self, text: str) -> np.ndarray | None:
+        """The embedding of the label rows written ``text`` (None without one, or without
+        vectors): a métier's label read by a dense query without an encoder pass."""
+        if self.vectors is None:
+            return None
+        if self._row_of_text is None:
+            self._row_of_text = {}
+            for p, r in enumerate(self.rows):
+                self._row_of_text.setdefault(r.vector_text, p)
+        row = self._row_of_text.get(text)
+        return None if row is None else np.asarray(self.vectors[row])
 
     def query_vectors(self, queries: Sequence[str]) -> list[np.ndarray | None]:
         """Embeddings of the queries (None each without an encoder)."""

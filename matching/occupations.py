@@ -206,10 +206,12 @@ def load_link_model(kind: LinkerKind, encoder: Encoder | None) -> LinkModel:
 
 
 def _encode_queries(encoder: Encoder) -> Callable[[Sequence[str]], np.ndarray]:
+    """The linker's query encoding: texts in memory (a profile's, encoded for its dense query
+    in the same pass) are not encoded again; the others are, without being kept (offer titles
+    read at a catalogue build would push the profiles' vectors out of memory)."""
+
     def encode(texts: Sequence[str]) -> np.ndarray:
-        if len(texts) == 1:
-            return np.asarray([encoder.encode_query(texts[0])])
-        return encoder.encode_queries(texts)
+        return encoder.encode_queries_cached(texts)
 
     return encode
 
@@ -344,6 +346,11 @@ class OccupationLinker:
     def link(self, query: str, top: int = 5) -> list[OccupationMatch]:
         """Occupations for one title, best first."""
         return self.link_many([query], top)[0].results
+
+    def label_vector(self, label: str) -> np.ndarray | None:
+        """The embedding of a ROME label (a métier's or an appellation's, as written), read
+        from the label vectors (None when the linker has none for it)."""
+        return self.linkers.rome.text_vector(label)
 
     def forget(self) -> None:
         """Empty the remembered wishes (benchmarks measure cold profiles with it)."""

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from data_contracts.models import BeneficiaryProfile
-from matching.ad_coding import Ad
+from matching.ad_coding import Ad, dense_texts
 from matching.encoder import Encoder
-from matching.occupations import clean_query
+from matching.occupations import clean_query, wish_segments
 from tremplin.taxonomy import Taxonomy
 from tremplin.text import tokens
 
@@ -49,6 +49,7 @@ EXPERIENCE_EVIDENCE = 1.0  # ... and having worked in it (or under the same hist
 EXPERIENCE_MIN_SCORE = 0.3  # an experience title is linked to its best métier above this
 GAP_MIN_WEIGHT = 0.5  # targets whose core skills make the skill gap (and name the query)
 QUERY_EXPERIENCES = 5  # experience titles added to the dense query
+QUERY_WISH_WORDS = 64  # words of the wish in the dense query (about 90 tokens at most)
 
 
 class ProfileView:
@@ -65,6 +66,8 @@ class ProfileView:
         self.taxonomy = taxonomy
         self.linker = linker
         self.coder = coder
+        self._prepared = False
+        self._query_vectors: dict[str, np.ndarray] = {}
 
     @classmethod
     def of(cls, profile: BeneficiaryProfile, catalogue: OpportunityCatalogue) -> ProfileView:
@@ -139,7 +142,7 @@ class ProfileView:
         for m in self._title_links[0]:
             read[m.concept] = max(read.get(m.concept, 0.0), m.score)
         if self.coder is not None:
-            for c in self.coder.code(Ad(clean_query(text), text), top=WISH_CANDIDATES):
+            for c in self.coder.code(self._wish_ad, top=WISH_CANDIDATES):
                 read[c.code] = max(read.get(c.code, 0.0), c.probability)
             for code, p in self._activity_readings(text).items():
                 read[code] = max(read.get(code, 0.0), p)
@@ -216,6 +219,8 @@ class ProfileView:
         together, one encoder pass for all (empty without a linker)."""
         if self.linker is None:
             return [[]]
+        if self.linker.encoder is not None:
+            self.prepare(self.linker.encoder)
         wish_top = WISH_LINKS if self._coded_project else WISH_CANDIDATES
         texts = [(self.profile.aspirations.text, wish_top)]
         texts += [(e.title, 1) for e in self.profile.experiences if not e.rome_code]
@@ -237,28 +242,102 @@ class ProfileView:
         return not (p.skills or p.experiences or p.aspirations.text.strip() or self.targets)
 
     @cached_property
-    def query_text(self) -> str:
-        """What the person wants and has done, in words (the dense query)."""
+    def _experience_segments(self) -> list[str]:
+        """The first experience titles as the title linker reads them (lead-ins removed)."""
+        return [
+            s for e in self.profile.experiences[:QUERY_EXPERIENCES] for s in wish_segments(e.title)
+        ]
+
+    @cached_property
+    def _wish_query(self) -> str:
+        """The wish as written, its first :data:`QUERY_WISH_WORDS` words (the dense query's
+        part: measured better than its clauses without lead-in on the vague wishes)."""
+        return " ".join(self.profile.aspirations.text.split()[:QUERY_WISH_WORDS])
+
+    @cached_property
+    def _skills_text(self) -> str:
+        """The dense query of a person with skills only (no wish, no experience)."""
+        return ", ".join(self.taxonomy.skill_label(s) for s in sorted(self.skills)[:10])
+
+    @cached_property
+    def encoded_texts(self) -> list[str]:
+        """Every text of the person the engine embeds, known before any linking: the wish (the
+        dense query's), its clauses and the experience titles (the title linker's), the
+        uncoded wish as the ad coder reads it, or the skills' labels for a person with only skills.
+        They go through the encoder in one pass (:meth:`prepare`); batch preparations embed
+        them for many people at once."""
+        wish = self.profile.aspirations.text
+        texts = [self._wish_query, *wish_segments(wish), *self._experience_segments]
+        texts += [
+            s for e in self.profile.experiences if not e.rome_code for s in wish_segments(e.title)
+        ]
+        if wish.strip() and not self._coded_project:
+            texts += dense_texts([self._wish_ad])
+        if not texts and self.skills:
+            texts.append(self._skills_text)
+        return list(dict.fromkeys(t for t in texts if t))
+
+    @property
+    def _wish_ad(self) -> Ad:
+        """The wish as the ad coder reads it (a title without lead-in, the whole text)."""
+        text = self.profile.aspirations.text.strip()
+        return Ad(clean_query(text), text)
+
+    def prepare(self, encoder: Encoder) -> None:
+        """Embed :attr:`encoded_texts` in one encoder pass and keep them in memory: the
+        linker, the ad coder and the dense query then read them without encoding again."""
+        if not self._prepared:
+            encoder.encode_queries_cached(self.encoded_texts, remember=True)
+            self._prepared = True
+
+    @cached_property
+    def query_parts(self) -> list[str]:
+        """The texts whose embeddings make the dense query: the wish as written, the labels of
+        the surest target métiers and the first experience titles (or the skills' labels)."""
         tax = self.taxonomy
-        parts = [self.profile.aspirations.text.strip()]
+        parts = [self._wish_query]
         parts += [
             tax.metiers[c].label for c, w in self.target_weights.items() if w >= GAP_MIN_WEIGHT
         ]
-        parts += [e.title for e in self.profile.experiences[:QUERY_EXPERIENCES]]
-        text = ". ".join(p for p in parts if p)
-        if not text:  # skills only
-            text = ", ".join(tax.skill_label(s) for s in sorted(self.skills)[:10])
-        return text[:1000]
+        parts += self._experience_segments
+        return [p for p in parts if p] or ([self._skills_text] if self.skills else [])
 
     @cached_property
     def lexical_query(self) -> str:
-        """The BM25 query: the dense query plus the person's skill labels."""
+        """The BM25 query: the dense query's texts plus the person's skill labels."""
         skills = " ".join(self.taxonomy.skill_label(s) for s in sorted(self.skills)[:15])
-        return f"{self.query_text} {skills}"
+        return f"{'. '.join(self.query_parts)} {skills}"
 
     def query_vector(self, encoder: Encoder) -> np.ndarray:
-        """The profile's embedding (cached by the encoder for repeated queries)."""
-        return encoder.encode_query(self.query_text)
+        """The profile's embedding: its :attr:`query_parts`' embeddings averaged by their
+        words, as mean pooling reads a text joining them (measured on the external shortlist
+        suites against encoding that joined text: docs/decisions.md). The parts come from one
+        encoder pass (:meth:`prepare`) and the linker's label vectors, and the result is kept
+        for the view's next reads."""
+        hit = self._query_vectors.get(encoder.version)
+        if hit is not None:
+            return hit
+        parts = self.query_parts
+        known: dict[str, np.ndarray] = {}
+        linker = self.linker
+        if linker is not None and getattr(linker.encoder, "version", None) == encoder.version:
+            for text in parts:
+                v = linker.label_vector(text)
+                if v is not None:
+                    known[text] = v
+        self.prepare(encoder)
+        todo = [t for t in parts if t not in known]
+        if todo:
+            known.update(zip(todo, encoder.encode_queries_cached(todo, remember=True), strict=True))
+        if not parts:
+            vector = np.zeros(encoder.dim, dtype=np.float32)
+        else:
+            words = np.asarray([max(1, len(t.split())) for t in parts], dtype=np.float32)
+            summed = words @ np.stack([known[t] for t in parts]).astype(np.float32)
+            vector = (summed / max(float(np.linalg.norm(summed)), 1e-12)).astype(np.float32)
+        vector.setflags(write=False)
+        self._query_vectors[encoder.version] = vector
+        return vector
 
     @cached_property
     def _neighbours(self) -> dict[str, float]:

@@ -116,7 +116,7 @@ def prepare_query_vector(ctx: ServiceContext, profile: BeneficiaryProfile) -> No
     if served is not None:
         view = ProfileView.of(profile, served.catalogue)
         if not view.is_empty:
-            served.encoder.encode_query(view.query_text)
+            view.query_vector(served.encoder)
 
 
 def cpas_holding(ctx: ServiceContext, beneficiary_id: str, cpas: str | None = None) -> str:

@@ -31,6 +31,7 @@ from tremplin.errors import NotReadyError
 from tremplin.settings import Settings
 
 log = logging.getLogger(__name__)
+PREPARE_BATCH = 256  # profiles whose texts are embedded together at start
 
 
 def limit_compute_threads(n: int) -> None:
@@ -329,15 +330,16 @@ class MatchingService:
     def embed_queries(self, encoder: Encoder, views: Sequence[ProfileView]) -> None:
         """Embed the queries of ``views`` in batches through the persistent embedding cache
         (the encoder then answers them from memory)."""
-        texts = [v.query_text for v in views if not v.is_empty]
+        kept = [v for v in views if not v.is_empty]
         cache = EmbeddingCache(cache_path(self.settings))
         try:
-            for start in range(0, len(texts), 512):
+            for start in range(0, len(kept), PREPARE_BATCH):
                 if self._stopping.is_set():
                     return
-                chunk = texts[start : start + 512]
-                encoder.remember_queries(chunk, cache.embed(encoder, chunk, "query"))
-                self.profiles_prepared = start + len(chunk)  # profiles, not distinct texts
+                chunk = kept[start : start + PREPARE_BATCH]
+                texts = list(dict.fromkeys(t for v in chunk for t in v.encoded_texts))
+                encoder.remember_queries(texts, cache.embed(encoder, texts, "query"))
+                self.profiles_prepared = start + len(chunk)
         finally:
             cache.close()
 

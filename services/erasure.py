@@ -55,12 +55,14 @@ def erase_beneficiary(
 
 
 def derived_texts(ctx: ServiceContext, profile: BeneficiaryProfile) -> set[str]:
-    """The texts derived from a person that the engine may have encoded: their dense query
-    (as the served engine builds it, and without title links), wish and experience titles."""
-    texts = {ProfileView(profile, load_taxonomy()).query_text}
+    """The texts derived from a person that the engine may have encoded: the parts of their
+    dense query and what the linker and the ad coder read (as the served engine reads them,
+    and without title links), wish and experience titles."""
+    views = [ProfileView(profile, load_taxonomy())]
     served = ctx.matching.served
     if served is not None:
-        texts.add(ProfileView.of(profile, served.catalogue).query_text)
+        views.append(ProfileView.of(profile, served.catalogue))
+    texts = {t for v in views for t in v.encoded_texts}
     texts.add(profile.aspirations.text)
     texts.update(e.title for e in profile.experiences)
     return {t for t in texts if t.strip()}
@@ -77,3 +79,5 @@ def forget_person(ctx: ServiceContext, profile: BeneficiaryProfile) -> None:
     served = ctx.matching.served
     if served is not None and served.catalogue.linker is not None:
         served.catalogue.linker.forget()
+    if served is not None and served.catalogue.coder is not None:
+        served.catalogue.coder.forget()

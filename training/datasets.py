@@ -256,9 +256,10 @@ def prepare_queries(
     features (and the evaluations after them) do not encode the profiles one by one."""
     texts = sorted(
         {
-            v.query_text
+            t
             for v in (ProfileView.of(p, cat) for p in data.profiles.values())
             if not v.is_empty
+            for t in v.encoded_texts
         }
     )
     for start in range(0, len(texts), QUERY_BATCH):

@@ -84,16 +84,16 @@ class EmbedWorker:
 
 
 def texts_to_embed(session: Session, what: What) -> tuple[list[dict[str, Any]], TextKind]:
-    """(database key, text) of every active opportunity's passage or every profile's query."""
+    """(database key, text) of every active opportunity's passage, or of every text of every
+    profile that its shortlists embed (:attr:`ProfileView.encoded_texts`, several per key)."""
     tax = load_taxonomy()
     if what == "opportunities":
         rows = [{"id": pk, "text": dense_text(o, tax)} for pk, o in active_opportunities(session)]
         return rows, "passage"
     out = []
     for pk, payload in session.execute(select(BeneficiaryRow.id, BeneficiaryRow.payload)):
-        text = ProfileView(BeneficiaryProfile.model_validate(payload), tax).query_text
-        if text:
-            out.append({"id": pk, "text": text})
+        view = ProfileView(BeneficiaryProfile.model_validate(payload), tax)
+        out += [{"id": pk, "text": text} for text in view.encoded_texts]
     return out, "query"
 
 

@@ -134,7 +134,7 @@ class RescoreWorker:
         cat, job = self.catalogue, self.job
         profiles = [BeneficiaryProfile.model_validate_json(str(p)) for p in batch["profile"]]
         views = [ProfileView.of(p, cat) for p in profiles]
-        texts = [v.query_text for v in views if not v.is_empty]
+        texts = list(dict.fromkeys(t for v in views for t in v.encoded_texts))
         if texts:  # one batched encode (or cache read) for the batch's queries
             self.encoder.remember_queries(texts, self.cache.embed(self.encoder, texts, "query"))
         columns: dict[str, list[Any]] = {name: [] for name in RESULT_SCHEMA.names}

@@ -3,14 +3,23 @@ with a probability, and the person's skills choosing among what a vague wish may
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+
+import numpy as np
 import pytest
 
 from matching.ad_coding import AdCoder
-from matching.encoder import Encoder
+from matching.catalogue import OpportunityCatalogue, build_vector_index
+from matching.embedding_cache import EmbeddingCache
+from matching.encoder import Encoder, TextKind
 from matching.occupations import OccupationLinker
 from matching.profile import ProfileView
+from matching.shortlist import shortlist
 from matching.skill_text import SkillReader, clauses
 from tests.factories import beneficiary
+from tremplin.sample.draw import REFERENCE_DATE
+from tremplin.sample.generator import generate
 from tremplin.settings import get_settings
 from tremplin.taxonomy import load_taxonomy
 
@@ -107,3 +116,52 @@ def test_clauses_split_lists_sentences_and_joined_activities() -> None:
         "tailler les haies",
         "Permis B souhaité",
     ]
+
+
+def test_a_new_wish_costs_one_encoder_pass_and_none_the_second_time(
+    coder: AdCoder,
+    linker: OccupationLinker,
+    encoder: Encoder,
+    embedding_cache: EmbeddingCache,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cold path: the wish's clauses, the experience titles and what the ad coder reads go
+    through the encoder together, once; the linker, the coder and the dense query read them
+    from memory (the métiers' labels from the label vectors), and a second shortlist of the
+    same person encodes nothing."""
+    data = generate(5, n_opportunities=300, n_beneficiaries=2)
+    ids = np.arange(len(data.opportunities), dtype=np.int64)
+    index = build_vector_index(data.opportunities, ids, encoder, embedding_cache)
+    cat = OpportunityCatalogue(
+        data.opportunities, ids=ids, encoder=encoder, index=index, linker=linker, coder=coder
+    )
+    person = beneficiary(
+        aspirations={"text": f"J'aimerais devenir magasinière, cariste {uuid.uuid4().hex[:6]}"},
+        experiences=[
+            {"title": "Préparatrice de commandes en entrepôt", "months": 8},
+            {"title": "Caissière", "months": 20, "rome_code": "D1505"},
+        ],
+        constraints={"home_postcode": 4000},
+    )
+    passes: list[int] = []
+    real = encoder.encode
+
+    def counted(texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        passes.append(len(texts))
+        return real(texts, kind)
+
+    monkeypatch.setattr(encoder, "encode", counted)
+    first = shortlist(person, cat, top=10, today=REFERENCE_DATE)
+    assert first.items and len(passes) == 1, passes
+    view = ProfileView.of(person, cat)
+    assert "Préparatrice de commandes en entrepôt" in view.encoded_texts
+    assert any(t.startswith("magasinière") for t in view.encoded_texts)  # lead-in removed
+    q = view.query_vector(encoder)
+    assert q.dtype == np.float32 and abs(float(np.linalg.norm(q)) - 1.0) < 1e-5
+    # the surest métiers read in the wish join the query by their labels' vectors
+    labels = {cat.taxonomy.metiers[c].label for c, w in view.target_weights.items() if w >= 0.5}
+    assert labels and labels <= set(view.query_parts)
+    assert all(linker.label_vector(label) is not None for label in labels)
+    again = shortlist(person, cat, top=10, today=REFERENCE_DATE)
+    assert len(passes) == 1, passes
+    assert [i.opportunity_id for i in again.items] == [i.opportunity_id for i in first.items]
