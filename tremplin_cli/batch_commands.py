@@ -106,7 +106,8 @@ def embed(
         console.print_json(report.model_dump_json())
         return
     console.print(
-        f"{report.rows} {what} encodés ({report.encoded} nouveaux textes) en {report.seconds:.1f} s "
+        f"{report.rows} {what if what == 'opportunities' else 'textes de profils'} encodés "
+        f"({report.encoded} nouveaux textes) en {report.seconds:.1f} s "
         f"({report.rows_per_s:.0f}/s, {report.engine}, {report.workers} acteur(s), {report.device}) "
         f"→ {report.output} ({report.files} fichier(s) Parquet)"
     )

@@ -152,7 +152,10 @@ def test_ray_local_mode_ranks_as_the_loop_and_as_the_shortlist(
     finally:
         cache.close()
     assert np.allclose(vectors_of(table)[:40], expected, atol=1e-5)
-    assert queries.rows == 60 and queries.what == "profiles"
+    # profiles: every text each person's shortlists embed (wish, clauses, titles), keyed
+    people = read_folder(Path(queries.output))
+    assert len(set(people.column("id").to_pylist())) == 60 and queries.what == "profiles"
+    assert queries.rows == people.num_rows > 60
 
 
 def test_new_since_last_visit(w: World, factory: sessionmaker[Session], tmp_path: Path) -> None:
