@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from data_contracts.models import JobDay
 from tremplin.actors import Role
 from tremplin.ingest import load_sample_dir
 from tremplin.sample import generate, write_sample
@@ -116,6 +118,23 @@ def prepare_world(
     for b in data.beneficiaries:
         people.setdefault(b.cpas_id, []).append(b.id)
     return settings, employer_id, people
+
+
+LIEGE_DAY = "jobday-liege-2026-12"  # the job-day world's Liège job day
+
+
+def liege_day_planner(session: Any) -> JobDay:
+    """Create ``maison.all``, a Maison de l'emploi of every CPAS of the Liège job day (the
+    job-day world's planner), and return that day."""
+    from serving import users
+    from tremplin.store.models import JobDayRow
+
+    row = session.scalars(select(JobDayRow).where(JobDayRow.external_id == LIEGE_DAY)).one()
+    day = JobDay.model_validate(row.payload)
+    users.create_user(
+        session, "maison.all", PASSWORD, Role.MAISON_EMPLOI, partner_cpas=day.cpas_ids
+    )
+    return day
 
 
 def page_session(w: World, user: str) -> tuple[TestClient, str]:

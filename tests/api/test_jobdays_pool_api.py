@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 import pytest
-from api_support import PASSWORD, TODAY, World
+from api_support import LIEGE_DAY, PASSWORD, TODAY, World, liege_day_planner
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -23,7 +23,6 @@ from tremplin.geo import distance_km
 from tremplin.store.db import make_engine, session_factory
 from tremplin.store.models import AuditRow, BeneficiaryRow, EmployerRow, JobDayRow
 
-LIEGE_DAY = "jobday-liege-2026-12"
 PERSONAL = (
     "name",
     "first_name",
@@ -68,14 +67,7 @@ def _more_users(url: str) -> None:
         ]
         users.create_user(session, "employer.a", PASSWORD, Role.EMPLOYER, employer_id=liege[0])
         users.create_user(session, "employer.b", PASSWORD, Role.EMPLOYER, employer_id=liege[1])
-        day = JobDay.model_validate(
-            session.scalars(select(JobDayRow).where(JobDayRow.external_id == LIEGE_DAY))
-            .one()
-            .payload
-        )
-        users.create_user(
-            session, "maison.all", PASSWORD, Role.MAISON_EMPLOI, partner_cpas=day.cpas_ids
-        )
+        day = liege_day_planner(session)
         stand = day.stands[0].employer_id
         users.create_user(session, "employer.stand", PASSWORD, Role.EMPLOYER, employer_id=stand)
     engine.dispose()

@@ -20,19 +20,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import PASSWORD, TODAY, prepare_world
+from api_support import LIEGE_DAY, PASSWORD, TODAY, liege_day_planner, prepare_world
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from data_contracts.models import JobDay
-from serving import users
 from tests.conftest import JOB_DAY_WORLD_SIZE, _postgres_database
-from tremplin.actors import Role
 from tremplin.store.db import make_engine, session_factory
-from tremplin.store.models import JobDayPlanRow, JobDayRow, OpportunityRow
+from tremplin.store.models import JobDayPlanRow, OpportunityRow
 
 pytestmark = pytest.mark.postgres
-LIEGE_DAY = "jobday-liege-2026-12"
 FEED = Path(__file__).parents[1] / "fixtures" / "feeds" / "forem_offers.jsonl"
 
 
@@ -92,14 +88,7 @@ def deployment(
         engine = make_engine(url)
         factory = session_factory(engine)
         with factory() as session, session.begin():
-            day = JobDay.model_validate(
-                session.scalars(select(JobDayRow).where(JobDayRow.external_id == LIEGE_DAY))
-                .one()
-                .payload
-            )
-            users.create_user(
-                session, "maison.all", PASSWORD, Role.MAISON_EMPLOI, partner_cpas=day.cpas_ids
-            )
+            liege_day_planner(session)
         env = {
             **os.environ,
             "TREMPLIN_DATA_DIR": str(root),
