@@ -285,7 +285,9 @@ class TitleLinker:
         if vectors is not None and len(vectors) != len(self.rows):
             raise ValueError("one vector per label row is needed")
         self.vectors = vectors
-        self._row_of_text: dict[str, int] | None = None
+        self._row_of_text: dict[str, int] = {}
+        for p, r in enumerate(self.rows):
+            self._row_of_text.setdefault(r.vector_text, p)
         self.encode_query = encode_query if vectors is not None else None
         self.model = model or LinkModel.untrained()
         self.expansion: Expansion | None = None
@@ -457,10 +459,6 @@ class TitleLinker:
         vectors): a métier's label read by a dense query without an encoder pass."""
         if self.vectors is None:
             return None
-        if self._row_of_text is None:
-            self._row_of_text = {}
-            for p, r in enumerate(self.rows):
-                self._row_of_text.setdefault(r.vector_text, p)
         row = self._row_of_text.get(text)
         return None if row is None else np.asarray(self.vectors[row])
 

@@ -205,17 +205,6 @@ def load_link_model(kind: LinkerKind, encoder: Encoder | None) -> LinkModel:
 # --- the two linkers ---------------------------------------------------------------------------
 
 
-def _encode_queries(encoder: Encoder) -> Callable[[Sequence[str]], np.ndarray]:
-    """The linker's query encoding: texts in memory (a profile's, encoded for its dense query
-    in the same pass) are not encoded again; the others are, without being kept (offer titles
-    read at a catalogue build would push the profiles' vectors out of memory)."""
-
-    def encode(texts: Sequence[str]) -> np.ndarray:
-        return encoder.encode_queries_cached(texts)
-
-    return encode
-
-
 def _vectors(
     rows: Sequence[LabelRow], encoder: Encoder | None, cache: EmbeddingCache | None, progress: bool
 ) -> np.ndarray | None:
@@ -272,7 +261,10 @@ def build_linkers(
     """Both linkers (label vectors through ``cache``; models fitted for ``encoder``)."""
     tax = taxonomy or load_taxonomy()
     models = models or {}
-    encode = _encode_queries(encoder) if encoder is not None else None
+    # texts in memory (a profile's, from its one encoder pass) are not encoded again; the
+    # others are, without being kept (offer titles read at a catalogue build would push the
+    # profiles' vectors out of memory)
+    encode = encoder.encode_queries_cached if encoder is not None else None
 
     def linker(kind: LinkerKind, rows: list[LabelRow], mappings: list[LabelRow]) -> TitleLinker:
         return TitleLinker(

@@ -14,6 +14,7 @@ scores 1, a métier already practised :data:`EXPERIENCED`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from tremplin.text import tokens
 if TYPE_CHECKING:
     from matching.ad_coding import AdCoder
     from matching.catalogue import OpportunityCatalogue
+    from matching.embedding_cache import EmbeddingCache
     from matching.linking import ConceptMatch
     from matching.occupations import OccupationLinker
 
@@ -404,3 +406,11 @@ class ProfileView:
         if code in self.experienced:
             return "métier déjà exercé"
         return None
+
+
+def prepare_views(views: Sequence[ProfileView], encoder: Encoder, cache: EmbeddingCache) -> None:
+    """Embed the :attr:`ProfileView.encoded_texts` of many people through the persistent
+    cache, in batches, and keep them in memory: their shortlists then encode nothing."""
+    texts = list(dict.fromkeys(t for v in views for t in v.encoded_texts))
+    if texts:
+        encoder.remember_queries(texts, cache.embed(encoder, texts, "query"))

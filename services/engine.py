@@ -23,7 +23,7 @@ from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder, served_encoder
 from matching.engine import ad_coder, cache_path, load_engine, title_linker
 from matching.occupations import OccupationLinker
-from matching.profile import ProfileView
+from matching.profile import ProfileView, prepare_views
 from matching.reranker import Reranker
 from matching.shortlist import ENGINE_VERSION
 from services.schemas import ModelInfo
@@ -337,8 +337,7 @@ class MatchingService:
                 if self._stopping.is_set():
                     return
                 chunk = kept[start : start + PREPARE_BATCH]
-                texts = list(dict.fromkeys(t for v in chunk for t in v.encoded_texts))
-                encoder.remember_queries(texts, cache.embed(encoder, texts, "query"))
+                prepare_views(chunk, encoder, cache)
                 self.profiles_prepared = start + len(chunk)
         finally:
             cache.close()

@@ -30,7 +30,7 @@ from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.features import FEATURE_NAMES, QuerySignals, feature_matrix, query_signals
 from matching.occupations import OccupationLinker
-from matching.profile import ProfileView
+from matching.profile import ProfileView, prepare_views
 from training.labels import Event, PairLabel, pair_labels
 from tremplin.errors import InvalidRequestError
 from tremplin.sample.draw import SampleData
@@ -41,7 +41,7 @@ from tremplin.store.models import (
     OutcomeEventRow,
 )
 
-QUERY_BATCH = 512
+QUERY_BATCH = 256  # people whose texts are embedded together (a few texts each)
 MIN_PEOPLE = 20  # people with outcomes needed to train
 HELD_OUT_SHARE = 0.25  # share of the people (the latest first shown) held out
 FEATURES_VERSION = hashlib.sha256(",".join(FEATURE_NAMES).encode()).hexdigest()[:12]
@@ -254,17 +254,10 @@ def prepare_queries(
 ) -> None:
     """Embed every person's query in batches through the persistent cache, so that the
     features (and the evaluations after them) do not encode the profiles one by one."""
-    texts = sorted(
-        {
-            t
-            for v in (ProfileView.of(p, cat) for p in data.profiles.values())
-            if not v.is_empty
-            for t in v.encoded_texts
-        }
-    )
-    for start in range(0, len(texts), QUERY_BATCH):
-        chunk = texts[start : start + QUERY_BATCH]
-        encoder.remember_queries(chunk, cache.embed(encoder, chunk, "query"))
+    views = [ProfileView.of(p, cat) for p in data.profiles.values()]
+    kept = [v for v in views if not v.is_empty]
+    for start in range(0, len(kept), QUERY_BATCH):
+        prepare_views(kept[start : start + QUERY_BATCH], encoder, cache)
 
 
 def build_dataset(

@@ -129,14 +129,12 @@ class RescoreWorker:
             limit_compute_threads(job.threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> pa.Table:
-        from matching.profile import ProfileView
+        from matching.profile import ProfileView, prepare_views
 
         cat, job = self.catalogue, self.job
         profiles = [BeneficiaryProfile.model_validate_json(str(p)) for p in batch["profile"]]
-        views = [ProfileView.of(p, cat) for p in profiles]
-        texts = list(dict.fromkeys(t for v in views for t in v.encoded_texts))
-        if texts:  # one batched encode (or cache read) for the batch's queries
-            self.encoder.remember_queries(texts, self.cache.embed(self.encoder, texts, "query"))
+        # one batched encode (or cache read) for the batch's people
+        prepare_views([ProfileView.of(p, cat) for p in profiles], self.encoder, self.cache)
         columns: dict[str, list[Any]] = {name: [] for name in RESULT_SCHEMA.names}
         for pk, cpas, profile in zip(
             batch["beneficiary_id"], batch["cpas_id"], profiles, strict=True
