@@ -74,7 +74,10 @@ def _engines(
             for p in suite.profiles
             if suite.split[p.id] == "dev" and fold_of(suite.target[p.id], FOLDS) in folds
         ]
-        engines.append(suite_engine(suite, tax, encoder, cache, linker, coder))
+        # training reads the engine's fusion and re-ranker only: no dense baseline to embed
+        engines.append(
+            suite_engine(suite, tax, encoder, cache, linker, coder, dense_baseline=False)
+        )
     return engines
 
 

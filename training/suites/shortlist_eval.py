@@ -80,10 +80,13 @@ def suite_engine(
     linker: OccupationLinker | None,
     coder: AdCoder | None = None,
     withhold: LinkMask = NO_MAPPINGS,
+    dense_baseline: bool = True,
 ) -> SuiteEngine:
     """Build the catalogue (vector index through ``cache``) and the baselines of a suite;
     ``coder`` reads uncoded offers (the title linker alone without one); the linker withholds
-    ``withhold`` (the ROME recipes' answers; nothing for real ads)."""
+    ``withhold`` (the ROME recipes' answers; nothing for real ads). Without
+    ``dense_baseline`` (training reads only the engine), the offers' baseline texts are not
+    embedded and the "dense" method is not ranked."""
     items = suite.opportunities
     ids = np.arange(len(items), dtype=np.int64)
     index = None
@@ -91,7 +94,8 @@ def suite_engine(
     texts = [opportunity_text(o, tax) for o in items]
     if encoder is not None and cache is not None:
         index = build_vector_index(items, ids, encoder, cache, tax)
-        vectors = cache.embed(encoder, texts, "passage")
+        if dense_baseline:
+            vectors = cache.embed(encoder, texts, "passage")
     own_labels = linker.withholding(withhold) if linker is not None else None
     if coder is not None and withhold != NO_MASK:
         coder = coder.with_linker(own_labels)  # wishes read without what is withheld
@@ -161,7 +165,9 @@ def evaluate_shortlist_suite(
     tax = engine.catalogue.taxonomy
     texts = [profile_text(p, tax) for p in suite.profiles]
     vectors: Sequence[np.ndarray | None] = (
-        list(encoder.encode_queries(texts)) if encoder is not None else [None] * len(texts)
+        list(encoder.encode_queries(texts))
+        if encoder is not None and engine.vectors is not None
+        else [None] * len(texts)
     )
     per: dict[tuple[str, str], list[tuple[float, float, float, float]]] = {}
     for profile, vector in tqdm(
