@@ -238,18 +238,39 @@ def batch_section(batch: tuple[Path, dict[str, Any]]) -> str:
 
 def embedding_section(emb: tuple[Path, dict[str, Any]]) -> str:
     path, e = emb
-    rows = [[r["device"], r["batch_size"], r["texts_per_s"], r["over_cpu_64"]] for r in e["rows"]]
-    note = (
-        ""
-        if e.get("gpu")
-        else "\n\nNo GPU was available in this run: the GPU rows appear when the benchmark runs where torch sees one."
-    )
-    return (
-        "\n".join(
-            [source(path, e), "", table(["device", "batch", "texts/s", "× CPU batch 64"], rows)]
-        )
-        + note
-    )
+    ratio = "over_baseline" if "baseline" in e else "over_cpu_64"
+    rows = [
+        [
+            r.get("runtime", "torch-float32"),
+            r["device"],
+            r["batch_size"],
+            r["texts_per_s"],
+            r[ratio],
+        ]
+        for r in e["rows"]
+    ]
+    parts = [
+        source(path, e),
+        "",
+        f"Baseline: {e.get('baseline', 'torch-float32, cpu, batch 64')}, measured in the same run.",
+        "",
+        table(["runtime", "device", "batch", "texts/s", "× baseline"], rows),
+    ]
+    if e.get("single_query"):
+        lat = [[r["runtime"], r["device"], r["p50_ms"], r["p95_ms"]] for r in e["single_query"]]
+        parts += ["", "One short French query (never seen before):", ""]
+        parts.append(table(["runtime", "device", "p50 ms", "p95 ms"], lat))
+    if e.get("process_start"):
+        starts = [[r["runtime"], r["seconds"]] for r in e["process_start"]]
+        parts += ["", "A fresh process importing, loading and encoding one query:", ""]
+        parts.append(table(["runtime", "seconds"], starts))
+    if not e.get("gpu"):
+        parts += [
+            "",
+            "No GPU was available in this run: the GPU rows appear when the benchmark runs "
+            "where torch sees one.",
+        ]
+    return "\n".join(parts)
 
 
 def others(results: Path) -> str:

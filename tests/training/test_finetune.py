@@ -62,6 +62,7 @@ def test_a_small_cpu_run_gives_an_encoder_the_engine_loads(
     tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from matching.encoder import load_encoder
+    from matching.onnx_encoder import is_exported, onnx_version
     from training import registry
     from training.encoder_finetune import ENCODER_EXPERIMENT, FinetuneConfig, run_finetune
     from tremplin.settings import Settings
@@ -72,9 +73,10 @@ def test_a_small_cpu_run_gives_an_encoder_the_engine_loads(
     result = run_finetune(s, config, evaluate=False, promote=False)
     path = Path(result.path)
     assert (path / "modules.json").is_file() and (path / "tremplin_model.json").is_file()
+    assert is_exported(path)  # exported after fine-tuning, before any load
     tuned = load_encoder(str(path), s.models_dir)
     base = load_encoder("multilingual-e5-small", s.models_dir)
-    assert tuned.version == result.version != base.version
+    assert tuned.version == onnx_version(result.version) != base.version
     texts = ["commis de cuisine", "technicien de surface"]
     a, b = tuned.encode_queries(texts), base.encode_queries(texts)
     assert a.shape == b.shape and not np.allclose(a, b)
@@ -83,7 +85,8 @@ def test_a_small_cpu_run_gives_an_encoder_the_engine_loads(
     experiment = c.get_experiment_by_name(ENCODER_EXPERIMENT)
     assert experiment is not None
     run = c.get_run(result.run_id)
-    assert run.data.params["pairs_digest"] and run.data.tags["encoder_version"] == tuned.version
+    assert run.data.params["pairs_digest"] and run.data.tags["encoder_version"] == result.version
+    assert run.data.tags["served_version"] == tuned.version
     assert any(a.path == "encoder" for a in c.list_artifacts(result.run_id))
     # registered, but not served: it was not compared with the served encoder
     versions = c.search_model_versions("name='tremplin-encoder'")

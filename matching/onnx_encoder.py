@@ -1,0 +1,252 @@
+"""The served encoder on ONNX Runtime, its weights quantised to int8.
+
+A sentence-transformers model folder (the converted multilingual-e5-small, or an encoder
+fine-tuned from it) is exported once to ONNX with torch's exporter, then its matrices are
+quantised by ONNX Runtime's dynamic quantisation (int8 weights per output channel, activations
+quantised on the fly). The result sits in the model's own folder (``onnx/model_int8.onnx``),
+so a model and its export share one version: ``<model version>+onnx-<revision>``. Indexes and
+embedding caches are keyed by that version, never mixed with the float32 model's vectors.
+
+Serving it needs only ``onnxruntime``, ``tokenizers`` and NumPy: no torch import, so a batch
+worker starts in about a second. Mean pooling and L2 normalisation are done here, as the
+model's Pooling and Normalize modules would (the export refuses any other pooling).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from filelock import FileLock
+
+from matching.encoder_base import Encoder, TextKind, clean_texts
+
+ONNX_REVISION = "int8pc1"  # bump when the export or the quantisation changes
+ONNX_DIR = "onnx"
+ONNX_FILE = "model_int8.onnx"
+OPSET = 17
+DEFAULT_BATCH = 32  # texts per run, sorted by length (16-64 measured alike on 2 cores)
+
+_threads = 0  # intra-op threads of new sessions (0: ONNX Runtime's default, every core)
+_live: weakref.WeakSet[OnnxEncoder] = weakref.WeakSet()
+_threads_lock = threading.Lock()
+
+
+class OnnxExportError(RuntimeError):
+    """The model folder cannot be exported (not a mean-pooled BERT-like encoder)."""
+
+
+def onnx_model_path(model_dir: Path) -> Path:
+    """Where ``model_dir``'s int8 export lives."""
+    return model_dir / ONNX_DIR / ONNX_FILE
+
+
+def onnx_version(model_version: str) -> str:
+    """The version of the int8 export of a model whose version is ``model_version``."""
+    return f"{model_version}+onnx-{ONNX_REVISION}"
+
+
+def _revision_file(model_dir: Path) -> Path:
+    return model_dir / ONNX_DIR / "export.json"
+
+
+def is_exported(model_dir: Path) -> bool:
+    """Whether ``model_dir`` holds an int8 export of the current revision."""
+    meta = _revision_file(model_dir)
+    if not meta.is_file() or not onnx_model_path(model_dir).is_file():
+        return False
+    try:
+        info = json.loads(meta.read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    return isinstance(info, dict) and info.get("revision") == ONNX_REVISION
+
+
+def ensure_exported(model_dir: Path) -> Path:
+    """The int8 export of ``model_dir``, made once (under a file lock) when missing."""
+    if not is_exported(model_dir):
+        with FileLock(str(model_dir.parent / f".{model_dir.name}.onnx.lock")):
+            if not is_exported(model_dir):
+                export_int8(model_dir)
+    return onnx_model_path(model_dir)
+
+
+def _check_mean_pooling(model_dir: Path) -> None:
+    pooling = model_dir / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text(encoding="utf-8")) if pooling.is_file() else {}
+    mean = config.get("pooling_mode") == "mean" or config.get("pooling_mode_mean_tokens")
+    if not mean:
+        raise OnnxExportError(
+            f"{model_dir} does not mean-pool its tokens: serve it with "
+            "TREMPLIN_ENCODER_RUNTIME=torch"
+        )
+
+
+def export_int8(model_dir: Path) -> Path:
+    """Export ``model_dir``'s transformer to ONNX and quantise its weights to int8 (torch and
+    the quantiser are needed here only); the files appear whole or not at all."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from sentence_transformers import SentenceTransformer
+
+    _check_mean_pooling(model_dir)
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    backbone: torch.nn.Module = model[0].auto_model  # type: ignore[assignment]
+    backbone.eval()
+
+    class Hidden(torch.nn.Module):
+        """The transformer's token states from ids and mask (what the pooling reads)."""
+
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            out = self.inner(input_ids=input_ids, attention_mask=attention_mask)
+            return out.last_hidden_state  # type: ignore[no-any-return]
+
+    sample = model.tokenizer(
+        ["query: un exemple", "passage: un exemple un peu plus long"],
+        padding=True,
+        return_tensors="pt",
+    )
+    work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=model_dir))
+    try:
+        fp32 = work / "model_fp32.onnx"
+        axes = {0: "batch", 1: "tokens"}
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on shape checks it bakes in
+            torch.onnx.export(
+                Hidden(backbone),
+                (sample["input_ids"], sample["attention_mask"]),
+                str(fp32),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["token_states"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_states": axes},
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        out = work / ONNX_DIR
+        out.mkdir()
+        quiet = logging.getLogger()  # the quantiser advises pre-processing on the root logger
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(
+                str(fp32), str(out / ONNX_FILE), weight_type=QuantType.QInt8, per_channel=True
+            )
+        finally:
+            quiet.setLevel(level)
+        (out / "export.json").write_text(
+            json.dumps({"revision": ONNX_REVISION, "opset": OPSET, "weights": "int8"}),
+            encoding="utf-8",
+        )
+        target = model_dir / ONNX_DIR
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(out, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return onnx_model_path(model_dir)
+
+
+def set_threads(n: int) -> None:
+    """Intra-op threads of every ONNX session, loaded or to come (0: every core)."""
+    global _threads
+    with _threads_lock:
+        _threads = n
+        for encoder in list(_live):
+            encoder.use_threads(n)
+
+
+def _session(path: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _model_settings(model_dir: Path) -> tuple[dict[str, str], int, str]:
+    """The model's prompts, its maximum tokens and its padding token."""
+    st_config = model_dir / "config_sentence_transformers.json"
+    prompts: dict[str, str] = {}
+    if st_config.is_file():
+        prompts = json.loads(st_config.read_text(encoding="utf-8")).get("prompts") or {}
+    tok_config = model_dir / "tokenizer_config.json"
+    tok = json.loads(tok_config.read_text(encoding="utf-8")) if tok_config.is_file() else {}
+    bert = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    limit = min(
+        int(tok.get("model_max_length", 512)), int(bert.get("max_position_embeddings", 512))
+    )
+    return prompts, limit, str(tok.get("pad_token", "<pad>"))
+
+
+class OnnxEncoder(Encoder):
+    """Tokenise, run the int8 graph, mean-pool and normalise (no torch anywhere)."""
+
+    def __init__(
+        self, model_dir: Path, name: str, version: str, batch_size: int | None = None
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        self.path = ensure_exported(model_dir)
+        self.name = name
+        self.version = version
+        self.prompts, limit, pad = _model_settings(model_dir)
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=limit)
+        pad_id = self.tokenizer.token_to_id(pad)
+        self.tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token=pad)
+        self.batch_size = batch_size or DEFAULT_BATCH
+        with _threads_lock:
+            self.threads = _threads
+            self.session = _session(self.path, self.threads)
+            _live.add(self)
+        self.dim = int(self._run(["dimension"], "").shape[1])
+
+    def use_threads(self, n: int) -> None:
+        """Run on ``n`` intra-op threads from now on (a new session when it changes)."""
+        if n != self.threads:
+            self.session = _session(self.path, n)
+            self.threads = n
+
+    def _run(self, texts: list[str], prompt: str) -> np.ndarray:
+        """Normalised mean-pooled vectors of ``texts`` (one graph run, padded together)."""
+        encodings = self.tokenizer.encode_batch([prompt + t for t in texts])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        states = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(pooled / norms, dtype=np.float32)
+
+    def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        """Normalised vectors in the order of ``texts``, run in batches of similar lengths
+        (sorted, so that short texts are not padded to a long one's length)."""
+        cleaned = clean_texts(texts)
+        prompt = self.prompts.get(kind, "")
+        out = np.zeros((len(cleaned), self.dim), dtype=np.float32)
+        order = sorted(range(len(cleaned)), key=lambda i: len(cleaned[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            out[rows] = self._run([cleaned[i] for i in rows], prompt)
+        return out
+
+    def warm_up(self) -> None:
+        """Run a short and a longer query once (the first requests then pay no set-up)."""
+        self.encode(["échauffement", " ".join(["mot"] * 60)], "query")
