@@ -280,7 +280,7 @@ def _model_folder(
 ) -> Encoder:
     """A sentence-transformers folder, on ONNX Runtime (int8 export) or torch."""
     if _on_onnx(runtime, device):
-        return OnnxEncoder(path, name, onnx_version(version), batch_size=batch)
+        return OnnxEncoder(path, name, onnx_version(version))  # one text per run
     return SentenceTransformerEncoder(path, name, version, device=device, batch_size=batch)
 
 

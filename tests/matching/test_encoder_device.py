@@ -44,13 +44,12 @@ def test_the_runtime_is_onnx_on_a_cpu_and_torch_on_a_gpu(monkeypatch: pytest.Mon
 
 
 def test_the_served_encoder_runs_where_it_says(encoder: object) -> None:
-    """On this machine (no GPU in CI) the served encoder is the int8 export on the CPU with
-    its own batches; with a GPU, torch on the GPU with GPU batches."""
+    """On this machine (no GPU in CI) the served encoder is the int8 export on the CPU, one
+    text per run; with a GPU, torch on the GPU with GPU batches."""
     from matching.encoder import OnnxEncoder, _gpu_present
-    from matching.onnx_encoder import DEFAULT_BATCH
 
     if _gpu_present():
         assert getattr(encoder, "device", "") == "cuda"
         assert getattr(encoder, "batch_size", 0) == default_batch_size("cuda")
     else:
-        assert isinstance(encoder, OnnxEncoder) and encoder.batch_size == DEFAULT_BATCH
+        assert isinstance(encoder, OnnxEncoder) and encoder.batch_size == 1  # one text a run
