@@ -214,28 +214,3 @@ def linker(encoder: Encoder, shared_dir: Path) -> OccupationLinker:
     from tremplin.settings import get_settings
 
     return title_linker(get_settings(), encoder)
-
-
-# The modules whose tests take minutes, longest first: pytest-xdist (``--dist loadscope``)
-# hands modules out in collection order, and these were collected last (tests/training), so
-# one worker ran them alone at the end while the other had finished (measured on a fresh
-# clone: the whole loop 285 s, the external evaluation 223 s, the gate 170 s, the demo 104 s).
-FIRST = (
-    "tests/training/test_training.py",
-    "tests/training/test_external_quality.py",
-    "tests/training/test_gate_end_to_end.py",
-    "tests/cli/test_cli.py",
-    "tests/matching/test_encoder.py",
-    "tests/services/test_batch.py",
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Start the longest modules first (stable: every other test keeps its order)."""
-    root = Path(str(config.rootpath))
-
-    def rank(item: pytest.Item) -> int:
-        path = Path(str(item.path)).relative_to(root).as_posix()
-        return FIRST.index(path) if path in FIRST else len(FIRST)
-
-    items.sort(key=rank)
