@@ -27,9 +27,7 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import warnings
-import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,19 +36,17 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
-from matching.encoder_base import Encoder, TextKind, clean_texts
+from matching.encoder_base import Encoder, EncoderError, TextKind, clean_texts
 
 ONNX_REVISION = "int8pc2"  # bump when the export, the quantisation or the runs change
 ONNX_DIR = "onnx"
 ONNX_FILE = "model_int8.onnx"
 OPSET = 17
 
-_threads = 0  # texts encoded at once by each encoder (0: one per core)
-_live: weakref.WeakSet[OnnxEncoder] = weakref.WeakSet()
-_threads_lock = threading.Lock()
+_threads = 0  # texts every encoder encodes at once (0: one per core)
 
 
-class OnnxExportError(RuntimeError):
+class OnnxExportError(EncoderError):
     """The model folder cannot be exported (not a mean-pooled BERT-like encoder)."""
 
 
@@ -171,10 +167,7 @@ def export_int8(model_dir: Path) -> Path:
 def set_threads(n: int) -> None:
     """Texts every ONNX encoder, loaded or to come, encodes at once (0: one per core)."""
     global _threads
-    with _threads_lock:
-        _threads = n
-        for encoder in list(_live):
-            encoder.use_threads(n)
+    _threads = n
 
 
 def _session(path: Path) -> Any:
@@ -189,8 +182,8 @@ def _session(path: Path) -> Any:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _model_settings(model_dir: Path) -> tuple[dict[str, str], int]:
-    """The model's prompts and its maximum tokens."""
+def _model_settings(model_dir: Path) -> tuple[dict[str, str], int, int]:
+    """The model's prompts, its maximum tokens and its vectors' dimension."""
     st_config = model_dir / "config_sentence_transformers.json"
     prompts: dict[str, str] = {}
     if st_config.is_file():
@@ -201,7 +194,7 @@ def _model_settings(model_dir: Path) -> tuple[dict[str, str], int]:
     limit = min(
         int(tok.get("model_max_length", 512)), int(bert.get("max_position_embeddings", 512))
     )
-    return prompts, limit
+    return prompts, limit, int(bert["hidden_size"])
 
 
 class OnnxEncoder(Encoder):
@@ -215,19 +208,16 @@ class OnnxEncoder(Encoder):
         self.path = ensure_exported(model_dir)
         self.name = name
         self.version = version
-        self.prompts, limit = _model_settings(model_dir)
+        self.prompts, limit, self.dim = _model_settings(model_dir)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=limit)
         self.tokenizer.no_padding()
         self.session = _session(self.path)
-        with _threads_lock:
-            self.use_threads(_threads)
-            _live.add(self)
-        self.dim = int(self._one(self.tokenizer.encode("dimension").ids).shape[0])
 
-    def use_threads(self, n: int) -> None:
-        """Encode ``n`` texts at once from now on (0: one per core)."""
-        self.threads = n or os.cpu_count() or 1
+    @property
+    def threads(self) -> int:
+        """Texts encoded at once (:func:`set_threads`; 0 there is one per core)."""
+        return _threads or os.cpu_count() or 1
 
     def _one(self, ids: list[int]) -> np.ndarray:
         """One text's normalised mean-pooled vector from its token ids."""
