@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck serve clean bench
+.PHONY: demo test test-types test-suite install lint typecheck serve clean bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 est requis ($(PYTHON) introuvable)"; exit 2; }
@@ -24,16 +24,24 @@ demo: $(STAMP)
 PACKAGES = data_contracts tremplin matching training services serving web tremplin_cli
 CODE = $(PACKAGES) tests tools benchmarks
 
+# The type check (one core, about a minute on a fresh clone) runs beside the tests: each
+# prints when it ends (--output-sync), and either failing fails `make test`.
 test: $(STAMP)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
-	$(BIN)/mypy $(PACKAGES) benchmarks
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-types test-suite
+
+test-types: $(STAMP)
+	$(BIN)/mypy $(PACKAGES) benchmarks
+
+test-suite: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 --dist loadscope -q $(PYTEST_ARGS)
 
 # Every benchmark, then docs/performance.md from their JSON (about 80 minutes on 2 cores).
 BENCH_SIZES ?= 10000 100000 1000000
 BENCH_STORE ?= build/bench-store
+BENCH_SINCE := $(shell date +%F)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_index.py --sizes $(BENCH_SIZES)
 	$(BIN)/python benchmarks/bench_matching.py --sizes $(BENCH_SIZES)
@@ -45,7 +53,7 @@ bench: $(STAMP)
 	TREMPLIN_DATA_DIR=$(BENCH_STORE) $(BIN)/python benchmarks/bench_pool.py --data-dir $(BENCH_STORE)
 	$(BIN)/python benchmarks/bench_api.py --seconds 30
 	$(BIN)/python benchmarks/bench_security.py --seconds 30
-	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/report.py --since $(BENCH_SINCE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix $(CODE) && $(BIN)/ruff format $(CODE)

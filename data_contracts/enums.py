@@ -51,7 +51,10 @@ class CefrLevel(StrEnum):
     @property
     def rank(self) -> int:
         """0 for A1 up to 5 for C2."""
-        return list(CefrLevel).index(self)
+        return _CEFR_RANK[self.value]
+
+
+_CEFR_RANK = {level.value: i for i, level in enumerate(CefrLevel)}
 
 
 class LicenceCategory(StrEnum):

@@ -136,3 +136,26 @@ def test_shortlists_are_well_above_the_encoder_alone(report: ExternalReport) -> 
         rows = {r.method: r for r in report.shortlists if r.suite == recipe and r.split == "test"}
         fusion, dense = rows["fusion"].value("ndcg_at_10"), rows["dense"].value("ndcg_at_10")
         assert fusion >= dense + SHORTLIST_MARGIN, (recipe, fusion, dense)
+
+
+@pytest.mark.slow
+def test_on_real_ads_the_coder_beats_every_baseline_and_is_calibrated(
+    report: ExternalReport,
+) -> None:
+    """The ad-coding table of the same run: every one of the 619 real ads, coded by a model
+    fitted without its métier's fold (dev figures, what docs/matching.md reports)."""
+    coding = report.ad_coding
+    assert coding is not None
+    rows = {r.method: r for r in coding.rows}
+    engine = rows["ad coder (title + description)"]
+    assert engine.ads == 619 and coding.metiers == 137
+    assert engine.accuracy_at_1 >= 0.70 and engine.accuracy_at_3 >= 0.80
+    for baseline in (
+        "TF-IDF title + description vs ROME texts",
+        "dense only (e5, title + description head)",
+    ):
+        assert engine.accuracy_at_1 > rows[baseline].accuracy_at_1 + 0.15
+    title_only = rows["title linker alone"]
+    assert engine.accuracy_at_3 > title_only.accuracy_at_3
+    assert engine.ece is not None and title_only.ece is not None
+    assert engine.ece < 0.1 and engine.ece < title_only.ece  # probabilities that mean what they say

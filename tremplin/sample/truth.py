@@ -6,6 +6,7 @@ the store holds exactly the generator's data (``training.hidden_truth``)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable
@@ -90,6 +91,7 @@ def suitability(
     return score + unobserved(b, o), obstacle
 
 
+@functools.lru_cache(maxsize=65_536)  # the same people, employers and trades, pair after pair
 def _latent(key: str, scale: float) -> float:
     """A deterministic draw from N(0, scale²) keyed by ``key`` (independent of the seed's stream)."""
     digest = hashlib.sha256(f"latent:{key}".encode()).digest()
