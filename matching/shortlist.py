@@ -72,9 +72,11 @@ def dense_channel(
     view: ProfileView, cat: OpportunityCatalogue, eligible: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The dense channel: the :data:`CHANNEL_DEPTH` eligible positions nearest to the profile's
-    embedding, and every opportunity's similarity when the catalogue keeps its vector matrix
-    (one exact mat-vec); otherwise exact over few eligible vectors, else a FAISS search
-    restricted to the eligible ids. The benchmarks' encode+search floor calls this too."""
+    embedding, and similarities by catalogue position where they were computed: every
+    opportunity's when the catalogue keeps its vector matrix (one exact mat-vec), else the
+    eligible ones' (NaN elsewhere) when they are few enough to score exactly; otherwise a
+    FAISS search restricted to the eligible ids, and no similarities. The benchmarks'
+    encode+search floor calls this too."""
     assert cat.index is not None and cat.encoder is not None
     q = view.query_vector(cat.encoder)
     if cat.dense_matrix is not None:
@@ -82,7 +84,10 @@ def dense_channel(
         return _top(similarities, eligible, CHANNEL_DEPTH), similarities
     if len(eligible) <= EXACT_DENSE_LIMIT:
         sims = cat.index.vectors(cat.ids[eligible]) @ q
-        return np.asarray(eligible[np.argsort(-sims)[:CHANNEL_DEPTH]]), None
+        # the eligible ones' similarities, kept so the fusion reads no vector a second time
+        similarities = np.full(len(cat), np.nan, dtype=np.float32)
+        similarities[eligible] = sims
+        return np.asarray(eligible[np.argsort(-sims)[:CHANNEL_DEPTH]]), similarities
     found, _ = cat.index.search(q, CHANNEL_DEPTH, allowed=cat.ids[eligible])
     return cat.positions_of(found), None
 
@@ -239,14 +244,14 @@ def candidate_pool(
     signals: QuerySignals, cat: OpportunityCatalogue, eligible: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The fusion's candidates: the best :data:`CHANNEL_DEPTH` eligible positions of each
-    channel, and their dense similarities when the catalogue keeps its vector matrix."""
+    channel, and their dense similarities when the dense channel computed them."""
     view = signals.view
     channels = [
         _top(signals.skills, eligible, CHANNEL_DEPTH),
         _top(signals.aspiration, eligible, CHANNEL_DEPTH),
         _top(signals.lexical, eligible, CHANNEL_DEPTH),
     ]
-    similarities = None  # every opportunity's, when the catalogue keeps its vector matrix
+    similarities = None  # by position, where the dense channel computed them (pool ⊆ eligible)
     if cat.has_dense:
         nearest, similarities = dense_channel(view, cat, eligible)
         channels.append(nearest)
