@@ -16,6 +16,12 @@ looping over a mix of shortlists (60%), opportunity searches (25%) and beneficia
 (15%). The baseline, measured in the same run, is the shortlist function called directly
 (same engine, same beneficiaries), so the API overhead is a ratio of two figures taken on the
 same machine at the same time.
+
+A second mix drives the French pages as people use them, each simulated person in a browser
+of their own (own session cookie, CSRF token read from the page): coaches sign in, open a
+profile, ask a shortlist and read its page (the POST and the page it leads to, timed
+together); one person in four is a Maison de l'emploi organiser opening a job day's schedule
+(every job day of the sample is planned once through the API before that clock starts).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -39,6 +46,17 @@ from sample_world import ensure_users, indexed_sample
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-mot-de-passe-123"
 MIX: tuple[tuple[str, float], ...] = (("shortlist", 0.60), ("search", 0.25), ("read", 0.15))
+# the pages' mix: a coach signs in, opens a profile, asks a shortlist and reads its page; an
+# organiser (one simulated user in four) signs in and opens a job day's schedule
+COACH_PAGES: tuple[tuple[str, float], ...] = (
+    ("sign_in", 0.10),
+    ("profile_page", 0.40),
+    ("shortlist_page", 0.50),
+)
+ORGANISER_PAGES: tuple[tuple[str, float], ...] = (("sign_in", 0.10), ("job_day_page", 0.90))
+PAGE_KINDS = ("sign_in", "profile_page", "shortlist_page", "job_day_page")
+ORGANISER_EVERY = 4
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def pct(values: list[float]) -> dict[str, float]:
@@ -80,8 +98,37 @@ def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
             f"bench.coach{i}": (Role.COACH, {"cpas_id": tenants[i % len(tenants)]})
             for i in range(users)
         }
-        ensure_users(session, coaches, PASSWORD)
+        organisers = {
+            f"bench.maison{i}": (Role.MAISON_EMPLOI, {"partner_cpas": tenants})
+            for i in range(-(-users // ORGANISER_EVERY))
+        }
+        ensure_users(session, {**coaches, **organisers}, PASSWORD)
     return people
+
+
+def job_day_ids(data_dir: Path) -> list[str]:
+    """The job days of the bench's store (the organisers see them all)."""
+    from tremplin.settings import get_settings
+    from tremplin.store.db import migrated_factory
+    from tremplin.store.models import JobDayRow
+
+    assert get_settings().data_dir == data_dir
+    with migrated_factory(get_settings().database_url)() as session:
+        return [str(x) for x in session.query(JobDayRow.external_id).order_by(JobDayRow.date)]
+
+
+async def plan_job_days(base: str, days: list[str]) -> dict[str, float]:
+    """Each job day planned once through the API before the pages' clock starts (the schedule
+    page shows a plan); the planning time of each, in seconds."""
+    took = {}
+    async with httpx.AsyncClient(base_url=base, timeout=900) as client:
+        headers = await sign_in(client, "bench.maison0")
+        for day in days:
+            t0 = time.perf_counter()
+            r = await client.post(f"/api/v1/jobdays/{day}/plan", json={}, headers=headers)
+            r.raise_for_status()
+            took[day] = round(time.perf_counter() - t0, 2)
+    return took
 
 
 def direct_baseline(people: dict[str, list[str]], n: int) -> dict[str, Any]:
@@ -159,6 +206,95 @@ async def user(
         lat[kind].append(time.perf_counter() - t0)
         if resp.status_code >= 400:
             errors.append(f"{kind} {resp.status_code}")
+
+
+async def page_sign_in(client: httpx.AsyncClient, name: str) -> str:
+    """Sign ``name`` in to the pages (the client keeps the session cookie); the CSRF token."""
+    r = await client.post(
+        "/connexion", data={"username": name, "password": PASSWORD}, follow_redirects=True
+    )
+    found = CSRF.search(r.text)
+    if r.status_code != 200 or not found:
+        raise SystemExit(f"page sign-in of {name} failed: {r.status_code}")
+    return found.group(1)
+
+
+async def page_user(
+    base: str,
+    name: str,
+    ids: list[str],
+    days: list[str],
+    until: float,
+    lat: dict[str, list[float]],
+    errors: list[str],
+) -> None:
+    """One person at the pages, in a browser of their own (own cookies), back to back: a
+    coach (profile, shortlist asked then read) or an organiser (a job day's schedule); both
+    sign in again now and then (the slow password hash is part of the mix)."""
+    rng = random.Random(name)
+    mix = ORGANISER_PAGES if name.startswith("bench.maison") else COACH_PAGES
+    kinds, weights = [k for k, _ in mix], [w for _, w in mix]
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        csrf = await page_sign_in(client, name)
+        while time.perf_counter() < until:
+            kind = rng.choices(kinds, weights)[0]
+            t0 = time.perf_counter()
+            if kind == "sign_in":
+                client.cookies.clear()
+                csrf = await page_sign_in(client, name)
+                status = 200
+            elif kind == "profile_page":
+                resp = await client.get(f"/coach/beneficiaires/{rng.choice(ids)}")
+                status = resp.status_code
+            elif kind == "shortlist_page":  # asked (303 to its page), then its page read
+                resp = await client.post(
+                    f"/coach/beneficiaires/{rng.choice(ids)}/shortlist",
+                    data={"csrf": csrf},
+                    follow_redirects=True,
+                )
+                status = resp.status_code if "/coach/shortlists/" in str(resp.url) else 599
+            else:
+                resp = await client.get(f"/maison/journees/{rng.choice(days)}")
+                status = resp.status_code
+            lat[kind].append(time.perf_counter() - t0)
+            if status >= 400:
+                errors.append(f"{kind} {status}")
+
+
+async def drive_pages(
+    base: str, people: dict[str, list[str]], days: list[str], users: int, seconds: float
+) -> dict[str, Any]:
+    """The pages' mix at saturation: ``users`` people (one in :data:`ORGANISER_EVERY` an
+    organiser), each in a browser of their own."""
+    tenants = sorted(people, key=lambda c: -len(people[c]))
+    lat: dict[str, list[float]] = {k: [] for k in PAGE_KINDS}
+    errors: list[str] = []
+    names = [
+        f"bench.maison{i // ORGANISER_EVERY}" if i % ORGANISER_EVERY == ORGANISER_EVERY - 1
+        else f"bench.coach{i}"
+        for i in range(users)
+    ]  # fmt: skip
+    until = time.perf_counter() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(
+        *[
+            page_user(base, n, people[tenants[i % len(tenants)]], days, until, lat, errors)
+            for i, n in enumerate(names)
+        ]
+    )
+    elapsed = time.perf_counter() - started
+    total = sum(len(v) for v in lat.values())
+    return {
+        "mode": "pages, saturation",
+        "users": users,
+        "organisers": sum(n.startswith("bench.maison") for n in names),
+        "seconds": round(elapsed, 1),
+        "requests": total,
+        "throughput_rps": round(total / elapsed, 1),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:10],
+        "latency": {k: pct(v) for k, v in lat.items()},
+    }
 
 
 async def drive(
@@ -263,6 +399,10 @@ def main() -> None:
         load = asyncio.run(drive(base, people, args.users, args.seconds))
         sweep = [asyncio.run(drive(base, people, args.users, args.seconds, r)) for r in args.rate]
         paced = sweep[0]
+        days = job_day_ids(args.data_dir)
+        planned = asyncio.run(plan_job_days(base, days))
+        asyncio.run(drive_pages(base, people, days, args.users, 10))  # warm-up (not reported)
+        pages = asyncio.run(drive_pages(base, people, days, args.users, args.seconds))
     finally:
         server.terminate()
         server.wait(30)
@@ -287,6 +427,8 @@ def main() -> None:
             }
             for r, run in zip(args.rate, sweep, strict=True)
         ],
+        "pages": pages,
+        "job_days_planned_s": planned,
         "direct_shortlist_baseline": baseline,
         "api_over_direct_shortlist_p50": round(api_p50 / direct_p50, 2) if direct_p50 else None,
     }

@@ -22,10 +22,18 @@ PAGE = Path("docs/performance.md")
 IMAGES = Path("docs/img")
 
 
-def newest(name: str, results: Path = RESULTS) -> tuple[Path, dict[str, Any]] | None:
-    """The newest ``<name>-<date>.json`` (plain name only, not ``<name>-<date>-<variant>``)."""
+def newest(
+    name: str, results: Path = RESULTS, since: str | None = None
+) -> tuple[Path, dict[str, Any]] | None:
+    """The newest ``<name>-<date>.json`` (plain name only, not ``<name>-<date>-<variant>``);
+    with ``since`` (an ISO date), none older than that day (a figure of an earlier run is
+    never shown as this run's)."""
     pattern = re.compile(rf"^{re.escape(name)}-(\d{{4}}-\d{{2}}-\d{{2}})\.json$")
-    found = sorted(p for p in results.glob(f"{name}-*.json") if pattern.match(p.name))
+    found = sorted(
+        p
+        for p in results.glob(f"{name}-*.json")
+        if (m := pattern.match(p.name)) and (since is None or m.group(1) >= since)
+    )
     if not found:
         return None
     return found[-1], json.loads(found[-1].read_text(encoding="utf-8"))
@@ -357,17 +365,78 @@ def encoder_quality_section(quality: tuple[Path, dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
-def others(results: Path) -> str:
+def _latency_rows(run: dict[str, Any], label: str) -> list[list[Any]]:
+    """One row per request kind of a load run: count, p50, p95, p99."""
+    return [
+        [label, kind, f["n"], f["p50_ms"], f["p95_ms"], f["p99_ms"]]
+        for kind, f in run["latency"].items()
+        if f
+    ]
+
+
+def api_section(api: tuple[Path, dict[str, Any]]) -> str:
+    """The service over HTTP: the API mix at saturation and paced, the pages' mix, and the
+    shortlist function called directly in the same run (the baseline)."""
+    path, a = api
+    direct = a["direct_shortlist_baseline"]
+    runs = [a["load"], *[r for r in [a["paced"]] if r]]
+    parts = [
+        source(path, a),
+        "",
+        f"`tremplin serve --workers {a['workers']}` on {a['opportunities']:,} opportunities "
+        f"(ranker `{a['ranker']}`), {a['users']} simulated users on this machine (client and "
+        "server share its cores).",
+        "",
+        "**API mix** (60 % shortlists, 25 % searches, 15 % profile reads):",
+        "",
+        table(
+            ["load", "requests/s", "shortlists/s", "errors"],
+            [[r["mode"], r["throughput_rps"], r["shortlists_per_s"], r["errors"]] for r in runs],
+        ),
+        "",
+        table(
+            ["load", "request", "n", "p50 ms", "p95 ms", "p99 ms"],
+            [row for r in runs for row in _latency_rows(r, r["mode"])],
+        ),
+        "",
+        f"Baseline, the shortlist function called in-process on the same data and model: p50 "
+        f"{direct['p50_ms']} ms, p95 {direct['p95_ms']} ms (profile vectors prepared; a "
+        f"profile's first: p95 {direct['cold']['p95_ms']} ms). Shortlist p50 over HTTP at the "
+        f"paced rate / direct: {a.get('api_over_direct_shortlist_p50')}.",
+    ]
+    sweep = a.get("paced_sweep") or []
+    if len(sweep) > 1:
+        parts += [
+            "",
+            table(
+                ["paced at requests/s", "served requests/s", "shortlist p50 ms", "p95 ms"],
+                [
+                    [r["rate"], r["throughput_rps"], r["shortlist"]["p50_ms"],
+                     r["shortlist"]["p95_ms"]]
+                    for r in sweep
+                ],
+            ),
+        ]  # fmt: skip
+    pages = a.get("pages")
+    if pages:
+        parts += [
+            "",
+            f"**Pages' mix** at saturation: {pages['users']} people, each in a browser of their "
+            f"own ({pages['organisers']} organisers opening a job day's schedule, the others "
+            "coaches: sign-in, a profile, a shortlist asked and its page read): "
+            f"{pages['throughput_rps']} pages/s, {pages['errors']} errors.",
+            "",
+            table(
+                ["page", "n", "p50 ms", "p95 ms", "p99 ms"],
+                [row[1:] for row in _latency_rows(pages, "")],
+            ),
+        ]
+    return "\n".join(parts)
+
+
+def others(results: Path, since: str | None = None) -> str:
     lines = []
-    api = newest("api", results)
-    if api:
-        a = api[1]
-        lines.append(
-            f"- **API load** (`{api[0].as_posix()}`): {a['load']['throughput_rps']} requests/s, "
-            f"shortlist p95 {a['load']['latency'].get('p95_ms', '?')} ms over HTTP; "
-            f"API / direct shortlist p50: {a.get('api_over_direct_shortlist_p50')}."
-        )
-    job = newest("jobday", results)
+    job = newest("jobday", results, since)
     if job:
         big = max(job[1]["instances"], key=lambda i: i.get("people", 0))
         lines.append(
@@ -376,13 +445,13 @@ def others(results: Path) -> str:
             f"{big.get('plan_s', big.get('seconds', '?'))} s, gap to bound "
             f"{big.get('gap_pct', big.get('gap', '?'))} %."
         )
-    pool = newest("pool", results)
+    pool = newest("pool", results, since)
     if pool:
         lines.append(
             f"- **Pool anonymity** (`{pool[0].as_posix()}`): smallest group of members sharing "
             f"a shown profile: {pool[1]['smallest_group_seen']}."
         )
-    sec = newest("security", results)
+    sec = newest("security", results, since)
     if sec:
         s = sec[1]
         lines.append(
@@ -433,18 +502,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--out", type=Path, default=PAGE)
+    parser.add_argument(
+        "--since",
+        help="read no result older than this ISO date (make bench: the day it started), so "
+        "the page shows this run's figures only",
+    )
     args = parser.parse_args()
-    idx = newest("index", args.results)
-    match = newest("matching", args.results)
-    batch = newest("batch", args.results)
-    emb = newest("embedding", args.results)
+    idx = newest("index", args.results, args.since)
+    match = newest("matching", args.results, args.since)
+    batch = newest("batch", args.results, args.since)
+    emb = newest("embedding", args.results, args.since)
     plot = growth_plot(idx, match, args.out.parent / "img")
     parts = [
         "# Performance",
         "",
         "Generated by `benchmarks/report.py` from the newest file of each benchmark in "
         "`benchmarks/results/` (`make bench` runs them all, then this). Do not edit by hand. "
-        "Every ratio compares two things measured in the same run on the same machine.",
+        "Every ratio compares two things measured in the same run on the same machine."
+        + (f" No result older than {args.since} is read." if args.since else ""),
         "",
         "## Targets",
         "",
@@ -466,7 +541,7 @@ def main() -> None:
         parts += ["## Nightly rescoring (`bench_batch.py`)", "", batch_section(batch), ""]
     if emb:
         parts += ["## Encoder throughput (`bench_embedding.py`)", "", embedding_section(emb), ""]
-    quality = newest("encoder-quality", args.results)
+    quality = newest("encoder-quality", args.results, args.since)
     if quality:
         parts += [
             "## The int8 encoder's quality (`bench_encoder_quality.py`)",
@@ -474,7 +549,10 @@ def main() -> None:
             encoder_quality_section(quality),
             "",
         ]
-    parts += ["## Other benchmarks", "", others(args.results), ""]
+    api = newest("api", args.results, args.since)
+    if api and "pages" in api[1]:  # files before the pages' mix lack the figures shown here
+        parts += ["## The service over HTTP (`bench_api.py`)", "", api_section(api), ""]
+    parts += ["## Other benchmarks", "", others(args.results, args.since), ""]
     args.out.write_text("\n".join(parts), encoding="utf-8")
     print(f"written {args.out}")
 

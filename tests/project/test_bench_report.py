@@ -45,3 +45,25 @@ def test_the_performance_page_is_generated_from_the_result_files(
     assert "| index recall@10 vs exact, 1,000,000 |" in page
     assert "*Source: `benchmarks/results/index-" in page
     assert (tmp_path / "docs" / "img" / "performance-growth.svg").is_file()
+
+
+def test_a_run_reads_no_result_older_than_its_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make bench`` passes the day it started: an older file (a fortnight-old load test)
+    is not shown as this run's figure, and the page says which day it reads from."""
+    out = tmp_path / "performance.md"
+    monkeypatch.chdir(ROOT)
+    newest_day = max(
+        p.stem[-10:] for p in (ROOT / "benchmarks" / "results").glob("*-????-??-??.json")
+    )
+    monkeypatch.setattr(sys, "argv", ["report.py", "--out", str(out), "--since", newest_day])
+    write_report()
+    page = out.read_text(encoding="utf-8")
+    older = {
+        p.name
+        for p in (ROOT / "benchmarks" / "results").glob("*.json")
+        if p.stem[-10:] < newest_day and p.stem[-10:][:2] == "20"
+    }
+    assert older and not [name for name in older if name in page]
+    assert f"No result older than {newest_day} is read." in page
