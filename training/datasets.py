@@ -275,9 +275,8 @@ def build_dataset(
     split = min(len(order) - 1, max(1, round(len(order) * (1 - held_out_share))))
     cutoff = first_seen[order[split]]
     train_people, held_people = order[:split], order[split:]
-    train_labels = pair_labels(
-        (e for e in data.events if e.beneficiary in set(train_people)), until=cutoff
-    )
+    train_set = set(train_people)
+    train_labels = pair_labels((e for e in data.events if e.beneficiary in train_set), until=cutoff)
     held_set = set(held_people)
     held_labels = pair_labels(e for e in data.events if e.beneficiary in held_set)
     ids = np.asarray([pk for pk, _ in data.opportunities], dtype=np.int64)
