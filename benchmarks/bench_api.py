@@ -371,6 +371,9 @@ def main() -> None:
     # the planner read it as of its reference day, as the demo serves it
     os.environ.setdefault("TREMPLIN_AS_OF", REFERENCE_DATE.isoformat())
     people = prepare(args.data_dir, args.users)
+    from tremplin.settings import get_settings
+
+    backend = get_settings().database_url.split(":", 1)[0].split("+", 1)[0]
     baseline = direct_baseline(people, 300)
     env = {**os.environ, "TREMPLIN_DATA_DIR": str(args.data_dir), "TREMPLIN_LOG_LEVEL": "WARNING"}
     env["TREMPLIN_SEARCH_RATE_PER_MINUTE"] = "100000"
@@ -423,6 +426,7 @@ def main() -> None:
         "machine": machine(),
         "users": args.users,
         "workers": args.workers,
+        "database": backend,
         "opportunities": 10_000,
         "as_of": os.environ["TREMPLIN_AS_OF"],
         "ranker": ranker,
@@ -444,7 +448,9 @@ def main() -> None:
         "api_over_direct_shortlist_p50": round(api_p50 / direct_p50, 2) if direct_p50 else None,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"api-{report['date']}.json"
+    # the embedded default is the plain file; another backend is a variant beside it
+    variant = "" if backend == "sqlite" else f"-{backend}"
+    path = args.out / f"api-{report['date']}{variant}.json"
     path.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     print(f"written to {path}")

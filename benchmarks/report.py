@@ -23,12 +23,13 @@ IMAGES = Path("docs/img")
 
 
 def newest(
-    name: str, results: Path = RESULTS, since: str | None = None
+    name: str, results: Path = RESULTS, since: str | None = None, variant: str = ""
 ) -> tuple[Path, dict[str, Any]] | None:
-    """The newest ``<name>-<date>.json`` (plain name only, not ``<name>-<date>-<variant>``);
-    with ``since`` (an ISO date), none older than that day (a figure of an earlier run is
-    never shown as this run's)."""
-    pattern = re.compile(rf"^{re.escape(name)}-(\d{{4}}-\d{{2}}-\d{{2}})\.json$")
+    """The newest ``<name>-<date>.json`` (``<name>-<date>-<variant>.json`` with a
+    ``variant``); with ``since`` (an ISO date), none older than that day (a figure of an
+    earlier run is never shown as this run's)."""
+    suffix = f"-{re.escape(variant)}" if variant else ""
+    pattern = re.compile(rf"^{re.escape(name)}-(\d{{4}}-\d{{2}}-\d{{2}}){suffix}\.json$")
     found = sorted(
         p
         for p in results.glob(f"{name}-*.json")
@@ -549,9 +550,11 @@ def main() -> None:
             encoder_quality_section(quality),
             "",
         ]
-    api = newest("api", args.results, args.since)
-    if api and "pages" in api[1]:  # files before the pages' mix lack the figures shown here
-        parts += ["## The service over HTTP (`bench_api.py`)", "", api_section(api), ""]
+    for backend in ("", "postgresql"):  # the embedded default, then the server database
+        api = newest("api", args.results, args.since, backend)
+        if api and "pages" in api[1]:  # files before the pages' mix lack these figures
+            title = f"## The service over HTTP, {api[1].get('database', 'sqlite')} (`bench_api.py`)"
+            parts += [title, "", api_section(api), ""]
     parts += ["## Other benchmarks", "", others(args.results, args.since), ""]
     args.out.write_text("\n".join(parts), encoding="utf-8")
     print(f"written {args.out}")
