@@ -35,11 +35,8 @@ test: $(STAMP)
 test-types: $(STAMP)
 	$(BIN)/mypy $(PACKAGES) benchmarks
 
-# Two workers on two cores: the numerical libraries' own thread pools (OpenMP, BLAS) get one
-# thread each, so two busy workers do not spin four threads against each other.
 test-suite: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-		tools/with-postgres.sh $(BIN)/python -m pytest -n 2 --dist loadscope -q $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 --dist loadscope -q $(PYTEST_ARGS)
 
 # Every benchmark, then docs/performance.md from their JSON (about 80 minutes on 2 cores).
 BENCH_SIZES ?= 10000 100000 1000000
