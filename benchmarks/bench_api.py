@@ -62,6 +62,22 @@ ORGANISER_EVERY = 4
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
+def summary(
+    mode: str, lat: dict[str, list[float]], errors: list[str], elapsed: float
+) -> dict[str, Any]:
+    """A load run's figures: requests, throughput, errors, and latency per request kind."""
+    total = sum(len(v) for v in lat.values())
+    return {
+        "mode": mode,
+        "seconds": round(elapsed, 1),
+        "requests": total,
+        "throughput_rps": round(total / elapsed, 1),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:10],
+        "latency": {k: pct(v) for k, v in lat.items()},
+    }
+
+
 def pct(values: list[float]) -> dict[str, float]:
     """p50/p95/p99 in ms."""
     if not values:
@@ -109,15 +125,14 @@ def prepare(data_dir: Path, users: int) -> dict[str, list[str]]:
     return people
 
 
-def job_day_ids(data_dir: Path) -> list[str]:
-    """The job days of the bench's store (the organisers see them all)."""
+def job_day_ids() -> list[str]:
+    """The job days of the bench's store (:func:`prepare`'s; the organisers see them all)."""
     from sqlalchemy import select
 
     from tremplin.settings import get_settings
     from tremplin.store.db import migrated_factory
     from tremplin.store.models import JobDayRow
 
-    assert get_settings().data_dir == data_dir
     with migrated_factory(get_settings().database_url)() as session:
         return list(session.scalars(select(JobDayRow.external_id).order_by(JobDayRow.date)))
 
@@ -289,18 +304,10 @@ async def drive_pages(
             for i, n in enumerate(names)
         ]
     )
-    elapsed = time.perf_counter() - started
-    total = sum(len(v) for v in lat.values())
     return {
-        "mode": "pages, saturation",
+        **summary("pages, saturation", lat, errors, time.perf_counter() - started),
         "users": users,
         "organisers": sum(n.startswith("bench.maison") for n in names),
-        "seconds": round(elapsed, 1),
-        "requests": total,
-        "throughput_rps": round(total / elapsed, 1),
-        "errors": len(errors),
-        "error_kinds": sorted(set(errors))[:10],
-        "latency": {k: pct(v) for k, v in lat.items()},
     }
 
 
@@ -338,16 +345,10 @@ async def drive(
             ]
         )
         elapsed = time.perf_counter() - started
-    total = sum(len(v) for v in lat.values())
+    mode = f"paced at {rate} requests/s" if rate else "saturation"
     return {
-        "mode": f"paced at {rate} requests/s" if rate else "saturation",
-        "seconds": round(elapsed, 1),
-        "requests": total,
-        "throughput_rps": round(total / elapsed, 1),
+        **summary(mode, lat, errors, elapsed),
         "shortlists_per_s": round(len(lat["shortlist"]) / elapsed, 1),
-        "errors": len(errors),
-        "error_kinds": sorted(set(errors))[:10],
-        "latency": {k: pct(v) for k, v in lat.items()},
     }
 
 
@@ -371,9 +372,11 @@ def main() -> None:
     # the planner read it as of its reference day, as the demo serves it
     os.environ.setdefault("TREMPLIN_AS_OF", REFERENCE_DATE.isoformat())
     people = prepare(args.data_dir, args.users)
+    from sqlalchemy.engine import make_url
+
     from tremplin.settings import get_settings
 
-    backend = get_settings().database_url.split(":", 1)[0].split("+", 1)[0]
+    backend = make_url(get_settings().database_url).get_backend_name()
     baseline = direct_baseline(people, 300)
     env = {**os.environ, "TREMPLIN_DATA_DIR": str(args.data_dir), "TREMPLIN_LOG_LEVEL": "WARNING"}
     env["TREMPLIN_SEARCH_RATE_PER_MINUTE"] = "100000"
@@ -412,7 +415,7 @@ def main() -> None:
         load = asyncio.run(drive(base, people, args.users, args.seconds))
         sweep = [asyncio.run(drive(base, people, args.users, args.seconds, r)) for r in args.rate]
         paced = sweep[0]
-        days = job_day_ids(args.data_dir)
+        days = job_day_ids()
         planned = asyncio.run(plan_job_days(base, days, os.environ["TREMPLIN_AS_OF"]))
         asyncio.run(drive_pages(base, people, days, args.users, 10))  # warm-up (not reported)
         pages = asyncio.run(drive_pages(base, people, days, args.users, args.seconds))

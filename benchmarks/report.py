@@ -380,7 +380,7 @@ def api_section(api: tuple[Path, dict[str, Any]]) -> str:
     shortlist function called directly in the same run (the baseline)."""
     path, a = api
     direct = a["direct_shortlist_baseline"]
-    runs = [a["load"], *[r for r in [a["paced"]] if r]]
+    runs = [a["load"], a["paced"]]
     parts = [
         source(path, a),
         "",

@@ -3,6 +3,7 @@ page (from the committed result files)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -54,16 +55,15 @@ def test_a_run_reads_no_result_older_than_its_day(
     is not shown as this run's figure, and the page says which day it reads from."""
     out = tmp_path / "performance.md"
     monkeypatch.chdir(ROOT)
-    newest_day = max(
-        p.stem[-10:] for p in (ROOT / "benchmarks" / "results").glob("*-????-??-??.json")
-    )
+    day_of = {
+        p.name: found.group(0)
+        for p in (ROOT / "benchmarks" / "results").glob("*.json")
+        if (found := re.search(r"\d{4}-\d{2}-\d{2}", p.name))
+    }
+    newest_day = max(day_of.values())
     monkeypatch.setattr(sys, "argv", ["report.py", "--out", str(out), "--since", newest_day])
     write_report()
     page = out.read_text(encoding="utf-8")
-    older = {
-        p.name
-        for p in (ROOT / "benchmarks" / "results").glob("*.json")
-        if p.stem[-10:] < newest_day and p.stem[-10:][:2] == "20"
-    }
+    older = {name for name, day in day_of.items() if day < newest_day}
     assert older and not [name for name in older if name in page]
     assert f"No result older than {newest_day} is read." in page
