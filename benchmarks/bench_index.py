@@ -29,7 +29,7 @@ import numpy as np
 from bench_common import machine, percentiles, rss_mb, write_result
 
 from matching.catalogue import dense_text
-from matching.embedding_cache import EmbeddingCache
+from matching.embedding_cache import EmbeddingCache, text_key
 from matching.encoder import served_encoder
 from matching.engine import cache_path
 from matching.profile import ProfileView
@@ -131,7 +131,7 @@ def measure_product(
     label: str,
 ) -> dict[str, Any]:
     """One :class:`VectorIndex` (as the engine builds it): build, memory, recall, latency."""
-    keys = [str(i) for i in ids]
+    keys = [text_key(str(i), "passage") for i in ids]
     before = rss_mb()
     t0 = time.perf_counter()
     index = VectorIndex.build(

@@ -28,7 +28,7 @@ from bench_common import machine, percentiles, rss_mb, write_result
 from data_contracts.enums import OpportunityKind
 from matching.catalogue import OpportunityCatalogue, dense_text
 from matching.champion import load_champion
-from matching.embedding_cache import EmbeddingCache
+from matching.embedding_cache import EmbeddingCache, text_key
 from matching.encoder import Encoder, forget_queries, served_encoder
 from matching.engine import ad_coder, title_linker
 from matching.filters import apply_filters
@@ -143,7 +143,11 @@ def main() -> None:
         before = rss_mb()
         t0 = time.perf_counter()
         index = VectorIndex.build(
-            encoder.version, ids, vectors_arr, [str(i) for i in ids], tuning_queries=tuning
+            encoder.version,
+            ids,
+            vectors_arr,
+            [text_key(dense_text(o, tax), "passage") for o in items],
+            tuning_queries=tuning,
         )
         faiss_build_s = time.perf_counter() - t0
         t0 = time.perf_counter()

@@ -163,10 +163,10 @@ def update_index(
 
 def index_status(session: Session, settings: Settings) -> dict[str, Any]:
     """What the saved index holds and how far it is from the active opportunities."""
-    header, _ = read_index_file(index_path(settings))
+    header, entries, _ = read_index_file(index_path(settings))
     ids, _ = _active(session)
-    indexed = {int(i) for i in header.entries}
-    active = {int(i) for i in ids}
+    indexed = entries.ids
+    active = np.unique(np.asarray(ids, dtype=np.int64))
     return {
         "path": str(index_path(settings)),
         "model_version": header.model_version,
@@ -177,8 +177,8 @@ def index_status(session: Session, settings: Settings) -> dict[str, Any]:
         "recall_at_10": header.recall_at_10,
         "built_at": header.built_at.isoformat(),
         "updated_at": header.updated_at.isoformat(),
-        "missing": len(active - indexed),
-        "stale": len(indexed - active),
+        "missing": int(np.setdiff1d(active, indexed).size),
+        "stale": int(np.setdiff1d(indexed, active).size),
     }
 
 

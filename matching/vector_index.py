@@ -14,8 +14,9 @@
 * Stable int64 ids (the opportunities' database keys) map to opportunities; each id also
   records the key of the text its vector came from, so an update re-encodes only changed
   texts and removes expired ones without a rebuild.
-* One file holds a JSON header (model version, kind, entries, SHA-256 of the FAISS bytes)
-  and the serialised index. It is written to a temporary file, flushed and renamed over the
+* One file holds a JSON header (model version, kind, count, SHA-256 of what follows), the
+  entries (ids, then text keys: :class:`~matching.index_entries.IndexEntries`, raw arrays)
+  and the serialised index; a format-1 file (entries in the JSON header) is still read. It is written to a temporary file, flushed and renamed over the
   old one: a crash mid-save leaves the previous index intact. Loading checks the magic, the
   checksum and the model version, and refuses a mismatch with a message that says what to do.
 """
@@ -35,9 +36,12 @@ import faiss
 import numpy as np
 from pydantic import BaseModel, Field
 
+from matching.index_entries import KEY_BYTES, IndexEntries, key_bytes
+
 _faiss: Any = faiss  # the SWIG bindings' stubs miss keyword arguments
 MAGIC = b"TFXI"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: entries in the JSON header (still read)
+READABLE_VERSIONS = (1, 2)
 EXACT_FACTORY = "IDMap2,Flat"
 APPROXIMATE_FACTORY = "auto"
 ID_BYTES = 8 + 16  # per vector: the id in its list, and its slot in the hash-table direct map
@@ -66,7 +70,9 @@ class IndexHeader(BaseModel):
     built_at: dt.datetime
     updated_at: dt.datetime
     recall_at_10: float | None = None
-    entries: dict[str, str] = Field(default_factory=dict, description="id -> text key")
+    entries: dict[str, str] = Field(
+        default_factory=dict, description="format 1 only: id -> text key (now raw arrays)"
+    )
 
 
 class VectorIndex:
@@ -88,7 +94,7 @@ class VectorIndex:
         self.factory = factory
         self.nprobe = 0
         self.recall_at_10: float | None = None
-        self.entries: dict[int, str] = {}
+        self.entries = IndexEntries.empty()
         now = dt.datetime.now(dt.UTC)
         self.built_at = now
         self.updated_at = now
@@ -129,7 +135,7 @@ class VectorIndex:
             out._make_approximate(vectors, approximate_factory)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         out.index.add_with_ids(vectors, ids)
-        out.entries = {int(i): k for i, k in zip(ids, keys, strict=True)}
+        out.entries = IndexEntries.of(ids, keys)
         if out.kind == "ivf":
             out._tune_nprobe(ids, vectors, tuning_queries)
         return out
@@ -189,20 +195,19 @@ class VectorIndex:
         ids = np.asarray(ids, dtype=np.int64)
         if not len(ids):
             return
-        self.remove(ids[np.isin(ids, np.fromiter(self.entries, dtype=np.int64))])
+        self.remove(ids[self.entries.contains(ids)])
         self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        self.entries.update({int(i): k for i, k in zip(ids, keys, strict=True)})
+        self.entries = self.entries.with_entries(ids, key_bytes(keys))
         self.updated_at = dt.datetime.now(dt.UTC)
 
     def remove(self, ids: np.ndarray) -> int:
         """Remove ``ids`` (unknown ones are ignored); returns how many were removed."""
-        ids = np.asarray([i for i in np.asarray(ids, dtype=np.int64) if int(i) in self.entries])
+        ids = np.asarray(ids, dtype=np.int64)
+        ids = np.ascontiguousarray(np.unique(ids[self.entries.contains(ids)]), dtype=np.int64)
         if not len(ids):
             return 0
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
         removed = int(self.index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids))))
-        for i in ids:
-            self.entries.pop(int(i), None)
+        self.entries = self.entries.without(ids)
         self.updated_at = dt.datetime.now(dt.UTC)
         return removed
 
@@ -262,13 +267,19 @@ class VectorIndex:
             built_at=self.built_at,
             updated_at=self.updated_at,
             recall_at_10=self.recall_at_10,
-            entries={str(i): k for i, k in self.entries.items()},
         )
 
     def save(self, path: Path) -> None:
         """Write the index atomically (temporary file, fsync, rename)."""
-        body = faiss.serialize_index(self.index).tobytes()
-        head = self.header(hashlib.sha256(body).hexdigest()).model_dump_json().encode()
+        body = b"".join(
+            (
+                np.ascontiguousarray(self.entries.ids, dtype="<i8").tobytes(),
+                np.ascontiguousarray(self.entries.keys, dtype=np.uint8).tobytes(),
+                faiss.serialize_index(self.index).tobytes(),
+            )
+        )
+        header = self.header(hashlib.sha256(body).hexdigest())
+        head = header.model_dump_json(exclude={"entries"}).encode()
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
@@ -291,7 +302,7 @@ class VectorIndex:
     @classmethod
     def load(cls, path: Path, expected_model_version: str | None = None) -> VectorIndex:
         """Read an index, checking its integrity and (if given) the encoder version."""
-        header, body = read_index_file(path)
+        header, entries, body = read_index_file(path)
         if expected_model_version and header.model_version != expected_model_version:
             raise IndexEncoderMismatch(
                 f"index {path} was built by encoder {header.model_version}, not "
@@ -304,7 +315,7 @@ class VectorIndex:
         out.recall_at_10 = header.recall_at_10
         out.built_at = header.built_at
         out.updated_at = header.updated_at
-        out.entries = {int(i): k for i, k in header.entries.items()}
+        out.entries = entries
         if len(out) != header.count or len(out.entries) != header.count:
             raise IndexFileError(
                 f"index {path} is inconsistent: rebuild it with `tremplin index build`"
@@ -398,8 +409,8 @@ def _selector(allowed: np.ndarray) -> Any:
     return faiss.IDSelectorBatch(allowed)
 
 
-def read_index_file(path: Path) -> tuple[IndexHeader, bytes]:
-    """The header and FAISS bytes of an index file, after the integrity checks."""
+def read_index_file(path: Path) -> tuple[IndexHeader, IndexEntries, bytes]:
+    """The header, entries and FAISS bytes of an index file, after the integrity checks."""
     if not path.exists():
         raise IndexFileError(f"no index at {path}: build it with `tremplin index build`")
     data = path.read_bytes()
@@ -407,7 +418,7 @@ def read_index_file(path: Path) -> tuple[IndexHeader, bytes]:
     if len(data) < 16 or data[:4] != MAGIC:
         raise IndexFileError(broken)
     version, head_len = struct.unpack_from("<IQ", data, 4)
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise IndexFileError(
             f"index {path} has format {version}: rebuild it with `tremplin index build`"
         )
@@ -418,4 +429,15 @@ def read_index_file(path: Path) -> tuple[IndexHeader, bytes]:
     body = data[16 + head_len :]
     if hashlib.sha256(body).hexdigest() != header.checksum:
         raise IndexFileError(broken)
-    return header, body
+    if version == 1:
+        ids = [int(i) for i in header.entries]
+        return header, IndexEntries.of(ids, list(header.entries.values())), body
+    n = header.count
+    try:
+        entries = IndexEntries.from_arrays(
+            np.frombuffer(body, dtype="<i8", count=n),
+            np.frombuffer(body, dtype=np.uint8, count=n * KEY_BYTES, offset=8 * n),
+        )
+    except ValueError as exc:
+        raise IndexFileError(broken) from exc
+    return header, entries, body[n * (8 + KEY_BYTES) :]

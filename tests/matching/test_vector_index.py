@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -12,7 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from matching.embedding_cache import text_key
+from matching.index_entries import IndexEntries, key_bytes
 from matching.vector_index import (
+    FORMAT_VERSION,
+    MAGIC,
     IndexFileError,
     VectorIndex,
     choose_factory,
@@ -29,7 +35,7 @@ def unit(rng: np.random.Generator, n: int, dim: int = DIM) -> np.ndarray:
 
 
 def keys(ids: np.ndarray, tag: str = "v1") -> list[str]:
-    return [f"{tag}-{i}" for i in ids]
+    return [text_key(f"{tag}-{i}", "passage") for i in ids]
 
 
 def test_exact_search_equals_brute_force_and_honours_the_allowed_ids() -> None:
@@ -72,7 +78,7 @@ def test_incremental_update_is_equivalent_to_a_rebuild() -> None:
         "m@1", final_ids, np.stack([new_vectors[int(i)] for i in final_ids]), keys(final_ids)
     )
     assert len(index) == len(rebuilt) == 490
-    assert set(index.entries) == set(rebuilt.entries)
+    assert index.entries.ids.tolist() == rebuilt.entries.ids.tolist()
     for q in unit(rng, 20):
         a, sa = index.search(q, 15)
         b, sb = rebuilt.search(q, 15)
@@ -100,7 +106,7 @@ def test_approximate_index_above_threshold_with_measured_recall() -> None:
     )
     assert recall >= 0.9
     index.remove(ids[:10])
-    index.upsert(np.array([9000]), vectors[:1], ["x"])
+    index.upsert(np.array([9000]), vectors[:1], keys(np.array([9000])))
     assert 9000 in index.search(vectors[0], 5)[0].tolist()
 
 
@@ -113,7 +119,8 @@ def test_save_load_roundtrip_and_model_version_check(tmp_path: Path) -> None:
     loaded = VectorIndex.load(path, "m@1")
     q = unit(rng, 1)[0]
     assert loaded.search(q, 5)[0].tolist() == index.search(q, 5)[0].tolist()
-    assert loaded.entries == index.entries
+    assert loaded.entries.as_dict() == index.entries.as_dict()
+    assert index.entries.as_dict() == dict(zip(ids.tolist(), keys(ids), strict=True))
     with pytest.raises(IndexFileError, match="built by encoder m@1"):
         VectorIndex.load(path, "other@2")
     with pytest.raises(IndexFileError, match="no index"):
@@ -138,6 +145,47 @@ def test_a_corrupted_index_is_refused(tmp_path: Path, damage: str) -> None:
         VectorIndex.load(path)
 
 
+def test_entries_follow_upserts_and_removals_as_a_dict_would() -> None:
+    """The id -> text key arrays: a repeated id keeps its last key, an upsert replaces keys,
+    a removal forgets ids (unknown ones ignored), ``changed`` names missing or re-worded ids."""
+    entries = IndexEntries.of([5, 1, 5], [text_key("a", "passage"), "0" * 64, "f" * 64])
+    assert entries.as_dict() == {1: "0" * 64, 5: "f" * 64}
+    entries = entries.with_entries(np.array([1, 9]), key_bytes(["1" * 64, "2" * 64]))
+    assert entries.as_dict() == {1: "1" * 64, 5: "f" * 64, 9: "2" * 64}
+    assert entries.ids.tolist() == [1, 5, 9] and entries.key_of(7) is None
+    assert entries.changed(np.array([1, 5, 7]), ["1" * 64, "e" * 64, "1" * 64]).tolist() == [
+        False,
+        True,
+        True,
+    ]
+    assert entries.without(np.array([5, 42])).as_dict() == {1: "1" * 64, 9: "2" * 64}
+    assert IndexEntries.empty().changed(np.array([3]), ["0" * 64]).tolist() == [True]
+    with pytest.raises(ValueError, match="SHA-256"):
+        IndexEntries.of([1], ["not-hex"])
+
+
+def test_a_file_of_the_first_format_is_still_read(tmp_path: Path) -> None:
+    """An index saved before the entries became arrays (entries in the JSON header) loads as
+    it was, and is saved back in the current format."""
+    import faiss
+
+    rng = np.random.default_rng(6)
+    ids = np.arange(40, dtype=np.int64)
+    index = VectorIndex.build("m@1", ids, unit(rng, 40), keys(ids))
+    body = faiss.serialize_index(index.index).tobytes()
+    header = index.header(hashlib.sha256(body).hexdigest()).model_copy(
+        update={"entries": {str(i): k for i, k in index.entries.as_dict().items()}}
+    )
+    head = header.model_dump_json().encode()
+    path = tmp_path / "old.tfx"
+    path.write_bytes(MAGIC + struct.pack("<IQ", 1, len(head)) + head + body)
+    old = VectorIndex.load(path, "m@1")
+    assert old.entries.as_dict() == index.entries.as_dict() and len(old) == 40
+    old.save(path)
+    assert struct.unpack_from("<I", path.read_bytes(), 4)[0] == FORMAT_VERSION == 2
+    assert VectorIndex.load(path).entries.as_dict() == index.entries.as_dict()
+
+
 SAVER = """
 import sys, numpy as np
 from pathlib import Path
@@ -147,7 +195,7 @@ n = 60000
 v = rng.normal(size=(n, 128)).astype(np.float32)
 v /= np.linalg.norm(v, axis=1, keepdims=True)
 ids = np.arange(n, dtype=np.int64)
-index = VectorIndex.build("m@new", ids, v, [str(i) for i in ids], approximate_threshold=10**9)
+index = VectorIndex.build("m@new", ids, v, [f"{i:064x}" for i in ids], approximate_threshold=10**9)
 print("ready", flush=True)
 while True:
     index.save(Path(sys.argv[1]))
@@ -168,7 +216,7 @@ def test_killing_a_save_never_leaves_a_broken_index(tmp_path: Path) -> None:
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        header, _ = read_index_file(path)  # never raises: old or new, always whole
+        header, _, _ = read_index_file(path)  # never raises: old or new, always whole
         assert header.model_version in {"m@old", "m@new"}
         assert len(VectorIndex.load(path)) in {10, 60000}
 
@@ -211,7 +259,7 @@ def test_factory_strings_describe_the_index_and_bad_ones_are_refused(tmp_path: P
     assert approx.factory == "IVF44,Flat" and approx.kind == "ivf"
     path = tmp_path / "ivf.index"
     approx.save(path)
-    header, _ = read_index_file(path)
+    header, _, _ = read_index_file(path)
     assert header.factory == "IVF44,Flat" and header.kind == "ivf"
     assert VectorIndex.load(path).factory == "IVF44,Flat"
     assert VectorIndex.build("m@1", ids[:10], vectors[:10], keys(ids[:10])).factory == "IDMap2,Flat"
