@@ -8,6 +8,8 @@ catalogue's ``ids`` (database keys, or positions for an ad-hoc list).
 
 from __future__ import annotations
 
+import hashlib
+from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,18 +149,43 @@ class SkillSpace:
         return v
 
 
-def _matrix(rows: list[dict[int, float]], width: int) -> csr_matrix:
-    indptr: list[int] = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for row in rows:
-        indices.extend(row.keys())
-        data.extend(row.values())
-        indptr.append(len(indices))
-    return csr_matrix(
-        (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), indptr),
-        shape=(len(rows), width),
-    )
+class _RowsBuilder:
+    """A sparse matrix built one row at a time in compact C arrays: no Python object is kept
+    per entry (a million offers' rows as dicts held ~1 GB at the build's peak)."""
+
+    def __init__(self) -> None:
+        self.indptr = array("q", [0])
+        self.indices = array("q")
+        self.data = array("f")
+
+    def add(self, row: dict[int, float]) -> None:
+        """Append one row (column -> value)."""
+        self.indices.extend(row.keys())
+        self.data.extend(row.values())
+        self.indptr.append(len(self.indices))
+
+    def matrix(self, width: int) -> csr_matrix:
+        """The rows as a CSR matrix ``width`` columns wide."""
+        return csr_matrix(
+            (
+                np.asarray(self.data, dtype=np.float32),
+                np.asarray(self.indices, dtype=np.int64),
+                np.asarray(self.indptr, dtype=np.int64),
+            ),
+            shape=(len(self.indptr) - 1, width),
+        )
+
+
+def shared_core_skills(taxonomy: Taxonomy, codes: Sequence[str]) -> list[frozenset[str]]:
+    """Each code's core skills; one frozenset per distinct code, shared by its offers."""
+    per_code: dict[str, frozenset[str]] = {"": frozenset()}
+    out: list[frozenset[str]] = []
+    for code in codes:
+        found = per_code.get(code)
+        if found is None:
+            found = per_code[code] = frozenset(taxonomy.core_skills(code))
+        out.append(found)
+    return out
 
 
 class OpportunityCatalogue:
@@ -214,34 +241,32 @@ class OpportunityCatalogue:
             & self.kind_mask[OpportunityKind.TRAINING]
             for key, words in PREPARES.items()
         }  # training modules that prepare a prerequisite (licence, French)
-        self.core_skills = [frozenset(tax.core_skills(c)) if c else frozenset() for c in rome]
+        self.core_skills = shared_core_skills(tax, rome)
         self.skills = SkillSpace()
-        asked: list[dict[int, float]] = []
-        required: list[dict[int, float]] = []
-        optional: list[dict[int, float]] = []
-        taught: list[dict[int, float]] = []
+        asked, required, optional, taught = (_RowsBuilder() for _ in range(4))
         for o, core in zip(self.opportunities, self.core_skills, strict=True):
             row: dict[int, float] = {}
             for s in o.required_skills:
                 row[self.skills.of(s.id)] = REQUIRED_WEIGHT + (CORE_BONUS if s.id in core else 0.0)
-            required.append(dict.fromkeys(row, 1.0))
-            optional.append({})
+            required.add(dict.fromkeys(row, 1.0))
+            extra: dict[int, float] = {}
             for s in o.optional_skills:
                 column = self.skills.of(s.id)
                 if column not in row:
                     row[column] = OPTIONAL_WEIGHT
-                    optional[-1][column] = 1.0
-            asked.append(row)
-            taught.append({self.skills.of(s.id): 1.0 for s in o.taught_skills})
+                    extra[column] = 1.0
+            optional.add(extra)
+            asked.add(row)
+            taught.add({self.skills.of(s.id): 1.0 for s in o.taught_skills})
         width = len(self.skills.column)
-        self.asked = _matrix(asked, width)
+        self.asked = asked.matrix(width)
         self.asked_total = np.asarray(self.asked.sum(axis=1), dtype=np.float32).ravel()
-        self.required = _matrix(required, width)
+        self.required = required.matrix(width)
         self.required_total = np.asarray(self.required.sum(axis=1), dtype=np.float32).ravel()
-        self.optional = _matrix(optional, width)
+        self.optional = optional.matrix(width)
         self.optional_total = np.asarray(self.optional.sum(axis=1), dtype=np.float32).ravel()
-        self.taught = _matrix(taught, width)
-        self.bm25 = BM25([lexical_text(o, tax) for o in self.opportunities])
+        self.taught = taught.matrix(width)
+        self.bm25 = BM25(lexical_text(o, tax) for o in self.opportunities)
         self.encoder = encoder
         self.index = index
         if encoder is not None and index is None:
@@ -304,12 +329,19 @@ def duplicate_key(o: Opportunity) -> tuple[str, ...]:
 
 
 def _duplicate_groups(opportunities: Sequence[Opportunity]) -> np.ndarray:
-    """Per opportunity, the number of its :func:`duplicate_key` (equal numbers: duplicates)."""
-    numbers: dict[tuple[str, ...], int] = {}
-    return np.array(
-        [numbers.setdefault(duplicate_key(o), len(numbers)) for o in opportunities],
-        dtype=np.int64,
+    """Per opportunity, the number of its :func:`duplicate_key` (equal numbers: duplicates).
+
+    Keys are compared by a 16-byte BLAKE2 digest held in one array (no key kept per offer;
+    two different keys collide with odds of about n² / 2¹²⁹)."""
+    if not opportunities:
+        return np.zeros(0, dtype=np.int64)
+    digests = b"".join(
+        hashlib.blake2b("\x1f".join(duplicate_key(o)).encode(), digest_size=16).digest()
+        for o in opportunities
     )
+    rows = np.frombuffer(digests, dtype=np.uint8).reshape(len(opportunities), 16)
+    _, number = np.unique(rows, axis=0, return_inverse=True)
+    return np.asarray(number, dtype=np.int64).reshape(-1)
 
 
 def build_vector_index(
@@ -361,11 +393,11 @@ def sync_vector_index(
     tax = taxonomy or load_taxonomy()
     texts = [dense_text(o, tax) for o in opportunities]
     keys = [text_key(t, "passage") for t in texts]
-    wanted = {int(i): k for i, k in zip(ids, keys, strict=True)}
-    stale = [i for i in index.entries if i not in wanted]
-    changed = [p for p, i in enumerate(ids) if index.entries.get(int(i)) != keys[p]]
-    added = sum(1 for p in changed if int(ids[p]) not in index.entries)
-    removed = index.remove(np.asarray(stale, dtype=np.int64))
+    ids = np.asarray(ids, dtype=np.int64)
+    stale = np.setdiff1d(index.entries.ids, ids)
+    changed = np.flatnonzero(index.entries.changed(ids, keys)).tolist()
+    added = int((~index.entries.contains(ids[changed])).sum()) if changed else 0
+    removed = index.remove(stale)
     if changed:
         vectors = cache.embed(encoder, [texts[p] for p in changed], "passage", progress=progress)
         index.upsert(ids[changed], vectors, [keys[p] for p in changed])

@@ -8,7 +8,7 @@ Terms come from :func:`tremplin.text.search_terms`: accents, case, gender marker
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix, diags
@@ -21,16 +21,33 @@ def _terms(text: str) -> list[str]:
     return search_terms(text)
 
 
-class BM25:
-    """Okapi BM25 (k1, b) over a fixed list of documents."""
+class _Counted:
+    """An iterable that counts what it yielded (a generator's length, once read)."""
 
-    def __init__(self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
-        self.size = len(documents)
+    def __init__(self, items: Iterable[str]) -> None:
+        self.items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
+class BM25:
+    """Okapi BM25 (k1, b) over a fixed list of documents, read once: a generator keeps one
+    document in memory at a time (a million ads' texts would otherwise be held together)."""
+
+    def __init__(self, documents: Iterable[str], k1: float = 1.2, b: float = 0.75) -> None:
         self._vectorizer = CountVectorizer(analyzer=_terms)
-        if not any(_terms(d) for d in documents):
-            self._weights: csc_matrix | None = None
+        read = _Counted(documents)
+        self._weights: csc_matrix | None = None
+        try:
+            counts = csr_matrix(self._vectorizer.fit_transform(read), dtype=np.float32)
+        except ValueError:  # not one term in any document
+            self.size = read.count
             return
-        counts = csr_matrix(self._vectorizer.fit_transform(documents), dtype=np.float32)
+        self.size = counts.shape[0]
         lengths = np.asarray(counts.sum(axis=1)).ravel()
         avg = lengths.mean() if lengths.size else 1.0
         df = np.bincount(counts.indices, minlength=counts.shape[1])

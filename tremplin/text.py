@@ -32,13 +32,29 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=1 << 18)
+MEMOISED_LENGTH = 200  # longer texts (descriptions) are normalised each time, not kept
+
+
 def normalize(text: str) -> str:
-    """Lower-case, accent-free, gender-marker-free, single-spaced form of ``text`` (memoised:
-    the title linker normalises the same 100k taxonomy labels several times at start)."""
-    text = _GENDER_TAGS.sub(" ", text)
-    text = _INFIX_FEMININE.sub(r"\1", text)
-    text = _MIDDOT_FEMININE.sub(r"\1", text)
+    """Lower-case, accent-free, gender-marker-free, single-spaced form of ``text``; labels and
+    titles are memoised (the title linker normalises the same 100k taxonomy labels several
+    times at start), long texts are not (a million ads' descriptions would stay in memory)."""
+    return _normalize_memoised(text) if len(text) <= MEMOISED_LENGTH else _normalize(text)
+
+
+@lru_cache(maxsize=1 << 18)
+def _normalize_memoised(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
+    # each pattern runs only where its one required character is (a description is long)
+    if "/" in text:
+        text = _GENDER_TAGS.sub(" ", text)
+    if "(" in text:
+        text = _INFIX_FEMININE.sub(r"\1", text)
+    if "." in text or "·" in text:
+        text = _MIDDOT_FEMININE.sub(r"\1", text)
     text = _APOSTROPHE.sub(" ", text)
     text = strip_accents(text).lower()
     return _NON_WORD.sub(" ", text).strip()
