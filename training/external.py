@@ -9,6 +9,8 @@ never used here; ``tremplin evaluate --suite external`` reports them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from pydantic import BaseModel
 
@@ -58,6 +60,37 @@ class ExternalGuard(BaseModel):
         return float(np.mean(values)) if values else 0.0
 
 
+_DEV_ENGINES: dict[tuple[object, ...], tuple[object, object, list[SuiteEngine]]] = {}
+
+
+def _dev_engines(
+    encoder: Encoder | None,
+    cache: EmbeddingCache | None,
+    linker: OccupationLinker | None,
+    seeds: int,
+    coder: AdCoder | None,
+) -> list[SuiteEngine]:
+    """The recipes' engines over every dev person, built once per process for these models: a
+    training run reads them twice (its pairs, then its guard) and a process may train more
+    than once (a promotion re-checked from the pages); the catalogues depend on neither the
+    folds nor the outcomes. Only the latest models' engines are kept."""
+    key = (encoder.version if encoder is not None else None, id(linker), id(coder), seeds)
+    found = _DEV_ENGINES.get(key)
+    if found is None:
+        tax = load_taxonomy()
+        engines = []
+        for suite in shortlist_suites(tax, seeds=seeds).values():
+            suite.profiles = [p for p in suite.profiles if suite.split[p.id] == "dev"]
+            # training reads the engine's fusion and re-ranker only: no dense baseline to embed
+            engines.append(
+                suite_engine(suite, tax, encoder, cache, linker, coder, dense_baseline=False)
+            )
+        _DEV_ENGINES.clear()
+        # the models are kept with their engines, so that their ids in the key stay theirs
+        found = _DEV_ENGINES[key] = (linker, coder, engines)
+    return found[2]
+
+
 def _engines(
     encoder: Encoder | None,
     cache: EmbeddingCache | None,
@@ -66,19 +99,13 @@ def _engines(
     folds: frozenset[int],
     coder: AdCoder | None = None,
 ) -> list[SuiteEngine]:
-    tax = load_taxonomy()
-    engines = []
-    for suite in shortlist_suites(tax, seeds=seeds).values():
-        suite.profiles = [
-            p
-            for p in suite.profiles
-            if suite.split[p.id] == "dev" and fold_of(suite.target[p.id], FOLDS) in folds
-        ]
-        # training reads the engine's fusion and re-ranker only: no dense baseline to embed
-        engines.append(
-            suite_engine(suite, tax, encoder, cache, linker, coder, dense_baseline=False)
-        )
-    return engines
+    """The recipes' engines over their dev people of ``folds`` only."""
+    out = []
+    for engine in _dev_engines(encoder, cache, linker, seeds, coder):
+        suite = engine.suite
+        people = [p for p in suite.profiles if fold_of(suite.target[p.id], FOLDS) in folds]
+        out.append(replace(engine, suite=replace(suite, profiles=people)))
+    return out
 
 
 def external_pairs(
