@@ -42,7 +42,7 @@ test-types: $(STAMP)
 	$(BIN)/mypy $(PACKAGES) benchmarks
 
 test-suite: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder -q $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" tools/with-postgres.sh $(BIN)/python -m pytest -n 2 --dist loadscope -q $(PYTEST_ARGS)
 
 # Every benchmark, then docs/performance.md from their JSON (about 80 minutes on 2 cores).
 BENCH_SIZES ?= 10000 100000 1000000

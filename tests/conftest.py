@@ -24,32 +24,6 @@ POSTGRES_URL = os.environ.get("TREMPLIN_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
 
 
-# Seconds the heaviest modules took on a fresh clone (2 workers, 2026-12-07, --durations=0).
-# Under ``--dist loadscope`` a module is one unit of work, handed to the workers in collection
-# order (``make test`` passes --no-loadscope-reorder): the longest go first, so that no worker
-# is left alone with a long module at the end while the other has finished (the LPT rule).
-MODULE_SECONDS = {
-    "tests/training/test_external_quality.py": 282,
-    "tests/api/test_api_contract.py": 198,
-    "tests/training/test_training.py": 184,
-    "tests/cli/test_cli.py": 155,
-    "tests/api/test_jobdays_pool_api.py": 124,
-    "tests/api/test_api.py": 100,
-    "tests/api/test_two_workers.py": 78,
-    "tests/training/test_gate_end_to_end.py": 73,
-    "tests/services/test_batch.py": 71,
-    "tests/matching/test_encoder.py": 71,
-    "tests/browser/test_journeys.py": 63,
-    "tests/browser/test_working_day.py": 38,
-    "tests/training/test_finetune.py": 27,
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The heaviest modules first (see :data:`MODULE_SECONDS`); the rest keep their order."""
-    items.sort(key=lambda item: -MODULE_SECONDS.get(item.nodeid.split("::")[0], 0))
-
-
 def _postgres_database() -> Iterator[str]:
     if not POSTGRES_URL:
         if os.environ.get("CI"):

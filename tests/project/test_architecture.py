@@ -104,12 +104,3 @@ def test_one_clock_below_the_shells() -> None:
         if "date.today()" in p.read_text(encoding="utf-8")
     ]
     assert found == []
-
-
-def test_the_suite_s_module_weights_name_existing_modules() -> None:
-    """``tests/conftest.py`` orders the heaviest modules first: a renamed one would silently
-    fall back to its collection order."""
-    from conftest import MODULE_SECONDS
-
-    root = Path(__file__).resolve().parents[2]
-    assert all((root / name).is_file() for name in MODULE_SECONDS), MODULE_SECONDS
