@@ -21,6 +21,7 @@ from matching.features import feature_matrix
 from matching.fusion import fitted_weights
 from matching.occupations import OccupationLinker
 from matching.reranker import Reranker
+from training.suites.evaluation_vectors import seed as seed_evaluation_vectors
 from training.suites.shortlist_eval import (
     SuiteEngine,
     evaluate_shortlist_suite,
@@ -78,6 +79,8 @@ def _dev_engines(
     found = _DEV_ENGINES.get(key)
     if found is None:
         tax = load_taxonomy()
+        if cache is not None and encoder is not None:
+            seed_evaluation_vectors(cache, encoder.version)  # the recipes' texts, shipped
         engines = []
         for suite in shortlist_suites(tax, seeds=seeds).values():
             suite.profiles = [p for p in suite.profiles if suite.split[p.id] == "dev"]

@@ -15,6 +15,7 @@ from tremplin.settings import get_settings
 from tremplin_cli.common import console, err, factory, fail
 
 if TYPE_CHECKING:
+    from matching.encoder import TextKind
     from matching.engine import IndexReport
     from matching.occupations import OccupationLinker
 
@@ -179,28 +180,48 @@ def occupations_code(
 def occupations_label_vectors() -> None:
     """Reconstruire les vecteurs des intitulés ESCO et ROME livrés avec le projet
     (matching/fitted/label_vectors.npz), après un changement de l'encodeur servi."""
+    from matching.engine import shipped_vector_texts
+    from matching.label_vectors import ARCHIVE
+
+    _ship_vectors(ARCHIVE, shipped_vector_texts())
+
+
+@occupations_app.command("evaluation-vectors")
+def occupations_evaluation_vectors() -> None:
+    """Reconstruire les vecteurs des textes de l'évaluation externe livrés avec le projet
+    (training/suites/data/evaluation_vectors.npz), après un changement de l'encodeur servi
+    ou des recettes."""
+    from training.suites.evaluation_vectors import ARCHIVE, evaluation_texts
+    from tremplin.taxonomy import load_taxonomy
+
+    _ship_vectors(ARCHIVE, evaluation_texts(load_taxonomy()))
+
+
+def _ship_vectors(archive: Path, texts: list[tuple[str, TextKind]]) -> None:
+    """Encode ``texts`` with the served encoder (through the embedding cache) and write them
+    as a shipped archive (:func:`matching.label_vectors.write`)."""
     import numpy as np
 
     from matching.embedding_cache import EmbeddingCache
     from matching.encoder import served_encoder
-    from matching.engine import shipped_vector_texts
-    from matching.label_vectors import ARCHIVE, write
+    from matching.label_vectors import write
 
     settings = get_settings()
     encoder = served_encoder(settings)
-    texts = shipped_vector_texts()
     assert settings.embedding_cache is not None
     cache = EmbeddingCache(settings.embedding_cache)
+    kinds: tuple[TextKind, ...] = ("query", "passage")
     try:
+        ordered = [(t, k) for kind in kinds for t, k in texts if k == kind]
         parts = [
-            cache.embed(encoder, [t for t, k in texts if k == kind], kind, progress=True)
-            for kind in ("query", "passage")
+            cache.embed(encoder, [t for t, k in ordered if k == kind], kind, progress=True)
+            for kind in kinds
         ]
     finally:
         cache.close()
-    write(ARCHIVE, encoder.version, texts, np.concatenate(parts))
-    size = ARCHIVE.stat().st_size / 2**20
-    console.print(f"{len(texts)} textes, encodeur {encoder.version} : {ARCHIVE} ({size:.1f} Mo)")
+    write(archive, encoder.version, ordered, np.concatenate(parts))
+    size = archive.stat().st_size / 2**20
+    console.print(f"{len(texts)} textes, encodeur {encoder.version} : {archive} ({size:.1f} Mo)")
 
 
 def _linker(lexical_only: bool) -> OccupationLinker:

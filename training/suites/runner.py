@@ -24,6 +24,7 @@ from matching.encoder import served_encoder
 from matching.engine import ad_coder, cache_path, title_linker
 from matching.linking import NO_MASK
 from training.ad_coding import CodingReport, coded_out_of_fold, evaluate_ad_coding
+from training.suites.evaluation_vectors import seed as seed_evaluation_vectors
 from training.suites.linking_eval import TITLE_METHODS, evaluate_title_suite
 from training.suites.metrics import METRICS, MethodRow
 from training.suites.real_ads import real_ads_suites
@@ -170,6 +171,7 @@ def run_external(
         cases = [c for c in cases if kept(c.split, min(c.gold))]
         titles += evaluate_title_suite(linker.linkers, name, cases, progress)
     cache = EmbeddingCache(cache_path(settings))
+    seed_evaluation_vectors(cache, encoder.version)  # the slice's fixed texts, shipped
     shortlists: list[MethodRow] = []
     coding: CodingReport | None = None
     served_coder = ad_coder(settings, encoder) if settings.link_titles else None
