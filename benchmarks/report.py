@@ -90,15 +90,23 @@ def targets(idx: Any, match: Any, batch: Any, emb: Any) -> str:
              "(query encoded + same restricted search) + the rest",
              s["shortlist_over_floor_p95"], mark(cached < 150)]
         )  # fmt: skip
-        cold = s["shortlist"]["p95_ms"]
-        previous = (s.get("shortlist_previous_cold_path") or {}).get("p95_ms")
+        if "1000000" in sizes:  # issue 36: catalogue + index of a million offers
+            mb = sizes["1000000"]["memory_mb"]
+            rows.append(
+                ["catalogue + index memory, 1,000,000", "< 1.5 GB", f"{mb} MB", "", "", mark(mb < 1536)]
+            )  # fmt: skip
+        # the latency targets of issue 36 are set at 100,000 offers (the largest size otherwise)
+        at = "100000" if "100000" in sizes else top
+        t = sizes[at]
+        cold, warm = t["shortlist"]["p95_ms"], t["shortlist_profile_vector_cached"]["p95_ms"]
+        previous = (t.get("shortlist_previous_cold_path") or {}).get("p95_ms")
         if previous:
             rows += [
-                [f"cold shortlist p95 (a profile never seen), {int(top):,}", "< 60 ms",
+                [f"cold shortlist p95 (a profile never seen), {int(at):,}", "< 60 ms",
                  f"{cold} ms", f"previous cold path: {previous} ms", round(cold / previous, 2),
                  mark(cold < 60)],
-                [f"prepared profile shortlist p95, {int(top):,}", "< 15 ms", f"{cached} ms",
-                 f"cold: {cold} ms", round(cached / cold, 2), mark(cached < 15)],
+                [f"prepared profile shortlist p95, {int(at):,}", "< 15 ms", f"{warm} ms",
+                 f"cold: {cold} ms", round(warm / cold, 2), mark(warm < 15)],
             ]  # fmt: skip
     if batch:
         b = batch[1]
