@@ -46,9 +46,6 @@ from tremplin.settings import Settings
 log = logging.getLogger(__name__)
 
 
-EXTERNAL_SEEDS = 30  # target métiers per external recipe in a training run
-
-
 class MethodFigures(BaseModel):
     """One ranker's held-out figures (primary grading) and fairness."""
 

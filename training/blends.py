@@ -22,7 +22,7 @@ from matching.occupations import FITTED_DIR, OccupationLinker
 from training.fusion import OUTCOME_SEED, FusionFit, fit_fusion, outcome_cases, save_fusion
 from training.linker import ALL_FOLDS, LinkFit, fit_linkers
 from training.suites.shortlist_eval import fusion_cases, suite_engine
-from training.suites.shortlists import shortlist_suites
+from training.suites.shortlists import shortlist_suites, slice_targets
 from training.suites.split import fold_of
 from training.suites.titles import FOLDS
 from tremplin.settings import Settings
@@ -58,7 +58,7 @@ def fit_matching(
     cache = EmbeddingCache(cache_path(settings))
     coder = ad_coder(settings, encoder).with_linker(linker)
     try:
-        seeds = FIT_SEEDS if size is None else max(4, size // 10)
+        seeds = FIT_SEEDS if size is None else slice_targets(size)
         cases = []
         for suite in shortlist_suites(tax, seeds=seeds).values():
             engine = suite_engine(suite, tax, encoder, cache, linker, coder)

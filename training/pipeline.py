@@ -21,7 +21,7 @@ from matching.features import FEATURE_NAMES
 from matching.ranker_model import TRUSTED_TYPES, OrdinalBoostingRanker
 from matching.reranker import SklearnReranker
 from training import registry
-from training.assessment import EXTERNAL_SEEDS, MethodFigures, assess, prepare_dataset
+from training.assessment import MethodFigures, assess, prepare_dataset
 from training.datasets import OutcomeData
 from training.evaluation import Truth, TruthTable
 from training.external import external_guard, external_pairs
@@ -39,6 +39,7 @@ from training.groups import ATTRIBUTES
 from training.labels import TOP_STAGE
 from training.promotion import promote_version
 from training.proxies import ProxyReport
+from training.suites.shortlists import EXTERNAL_SEEDS
 from tremplin.settings import Settings
 
 log = logging.getLogger(__name__)

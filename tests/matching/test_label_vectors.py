@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import random
 import shutil
 from pathlib import Path
 
 import numpy as np
+from vectors_support import assert_shipped_vectors
 
 from matching import label_vectors
 from matching.embedding_cache import EmbeddingCache, text_key
@@ -19,19 +19,8 @@ REBUILD = "rebuild them with: tremplin occupations label-vectors"
 
 
 def test_the_shipped_label_vectors_are_the_bundled_encoder_s(encoder: Encoder) -> None:
-    found = label_vectors.read()
-    assert found is not None, f"no shipped label vectors: {REBUILD}"
-    info, keys, vectors = found
-    assert info.encoder_version == encoder.version, f"another encoder's vectors: {REBUILD}"
     texts = shipped_vector_texts()
-    assert keys == [text_key(t, k) for t, k in texts], f"labels changed: {REBUILD}"
-    assert vectors.shape == (len(texts), encoder.dim)
-    for kind in ("query", "passage"):
-        rows = [i for i, (_, k) in enumerate(texts) if k == kind]
-        sample = random.Random(7).sample(rows, 24)
-        fresh = encoder.encode([texts[i][0] for i in sample], kind)
-        cosines = np.sum(fresh * vectors[sample], axis=1)
-        assert cosines.min() > 0.999, (kind, cosines.min())  # the same vectors
+    assert_shipped_vectors(label_vectors.ARCHIVE, texts, encoder, REBUILD, sample=24, seed=7)
 
 
 def test_seeding_fills_a_cache_once_and_nothing_from_an_altered_archive(

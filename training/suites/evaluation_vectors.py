@@ -24,21 +24,23 @@ from matching.encoder import TextKind
 from training.ad_coding import dev_ads
 from training.suites.real_ads import real_ads_suites
 from training.suites.shortlist_eval import opportunity_text
-from training.suites.shortlists import shortlist_suites
+from training.suites.shortlists import EXTERNAL_SEEDS, shortlist_suites, slice_targets
 from tremplin.taxonomy import Taxonomy
 
 ARCHIVE = Path(__file__).resolve().parent / "data" / "evaluation_vectors.npz"
 SLICE = 300  # the evaluation's size the archive covers (the test suite's slice)
-TRAINING_SEEDS = 30  # the recipes' target métiers in a training run (assessment.EXTERNAL_SEEDS)
 
 
 def evaluation_texts(tax: Taxonomy, size: int = SLICE) -> list[tuple[str, TextKind]]:
     """Every text (and prompt) the external evaluation at ``size`` and a training run embed
-    into the persistent cache, once each, in a stable order."""
-    targets = max(4, size // 10)
+    into the persistent cache, once each, in a stable order (queries first)."""
+    targets = slice_targets(size)
     suites = [
-        *shortlist_suites(tax, seeds=targets).values(),
-        *shortlist_suites(tax, seeds=TRAINING_SEEDS).values(),
+        *(
+            s
+            for seeds in sorted({targets, EXTERNAL_SEEDS})
+            for s in shortlist_suites(tax, seeds=seeds).values()
+        ),
         *real_ads_suites(tax, limit=targets).values(),
     ]
     texts: list[tuple[str, TextKind]] = []
@@ -49,9 +51,7 @@ def evaluation_texts(tax: Taxonomy, size: int = SLICE) -> list[tuple[str, TextKi
             Ad(o.title, o.description) for o in suite.opportunities if not o.occupation.rome_code
         ]
         texts += [(t, "query") for t in dense_texts(uncoded)]
-    ads = [a.ad for a in dev_ads()]
-    texts += [(t, "query") for t in dense_texts(ads)]
-    texts += [(t, "query") for t in dense_texts([Ad(a.title, a.description) for a in ads])]
+    texts += [(t, "query") for t in dense_texts([a.ad for a in dev_ads()])]
     seen: set[str] = set()
     out: list[tuple[str, TextKind]] = []
     for text, kind in texts:

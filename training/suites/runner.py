@@ -29,7 +29,7 @@ from training.suites.linking_eval import TITLE_METHODS, evaluate_title_suite
 from training.suites.metrics import METRICS, MethodRow
 from training.suites.real_ads import real_ads_suites
 from training.suites.shortlist_eval import SHORTLIST_METHODS, evaluate_shortlist_suite, suite_engine
-from training.suites.shortlists import shortlist_suites
+from training.suites.shortlists import shortlist_suites, slice_targets
 from training.suites.split import fold_of
 from training.suites.titles import FOLDS, title_suites
 from tremplin.settings import Settings
@@ -176,7 +176,7 @@ def run_external(
     coding: CodingReport | None = None
     served_coder = ad_coder(settings, encoder) if settings.link_titles else None
     try:
-        seeds = FULL_SEEDS if size is None else max(4, size // 10)
+        seeds = FULL_SEEDS if size is None else slice_targets(size)
         for suite in shortlist_suites(tax, seeds=seeds).values():
             suite.profiles = [
                 p for p in suite.profiles if kept(suite.split[p.id], suite.target[p.id])
@@ -185,7 +185,7 @@ def run_external(
             shortlists += evaluate_shortlist_suite(engine, encoder, reranker, progress=progress)
         if with_real_ads:
             coder = coded_out_of_fold(ad_coder(settings, encoder))  # each ad: its fold's model
-            limit = None if size is None else max(4, size // 10)
+            limit = None if size is None else slice_targets(size)
             for suite in real_ads_suites(tax, limit=limit).values():
                 engine = suite_engine(suite, tax, encoder, cache, linker, coder, NO_MASK)
                 shortlists += evaluate_shortlist_suite(engine, encoder, reranker, progress=progress)

@@ -61,6 +61,7 @@ from tremplin.text import gender_variants
 RECIPES: tuple[str, ...] = ("coded", "uncoded", "noisy", "esco-wish", "pathways")
 RELEVANT_FROM = 2.0  # métier or mobility: what recall counts
 REFERENCE_DAY = dt.date(2026, 11, 1)
+EXTERNAL_SEEDS = 30  # target métiers per recipe in a training run (pairs and guard)
 HOME = 4000  # Liège: offers and people within 20 km of it
 WISHES = (
     "Je voudrais devenir {}.",
@@ -69,6 +70,12 @@ WISHES = (
     "Je cherche un emploi de {} à temps plein.",
     "Je veux me former pour devenir {}.",
 )
+
+
+def slice_targets(size: int) -> int:
+    """Target métiers per recipe on a slice of ``size`` cases per title suite (a tenth, at
+    least 4): what the quick runs of the evaluation and of the blends' fit read."""
+    return max(4, size // 10)
 
 
 @dataclass
