@@ -88,8 +88,9 @@ class CatalogueBrowser:
         if kind is not None:
             mask &= cat.kind_mask[kind]
         if rome_code is not None:
-            same, _ = cat.family_mask(rome_code)
-            mask &= same
+            of_code = np.zeros(len(cat), dtype=bool)
+            of_code[cat.family_positions(rome_code)[0]] = True
+            mask &= of_code
         if postcode is not None:
             mask &= cols.postcode == postcode
         for word in words[:8]:

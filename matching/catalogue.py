@@ -9,18 +9,17 @@ catalogue's ``ids`` (database keys, or positions for an ad-hoc list).
 from __future__ import annotations
 
 import hashlib
-from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from data_contracts.enums import OpportunityKind
 from data_contracts.models import Opportunity
 from matching.ad_coding import Ad
+from matching.column_sums import RowsBuilder
 from matching.embedding_cache import EmbeddingCache, text_key
 from matching.encoder import Encoder
 from matching.filters import FilterColumns
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from matching.ad_coding import AdCoder
     from matching.occupations import OccupationLinker
 
-FAMILY_MASKS_KEPT = 600  # ROME métiers whose masks a catalogue keeps (there are ~530)
 DENSE_MATRIX_LIMIT = 50_000  # catalogues up to this size keep their vectors as one matrix
 REQUIRED_WEIGHT = 2.0
 CORE_BONUS = 1.0
@@ -139,41 +137,11 @@ class SkillSpace:
         """The column of ``skill_id`` (assigned on first sight)."""
         return self.column.setdefault(skill_id, len(self.column))
 
-    def vector(self, skill_ids: set[str] | frozenset[str]) -> np.ndarray:
-        """0/1 vector over known columns (unknown skills are dropped: nothing asks for them)."""
-        v = np.zeros(len(self.column), dtype=np.float32)
-        for s in skill_ids:
-            col = self.column.get(s)
-            if col is not None:
-                v[col] = 1.0
-        return v
-
-
-class _RowsBuilder:
-    """A sparse matrix built one row at a time in compact C arrays: no Python object is kept
-    per entry (a million offers' rows as dicts held ~1 GB at the build's peak)."""
-
-    def __init__(self) -> None:
-        self.indptr = array("q", [0])
-        self.indices = array("q")
-        self.data = array("f")
-
-    def add(self, row: dict[int, float]) -> None:
-        """Append one row (column -> value)."""
-        self.indices.extend(row.keys())
-        self.data.extend(row.values())
-        self.indptr.append(len(self.indices))
-
-    def matrix(self, width: int) -> csr_matrix:
-        """The rows as a CSR matrix ``width`` columns wide."""
-        return csr_matrix(
-            (
-                np.asarray(self.data, dtype=np.float32),
-                np.asarray(self.indices, dtype=np.int64),
-                np.asarray(self.indptr, dtype=np.int64),
-            ),
-            shape=(len(self.indptr) - 1, width),
-        )
+    def columns(self, skill_ids: Iterable[str]) -> list[int]:
+        """The columns of the known ``skill_ids`` (unknown skills are dropped: nothing asks
+        for them)."""
+        found = (self.column.get(s) for s in skill_ids)
+        return sorted({c for c in found if c is not None})
 
 
 def shared_core_skills(taxonomy: Taxonomy, codes: Sequence[str]) -> list[frozenset[str]]:
@@ -230,10 +198,13 @@ class OpportunityCatalogue:
             if code:
                 groups[code].append(p)
         self.by_rome = {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
-        self._family_masks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        families: dict[str, list[np.ndarray]] = defaultdict(list)
+        for code, positions in self.by_rome.items():
+            families[code[:3]].append(positions)
+        self.by_family = {k: np.sort(np.concatenate(v)) for k, v in families.items()}
         self.start = np.array(
             [o.start_date.toordinal() if o.start_date else 0 for o in self.opportunities],
-            dtype=np.int64,
+            dtype=np.int32,
         )
         self.duplicate_group = _duplicate_groups(self.opportunities)
         self.prepares = {
@@ -243,7 +214,7 @@ class OpportunityCatalogue:
         }  # training modules that prepare a prerequisite (licence, French)
         self.core_skills = shared_core_skills(tax, rome)
         self.skills = SkillSpace()
-        asked, required, optional, taught = (_RowsBuilder() for _ in range(4))
+        asked, required, optional, taught = (RowsBuilder() for _ in range(4))
         for o, core in zip(self.opportunities, self.core_skills, strict=True):
             row: dict[int, float] = {}
             for s in o.required_skills:
@@ -259,13 +230,11 @@ class OpportunityCatalogue:
             asked.add(row)
             taught.add({self.skills.of(s.id): 1.0 for s in o.taught_skills})
         width = len(self.skills.column)
-        self.asked = asked.matrix(width)
-        self.asked_total = np.asarray(self.asked.sum(axis=1), dtype=np.float32).ravel()
-        self.required = required.matrix(width)
-        self.required_total = np.asarray(self.required.sum(axis=1), dtype=np.float32).ravel()
-        self.optional = optional.matrix(width)
-        self.optional_total = np.asarray(self.optional.sum(axis=1), dtype=np.float32).ravel()
-        self.taught = taught.matrix(width)
+        # column-major: a person's dozen skills are summed over every offer in one pass
+        self.asked = asked.columns(width)
+        self.required = required.columns(width)
+        self.optional = optional.columns(width)
+        self.taught = taught.columns(width)
         self.bm25 = BM25(lexical_text(o, tax) for o in self.opportunities)
         self.encoder = encoder
         self.index = index
@@ -287,9 +256,9 @@ class OpportunityCatalogue:
         """Whether the dense (embedding) channel is available."""
         return self.encoder is not None and self.index is not None
 
-    def skill_vector(self, skill_ids: set[str] | frozenset[str]) -> np.ndarray:
-        """A person's skills as a vector over the catalogue's skill columns."""
-        return self.skills.vector(skill_ids)
+    def skill_columns(self, skill_ids: Iterable[str]) -> list[int]:
+        """The catalogue's skill columns of ``skill_ids`` (those no opportunity names dropped)."""
+        return self.skills.columns(skill_ids)
 
     def positions_of(self, ids: np.ndarray) -> np.ndarray:
         """Catalogue positions of ``ids`` (all must be catalogue ids), in the same order."""
@@ -298,23 +267,14 @@ class OpportunityCatalogue:
 
     def missing_required(self, skill_ids: set[str] | frozenset[str]) -> np.ndarray:
         """How many required skills each opportunity asks that ``skill_ids`` lacks."""
-        have = self.skill_vector(skill_ids)
-        held = np.asarray(self.required @ have, dtype=np.float32)
-        return np.asarray(np.rint(self.required_total - held), dtype=np.int64)
+        held = self.required.sums(self.skill_columns(skill_ids))
+        return np.asarray(np.rint(self.required.row_totals - held), dtype=np.int64)
 
-    def family_mask(self, code: str) -> tuple[np.ndarray, np.ndarray]:
-        """Opportunities of ROME métier ``code``, and of its family (same first 3 characters);
-        kept per code (a catalogue is never changed in place: a reload builds a new one)."""
-        found = self._family_masks.get(code)
-        if found is None:
-            same = np.array([c == code for c in self.rome_codes], dtype=bool)
-            family = np.array([bool(c) and c[:3] == code[:3] for c in self.rome_codes], dtype=bool)
-            found = (same[self.rome_inverse], family[self.rome_inverse])
-            for mask in found:
-                mask.flags.writeable = False  # shared between requests
-            if len(self._family_masks) < FAMILY_MASKS_KEPT:
-                self._family_masks[code] = found
-        return found
+    def family_positions(self, code: str) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (ascending) of the opportunities of ROME métier ``code``, and of its
+        family (same first 3 characters)."""
+        none = np.zeros(0, dtype=np.int64)
+        return self.by_rome.get(code, none), self.by_family.get(code[:3], none)
 
 
 def duplicate_key(o: Opportunity) -> tuple[str, ...]:

@@ -70,16 +70,14 @@ def query_signals(
     view: ProfileView, cat: OpportunityCatalogue, today: dt.date, km: np.ndarray | None = None
 ) -> QuerySignals:
     """The fusion channels and distances of ``view`` for every opportunity of ``cat``."""
-    have = cat.skill_vector(view.skills)
     skills = np.full(len(cat), NEUTRAL_SKILL_SCORE, dtype=np.float32)
-    asked = np.asarray(cat.asked @ have, dtype=np.float32)
-    has_ask = cat.asked_total > 0
-    skills[has_ask] = asked[has_ask] / cat.asked_total[has_ask]
-    gap = cat.skill_vector(view.gap)
-    training = cat.kind_mask[OpportunityKind.TRAINING]
-    if gap.any():
-        cover = np.asarray(cat.taught @ gap, dtype=np.float32) / float(gap.sum())
-        skills[training] = cover[training]
+    asked = cat.asked.sums(cat.skill_columns(view.skills))
+    totals = cat.asked.row_totals
+    np.divide(asked, totals, out=skills, where=totals > 0)
+    gap = cat.skill_columns(view.gap)
+    if gap:
+        cover = cat.taught.sums(gap) / np.float32(len(gap))
+        np.copyto(skills, cover, where=cat.kind_mask[OpportunityKind.TRAINING])
     if km is None:
         km = distances_km(view.profile.constraints.home_postcode, cat.columns)
     aspiration = view.aspiration_scores(cat.rome_codes, cat.rome_inverse)
@@ -105,7 +103,7 @@ def dense_scores(view: ProfileView, cat: OpportunityCatalogue, positions: np.nda
     q = view.query_vector(cat.encoder)
     if cat.dense_matrix is not None:
         return np.asarray(cat.dense_matrix[positions] @ q, dtype=np.float32)
-    return np.asarray(cat.index.vectors(cat.ids[positions]) @ q, dtype=np.float32)
+    return cat.index.similarities(cat.ids[positions], q)
 
 
 def _share(matrix_rows: np.ndarray, totals: np.ndarray) -> np.ndarray:
@@ -124,15 +122,13 @@ def feature_matrix(
     """One row of :data:`FEATURE_NAMES` per catalogue position (float32)."""
     view, cols, p = signals.view, cat.columns, np.asarray(positions, dtype=np.int64)
     profile = view.profile
-    have = cat.skill_vector(view.skills)
-    required_held = np.asarray(cat.required[p] @ have, dtype=np.float32)
-    required_total = cat.required_total[p]
-    optional_held = np.asarray(cat.optional[p] @ have, dtype=np.float32)
-    gap = cat.skill_vector(view.gap)
+    have = cat.skill_columns(view.skills)
+    required_held = cat.required.sums(have)[p]
+    required_total = cat.required.row_totals[p]
+    optional_held = cat.optional.sums(have)[p]
+    gap = cat.skill_columns(view.gap)
     gap_cover = (
-        np.asarray(cat.taught[p] @ gap, dtype=np.float32) / float(gap.sum())
-        if gap.any()
-        else np.zeros(len(p), dtype=np.float32)
+        cat.taught.sums(gap)[p] / float(len(gap)) if gap else np.zeros(len(p), dtype=np.float32)
     )
     best_lexical = float(signals.lexical.max()) if len(signals.lexical) else 0.0
     lexical = signals.lexical[p] / best_lexical if best_lexical > 0 else signals.lexical[p] * 0
@@ -157,9 +153,9 @@ def feature_matrix(
         lexical,
         signals.skills[p],
         _share(required_held, required_total),
-        _share(optional_held, cat.optional_total[p]),
+        _share(optional_held, cat.optional.row_totals[p]),
         np.rint(required_total - required_held),
-        (cat.asked_total[p] > 0),
+        (cat.asked.row_totals[p] > 0),
         gap_cover * cat.kind_mask[OpportunityKind.TRAINING][p],
         signals.aspiration[p],
         *view.project_relations(cat.rome_codes, cat.rome_inverse[p]).T,

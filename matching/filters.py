@@ -154,28 +154,33 @@ def shift_mask(shifts: Iterable[Shift]) -> int:
 
 def licence_missing(required: np.ndarray, held: Iterable[LicenceCategory]) -> np.ndarray:
     """Where a licence column (index in LicenceCategory, -1 for none) asks one not held."""
-    held_idx = np.array([_LICENCES.index(x) for x in held_licences(held)], dtype=np.int64)
-    return np.asarray((required >= 0) & ~np.isin(required, held_idx))
+    # one comparison per held category: a gather through a lookup table costs ten times more
+    out = required >= 0
+    for x in held_licences(held):
+        out &= required != _LICENCES.index(x)
+    return np.asarray(out)
 
 
 @dataclass
 class FilterColumns:
     """The facts the hard filters read, one NumPy column per fact, one row per opportunity."""
 
-    kind: np.ndarray  # int64: index in OpportunityKind
-    valid_from: np.ndarray  # int64 ordinals, 0 when open
-    valid_until: np.ndarray  # int64 ordinals, max when open
-    end_date: np.ndarray  # int64 ordinals, max when open
-    postcode: np.ndarray  # int64
-    place: np.ndarray  # int64: number of the opportunity's postcode in ``lat``/``lng``
+    # narrow integer types: a million opportunities' columns stay small and fast to compare
+    kind: np.ndarray  # int8: index in OpportunityKind
+    valid_from: np.ndarray  # int32 ordinals, 0 when open
+    valid_until: np.ndarray  # int32 ordinals, NO_DATE when open
+    end_date: np.ndarray  # int32 ordinals, NO_DATE when open
+    postcode: np.ndarray  # int32
+    place: np.ndarray  # intp: number of the opportunity's postcode in ``lat``/``lng`` (a
+    # gather through an int32 index costs twice as much: it is cast on every query)
     lat: np.ndarray  # float64 per distinct postcode, NaN when unknown
     lng: np.ndarray
-    licence: np.ndarray  # int64 index in LicenceCategory, -1 when none
-    french_rank: np.ndarray  # int64: CEFR rank + 1 (A1 = 1), 0 when not required
+    licence: np.ndarray  # int8 index in LicenceCategory, -1 when none
+    french_rank: np.ndarray  # int8: CEFR rank + 1 (A1 = 1), 0 when not required
     hours: np.ndarray  # float64, NaN when not given
-    shifts: np.ndarray  # int64 bit mask, 0 when not given
+    shifts: np.ndarray  # int16 bit mask, 0 when not given
     article_60: np.ndarray  # bool
-    reserved_for: np.ndarray  # int64: index in ``cpas_codes``, -1 when open to every CPAS
+    reserved_for: np.ndarray  # int32: index in ``cpas_codes``, -1 when open to every CPAS
     no_places: np.ndarray  # bool
     abroad: np.ndarray  # bool: a workplace outside Belgium (no postcode, no distance)
     cpas_codes: dict[str, int]
@@ -183,7 +188,7 @@ class FilterColumns:
     @classmethod
     def of(cls, items: Sequence[Opportunity]) -> FilterColumns:
         """Columns for ``items`` (in order)."""
-        postcodes = np.array([o.location.postcode or 0 for o in items], dtype=np.int64)
+        postcodes = np.array([o.location.postcode or 0 for o in items], dtype=np.int32)
         distinct, number = np.unique(postcodes, return_inverse=True)
         places = [place(int(code)) for code in distinct]
         cpas_codes: dict[str, int] = {}
@@ -191,12 +196,12 @@ class FilterColumns:
             if o.reserved_for_cpas:
                 cpas_codes.setdefault(o.reserved_for_cpas, len(cpas_codes))
         return cls(
-            kind=np.array([_KINDS.index(o.kind) for o in items], dtype=np.int64),
-            valid_from=np.array([_ordinal(o.valid_from, 0) for o in items], dtype=np.int64),
-            valid_until=np.array([_ordinal(o.valid_until, NO_DATE) for o in items], dtype=np.int64),
-            end_date=np.array([_ordinal(o.end_date, NO_DATE) for o in items], dtype=np.int64),
+            kind=np.array([_KINDS.index(o.kind) for o in items], dtype=np.int8),
+            valid_from=np.array([_ordinal(o.valid_from, 0) for o in items], dtype=np.int32),
+            valid_until=np.array([_ordinal(o.valid_until, NO_DATE) for o in items], dtype=np.int32),
+            end_date=np.array([_ordinal(o.end_date, NO_DATE) for o in items], dtype=np.int32),
             postcode=postcodes,
-            place=np.asarray(number, dtype=np.int64).reshape(-1),
+            place=np.asarray(number, dtype=np.intp).reshape(-1),
             lat=np.array(
                 [p.lat if p and p.lat is not None else np.nan for p in places], dtype=float
             ),
@@ -210,25 +215,25 @@ class FilterColumns:
                     else -1
                     for o in items
                 ],
-                dtype=np.int64,
+                dtype=np.int8,
             ),
             french_rank=np.array(
                 [
                     o.prerequisites.french_level.rank + 1 if o.prerequisites.french_level else 0
                     for o in items
                 ],
-                dtype=np.int64,
+                dtype=np.int8,
             ),
             hours=np.array(
                 [o.hours_per_week if o.hours_per_week else np.nan for o in items], dtype=float
             ),
-            shifts=np.array([shift_mask(o.shifts) for o in items], dtype=np.int64),
+            shifts=np.array([shift_mask(o.shifts) for o in items], dtype=np.int16),
             article_60=np.array(
                 [o.prerequisites.article_60_eligibility for o in items], dtype=bool
             ),
             reserved_for=np.array(
                 [cpas_codes[o.reserved_for_cpas] if o.reserved_for_cpas else -1 for o in items],
-                dtype=np.int64,
+                dtype=np.int32,
             ),
             no_places=np.array([o.places_available == 0 for o in items], dtype=bool),
             abroad=np.array([o.location.abroad for o in items], dtype=bool),
@@ -281,40 +286,45 @@ def apply_filters(
     c = b.constraints
     day = today.toordinal()
     km = distances_km(c.home_postcode, cols)
-    known = ~np.isnan(km)
+    n = len(km)
+    # comparisons with NaN are false: an unknown distance or hours never breaks a constraint
     broken: dict[str, np.ndarray] = {
         "expired": (cols.valid_until < day) | (cols.valid_from > day + OPENS_WITHIN_DAYS),
         "dates": (
             (cols.end_date < c.available_from.toordinal())
             if c.available_from
-            else np.zeros(len(km), dtype=bool)
+            else np.zeros(n, dtype=bool)
         ),
-        "distance": known & (np.nan_to_num(km) > c.max_distance_km),
+        "distance": km > c.max_distance_km,
         "abroad": cols.abroad,
     }
     if c.max_travel_minutes is not None:
-        minutes = travel_minutes(np.nan_to_num(km), c.transport_modes)
-        broken["travel_time"] = known & (minutes > c.max_travel_minutes)
+        broken["travel_time"] = travel_minutes(km, c.transport_modes) > c.max_travel_minutes
     broken["licence"] = (
-        np.zeros(len(km), dtype=bool)
+        np.zeros(n, dtype=bool)
         if c.driving_licences_unknown
         else licence_missing(cols.licence, c.driving_licences)
     )
     # an unknown French level is a question for the coach (see to_check), not a refusal
     rank = b.french_level.rank + 1 if b.french_level else len(CefrLevel)  # above every level
     broken["french"] = cols.french_rank > rank
-    broken["hours"] = np.nan_to_num(cols.hours, nan=0.0) > c.max_hours_per_week
+    broken["hours"] = cols.hours > c.max_hours_per_week
     person_shifts = shift_mask(c.available_shifts)
     broken["shifts"] = (cols.shifts != 0) & ((cols.shifts & person_shifts) == 0)
-    broken["article_60"] = cols.article_60 & (not b.article_60_eligible)
+    broken["article_60"] = cols.article_60 if not b.article_60_eligible else np.zeros(n, dtype=bool)
     own = cols.cpas_codes.get(b.cpas_id, -2)
     broken["reserved"] = (cols.reserved_for >= 0) & (cols.reserved_for != own)
     broken["places"] = cols.no_places
-    wanted = np.isin(cols.kind, [_KINDS.index(k) for k in kinds])
-    any_broken = np.zeros(len(km), dtype=bool)
-    for mask in broken.values():
+    wanted = np.zeros(n, dtype=bool)
+    for k in kinds:
+        wanted |= cols.kind == _KINDS.index(k)
+    any_broken = np.zeros(n, dtype=bool)
+    removed: dict[str, int] = {}
+    for key, mask in broken.items():
         any_broken |= mask
-    removed = {k: int((m & wanted).sum()) for k, m in broken.items() if (m & wanted).any()}
+        count = np.count_nonzero(mask & wanted)
+        if count:
+            removed[key] = int(count)
     return FilterResult(
         eligible=wanted & ~any_broken,
         wanted=wanted,

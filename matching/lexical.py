@@ -1,7 +1,7 @@
 """Lexical scoring over French text: Okapi BM25 on folded terms, and a character TF-IDF.
 
 BM25 is computed with sparse matrices (scikit-learn's vectoriser for the vocabulary, SciPy
-for the weights), so a query costs one column slice and a sum, whatever the corpus size.
+for the weights, kept column-major), so a query costs one sum over its terms' entries.
 Terms come from :func:`tremplin.text.search_terms`: accents, case, gender markers
 ("h/f/x", "technicien(ne)") and plural/feminine endings are folded.
 """
@@ -9,16 +9,21 @@ Terms come from :func:`tremplin.text.search_terms`: accents, case, gender marker
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix, diags
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
+from matching.column_sums import ColumnSums
 from tremplin.text import normalize, search_terms
 
 
 def _terms(text: str) -> list[str]:
     return search_terms(text)
+
+
+QUERIES_KEPT = 1024  # queries whose term columns a BM25 index keeps (a few kB each)
 
 
 class _Counted:
@@ -41,7 +46,11 @@ class BM25:
     def __init__(self, documents: Iterable[str], k1: float = 1.2, b: float = 0.75) -> None:
         self._vectorizer = CountVectorizer(analyzer=_terms)
         read = _Counted(documents)
-        self._weights: csc_matrix | None = None
+        self._weights: ColumnSums | None = None
+        # a profile's query is long (wish, métiers, experiences, skills: ~1,000 characters) and
+        # asked again as the coach moves between pages: its term columns are kept
+        # (an LRU per index, safe between the service's threads)
+        self._query_columns = lru_cache(maxsize=QUERIES_KEPT)(self._read_columns)
         try:
             counts = csr_matrix(self._vectorizer.fit_transform(read), dtype=np.float32)
         except ValueError:  # not one term in any document
@@ -57,18 +66,21 @@ class BM25:
         rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
         tf = counts.data
         counts.data = (tf * (k1 + 1) / (tf + norm[rows])).astype(np.float32)
-        self._weights = csc_matrix(counts @ diags(idf))
+        self._weights = ColumnSums(counts @ diags(idf))
+
+    def _read_columns(self, query: str) -> frozenset[int]:
+        vocab = self._vectorizer.vocabulary_
+        return frozenset(vocab[t] for t in _terms(query) if t in vocab)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for ``query`` (zeros when nothing matches)."""
         out = np.zeros(self.size, dtype=np.float32)
         if self._weights is None:
             return out
-        vocab = self._vectorizer.vocabulary_
-        columns = sorted({vocab[t] for t in _terms(query) if t in vocab})
+        columns = self._query_columns(query)
         if not columns:
             return out
-        return np.asarray(self._weights[:, columns].sum(axis=1), dtype=np.float32).ravel()
+        return self._weights.sums(columns)
 
 
 class CharTfidf:

@@ -21,7 +21,6 @@ comes after the preparation (otherwise it stands for the offers of the métier, 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -72,9 +71,9 @@ def build_pathways(
     out: list[Pathway] = []
     if not view.targets:
         return out
-    shared = _Shared.of(view, cat, filtered)  # the same for every aspired métier
+    missing = cat.missing_required(view.skills)  # the same for every aspired métier
     for code in view.targets:
-        pathway = _pathway(view, cat, filtered, code, shared)
+        pathway = _pathway(view, cat, filtered, code, missing)
         if pathway is not None:
             out.append(pathway)
     return out
@@ -85,35 +84,44 @@ def _km(filtered: FilterResult, p: int) -> float | None:
 
 
 def _best(candidates: np.ndarray, *keys: np.ndarray) -> int:
-    """The candidate that sorts first on ``keys`` (primary key first), ties to the lowest."""
-    order = np.lexsort((candidates, *[k[candidates] for k in reversed(keys)]))
-    return int(candidates[order[0]])
+    """The candidate that sorts first on ``keys`` (aligned with ``candidates``, primary key
+    first, no NaN), ties to the lowest: the candidates holding each key's minimum are kept,
+    key after key (tens of thousands of training modules are narrowed without a sort)."""
+    keep = np.ones(len(candidates), dtype=bool)
+    for key in keys:
+        if np.count_nonzero(keep) == 1:
+            break
+        keep &= key == key[keep].min()
+    return int(candidates[keep].min())
 
 
-@dataclass(frozen=True)
-class _Shared:
-    """What every pathway of one person reads (computed once: each is a pass over the
-    whole catalogue, 1M opportunities at the largest size measured)."""
+def _km_at(filtered: FilterResult, positions: np.ndarray) -> np.ndarray:
+    """Distances of ``positions`` (0 when unknown: such offers rank as near)."""
+    return np.asarray(np.nan_to_num(filtered.km[positions], nan=0.0), dtype=np.float64)
 
-    other: np.ndarray  # broken by a constraint a pathway cannot address
-    missing: np.ndarray  # required skills the person lacks, per opportunity
-    prereq_count: np.ndarray  # prerequisites (licence, French) broken, per opportunity
-    km: np.ndarray
 
-    @classmethod
-    def of(cls, view: ProfileView, cat: OpportunityCatalogue, filtered: FilterResult) -> _Shared:
-        other = np.zeros(len(cat), dtype=bool)
-        for key, mask in filtered.broken.items():
-            if key not in PREREQUISITES:
-                other |= mask
-        return cls(
-            other=other,
-            missing=cat.missing_required(view.skills),
-            prereq_count=np.asarray(
-                sum(filtered.broken[k].astype(np.int64) for k in PREREQUISITES), dtype=np.int64
-            ),
-            km=np.nan_to_num(filtered.km, nan=0.0),
-        )
+def _blocked_otherwise(filtered: FilterResult, positions: np.ndarray) -> np.ndarray:
+    """Whether each of ``positions`` breaks a constraint a pathway cannot address."""
+    out = np.zeros(len(positions), dtype=bool)
+    for key, mask in filtered.broken.items():
+        if key not in PREREQUISITES:
+            out |= mask[positions]
+    return out
+
+
+def _among(ascending: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Whether each of ``positions`` is in the ``ascending`` positions (a binary search:
+    ``np.isin`` hashed a large métier's ten thousand offers for each pathway)."""
+    found = np.searchsorted(ascending, positions)
+    inside = found < len(ascending)
+    out = np.zeros(len(positions), dtype=bool)
+    out[inside] = ascending[found[inside]] == positions[inside]
+    return out
+
+
+def _of_kind(cat: OpportunityCatalogue, positions: np.ndarray, kind: OpportunityKind) -> np.ndarray:
+    """The ``positions`` of opportunities of ``kind``."""
+    return np.asarray(positions[cat.kind_mask[kind][positions]], dtype=np.int64)
 
 
 def _pathway(
@@ -121,24 +129,22 @@ def _pathway(
     cat: OpportunityCatalogue,
     filtered: FilterResult,
     code: str,
-    shared: _Shared,
+    missing: np.ndarray,
 ) -> Pathway | None:
+    """The pathway to métier ``code``; ``missing``: required skills the person lacks, per
+    opportunity. Works on the métier's positions (a few hundred), not on whole masks."""
     tax = cat.taxonomy
     have = view.skills
-    same, family = cat.family_mask(code)
-    jobs = same & cat.kind_mask[OpportunityKind.JOB_OFFER]
-    if not jobs.any():
-        return None
+    same, family = cat.family_positions(code)
+    jobs = _of_kind(cat, same, OpportunityKind.JOB_OFFER)
     # blockers other than the prerequisites a pathway can address make an offer out of reach
-    in_reach = jobs & ~shared.other
-    if not in_reach.any():
+    in_reach = jobs[~_blocked_otherwise(filtered, jobs)]
+    if not len(in_reach):
         return None
-    missing = shared.missing
-    if (in_reach & filtered.passes & (missing == 0)).any():
+    if (filtered.passes[in_reach] & (missing[in_reach] == 0)).any():
         return None  # the métier is open today: its offers are in the shortlist
-    prereq_count = shared.prereq_count
-    km = shared.km
-    easiest = _best(np.flatnonzero(in_reach), missing + 2 * prereq_count, km)
+    prereq_count = sum(filtered.broken[k][in_reach].astype(np.int64) for k in PREREQUISITES)
+    easiest = _best(in_reach, missing[in_reach] + 2 * prereq_count, _km_at(filtered, in_reach))
     gap = {s.id for s in cat.opportunities[easiest].required_skills} - have
     steps: list[PathwayStep] = []
     blocking = [tax.skill_label(s) for s in sorted(gap)]
@@ -152,19 +158,21 @@ def _pathway(
         blocking.append(f"{what} requis")
         steps.append(_prerequisite_step(cat, filtered, key, what))
     after = _latest_start(steps)
-    trainings = filtered.passes & cat.kind_mask[OpportunityKind.TRAINING] & (cat.start >= after)
+    trainings = np.flatnonzero(
+        filtered.passes & cat.kind_mask[OpportunityKind.TRAINING] & (cat.start >= after)
+    )
     modules: list[PathwayStep] = []
     covered: set[str] = set()
     uncovered = set(gap)
     for _ in range(MAX_MODULES):
-        if not uncovered or not trainings.any():
+        if not uncovered or not len(trainings):
             break
-        gains = np.asarray(cat.taught @ cat.skill_vector(uncovered)).ravel()
-        best = _best(np.flatnonzero(trainings), -gains, km, cat.start)
+        gains = cat.taught.sums(cat.skill_columns(uncovered))[trainings]
+        best = _best(trainings, -gains, _km_at(filtered, trainings), cat.start[trainings])
         gain = uncovered & {s.id for s in cat.opportunities[best].taught_skills}
         if not gain:
             break
-        trainings[best] = False
+        trainings = trainings[trainings != best]
         covered |= gain
         uncovered -= gain
         modules.append(
@@ -175,11 +183,15 @@ def _pathway(
     after = _latest_start(steps)
     known = have | covered
     still_missing = cat.missing_required(known)
-    internships = np.flatnonzero(
-        filtered.passes & cat.kind_mask[OpportunityKind.INTERNSHIP] & family & (cat.start >= after)
-    )
+    internships = _of_kind(cat, family, OpportunityKind.INTERNSHIP)
+    internships = internships[filtered.passes[internships] & (cat.start[internships] >= after)]
     if len(internships):
-        internship = _best(internships, ~same, still_missing, km)
+        internship = _best(
+            internships,
+            ~_among(same, internships),
+            still_missing[internships],
+            _km_at(filtered, internships),
+        )
         steps.append(
             _step(
                 "internship",
@@ -189,12 +201,13 @@ def _pathway(
                 ["une première expérience dans le métier", "un contact avec un employeur"],
             )
         )
-    unmet = np.zeros(len(cat), dtype=bool)  # a prerequisite the pathway does not prepare
+    unmet = np.zeros(len(in_reach), dtype=bool)  # a prerequisite the pathway does not prepare
     for key in PREREQUISITES:
         if key not in needed:
-            unmet |= filtered.broken[key]
-    open_after = np.flatnonzero(in_reach & (still_missing == 0) & ~unmet)
-    reachable = [int(p) for p in open_after[np.lexsort((open_after, km[open_after]))][:MAX_JOBS]]
+            unmet |= filtered.broken[key][in_reach]
+    open_after = in_reach[(still_missing[in_reach] == 0) & ~unmet]
+    near = np.lexsort((open_after, _km_at(filtered, open_after)))
+    reachable = [int(p) for p in open_after[near][:MAX_JOBS]]
     ready = max((s.start_date for s in steps if s.start_date), default=None)
     for p in reachable:
         job = _step("job", cat, filtered, p, ["un emploi dans le métier visé"])

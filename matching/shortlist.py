@@ -83,7 +83,7 @@ def dense_channel(
         similarities = cat.dense_matrix @ q
         return _top(similarities, eligible, CHANNEL_DEPTH), similarities
     if len(eligible) <= EXACT_DENSE_LIMIT:
-        sims = cat.index.vectors(cat.ids[eligible]) @ q
+        sims = cat.index.similarities(cat.ids[eligible], q)
         # the eligible ones' similarities, kept so the fusion reads no vector a second time
         similarities = np.full(len(cat), np.nan, dtype=np.float32)
         similarities[eligible] = sims

@@ -86,6 +86,24 @@ def test_incremental_update_is_equivalent_to_a_rebuild() -> None:
     assert np.allclose(index.vectors(changed), fresh[:30], atol=1e-6)
 
 
+@pytest.mark.parametrize("threshold", [None, 500])
+def test_similarities_read_block_by_block_equal_the_stored_vectors_products(
+    threshold: int | None,
+) -> None:
+    rng = np.random.default_rng(5)
+    ids = np.arange(10, 1210, dtype=np.int64)
+    vectors = unit(rng, len(ids))
+    index = VectorIndex.build(
+        "m@1", ids, vectors, keys(ids), approximate_threshold=threshold or 50_000
+    )
+    assert index.kind == ("flat" if threshold is None else "ivf")
+    q = unit(rng, 1)[0]
+    asked = rng.permutation(ids)[:700]  # more than one block, in no particular order
+    expected = vectors[np.searchsorted(ids, asked)] @ q
+    assert np.allclose(index.similarities(asked, q), expected, atol=1e-5)
+    assert index.similarities(np.zeros(0, dtype=np.int64), q).shape == (0,)
+
+
 def test_approximate_index_above_threshold_with_measured_recall() -> None:
     rng = np.random.default_rng(2)
     centres = unit(rng, 40)
