@@ -24,7 +24,12 @@ from matching.embedding_cache import EmbeddingCache, text_key
 from matching.encoder import Encoder
 from matching.filters import FilterColumns
 from matching.lexical import BM25
-from matching.vector_index import APPROXIMATE_FACTORY, EXACT_FACTORY, VectorIndex
+from matching.vector_index import (
+    APPROXIMATE_FACTORY,
+    EXACT_FACTORY,
+    VectorIndex,
+    release_freed_memory,
+)
 from tremplin.taxonomy import Taxonomy, load_taxonomy
 from tremplin.text import search_terms
 
@@ -247,6 +252,7 @@ class OpportunityCatalogue:
             if index is not None and encoder is not None and 0 < n <= DENSE_MATRIX_LIMIT
             else None
         )
+        release_freed_memory()  # the build's temporaries (rows, counts) left the heap holed
 
     def __len__(self) -> int:
         return len(self.opportunities)

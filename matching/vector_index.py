@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import hashlib
 import json
@@ -138,8 +139,21 @@ class VectorIndex:
         out.index.add_with_ids(vectors, ids)
         out.entries = IndexEntries.of(ids, keys)
         if out.kind == "ivf":
+            out._compact()
             out._tune_nprobe(ids, vectors, tuning_queries)
         return out
+
+    def _compact(self) -> None:
+        """Rewrite the index through a file. FAISS grows each inverted list as vectors arrive
+        (a doubling vector), which leaves about a fifth of a freshly built IVF index unused;
+        read back, each list holds exactly its codes (1M vectors of 384 dimensions, SQfp16:
+        1,066 -> 850 MB resident)."""
+        with tempfile.TemporaryDirectory(prefix="tremplin-index-") as tmp:
+            path = str(Path(tmp) / "index.faiss")
+            faiss.write_index(self.index, path)
+            self.index = None
+            release_freed_memory()
+            self.index = faiss.read_index(path)
 
     def _make_approximate(self, vectors: np.ndarray, factory: str) -> None:
         n = len(vectors)
@@ -328,6 +342,8 @@ class VectorIndex:
             )
         out = cls(header.model_version, header.dim)
         out.index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8))
+        del body
+        release_freed_memory()
         out.factory = header.factory
         out.nprobe = header.nprobe
         out.recall_at_10 = header.recall_at_10
@@ -339,6 +355,17 @@ class VectorIndex:
                 f"index {path} is inconsistent: rebuild it with `tremplin index build`"
             )
         return out
+
+
+def release_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``): memory
+    freed in the middle of the heap (a rebuilt index, a file read) stays resident otherwise.
+    Does nothing where the C library has no such call."""
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def choose_factory(n: int, dim: int, memory_budget_mb: float = 1024.0) -> str:
@@ -427,11 +454,14 @@ def _selector(allowed: np.ndarray) -> Any:
     return faiss.IDSelectorBatch(allowed)
 
 
-def read_index_file(path: Path) -> tuple[IndexHeader, IndexEntries, bytes]:
-    """The header, entries and FAISS bytes of an index file, after the integrity checks."""
+def read_index_file(path: Path) -> tuple[IndexHeader, IndexEntries, memoryview]:
+    """The header, entries and FAISS bytes of an index file, after the integrity checks.
+
+    The file is read once and sliced without copies (a million vectors' file is 800 MB); the
+    entries are copied out of it, so it is freed once the FAISS bytes are read."""
     if not path.exists():
         raise IndexFileError(f"no index at {path}: build it with `tremplin index build`")
-    data = path.read_bytes()
+    data = memoryview(path.read_bytes())
     broken = f"index {path} is corrupted: rebuild it with `tremplin index build`"
     if len(data) < 16 or data[:4] != MAGIC:
         raise IndexFileError(broken)
@@ -441,7 +471,7 @@ def read_index_file(path: Path) -> tuple[IndexHeader, IndexEntries, bytes]:
             f"index {path} has format {version}: rebuild it with `tremplin index build`"
         )
     try:
-        header = IndexHeader.model_validate(json.loads(data[16 : 16 + head_len]))
+        header = IndexHeader.model_validate(json.loads(bytes(data[16 : 16 + head_len])))
     except ValueError as exc:
         raise IndexFileError(broken) from exc
     body = data[16 + head_len :]
@@ -453,8 +483,8 @@ def read_index_file(path: Path) -> tuple[IndexHeader, IndexEntries, bytes]:
     n = header.count
     try:
         entries = IndexEntries.from_arrays(
-            np.frombuffer(body, dtype="<i8", count=n),
-            np.frombuffer(body, dtype=np.uint8, count=n * KEY_BYTES, offset=8 * n),
+            np.frombuffer(body, dtype="<i8", count=n).copy(),
+            np.frombuffer(body, dtype=np.uint8, count=n * KEY_BYTES, offset=8 * n).copy(),
         )
     except ValueError as exc:
         raise IndexFileError(broken) from exc

@@ -239,6 +239,22 @@ def test_killing_a_save_never_leaves_a_broken_index(tmp_path: Path) -> None:
         assert len(VectorIndex.load(path)) in {10, 60000}
 
 
+def test_entries_read_back_do_not_keep_the_file_in_memory(tmp_path: Path) -> None:
+    """The entries are copied out of the file's bytes: a view would keep the whole file
+    (800 MB at a million vectors) alive beside the index read from it."""
+    rng = np.random.default_rng(6)
+    ids = np.arange(3000, dtype=np.int64)
+    path = tmp_path / "index.faiss"
+    VectorIndex.build("m@1", ids, unit(rng, 3000), keys(ids), approximate_threshold=1000).save(path)
+    loaded = VectorIndex.load(path)
+    for column in (loaded.entries.ids, loaded.entries.keys):
+        root = column
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        assert root.base is None  # owned by NumPy, not a view of the file's bytes
+    assert loaded.kind == "ivf" and loaded.entries.ids.tolist() == ids.tolist()
+
+
 @pytest.mark.parametrize("sparse_ids", [False, True])
 def test_allowed_ids_filter_the_same_with_bitmap_or_hash_set(sparse_ids: bool) -> None:
     """Dense ids use a bitmap filter, huge ids a hash set: both return the same results."""
