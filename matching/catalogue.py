@@ -272,9 +272,10 @@ class OpportunityCatalogue:
         return np.asarray(self._by_id[found], dtype=np.int64)
 
     def missing_required(self, skill_ids: set[str] | frozenset[str]) -> np.ndarray:
-        """How many required skills each opportunity asks that ``skill_ids`` lacks."""
+        """How many required skills each opportunity asks that ``skill_ids`` lacks (float32
+        counts: whole numbers, exact)."""
         held = self.required.sums(self.skill_columns(skill_ids))
-        return np.asarray(np.rint(self.required.row_totals - held), dtype=np.int64)
+        return np.asarray(self.required.row_totals - held, dtype=np.float32)
 
     def family_positions(self, code: str) -> tuple[np.ndarray, np.ndarray]:
         """Positions (ascending) of the opportunities of ROME métier ``code``, and of its

@@ -378,7 +378,9 @@ def _present(
     best-ranked one, which lists the others' ids. Items are built only for what is shown.
     """
     groups = cat.duplicate_group[ranked.pool]
-    _, first = np.unique(groups, return_index=True)
+    _, first, number, size = np.unique(
+        groups, return_index=True, return_inverse=True, return_counts=True
+    )
     kept = np.sort(first)  # ranks of the best of each group, best first
     kept_kind = cat.columns.kind[ranked.pool[kept]]
     built: dict[int, ShortlistItem] = {}
@@ -389,8 +391,9 @@ def _present(
             built[rank] = build_item(
                 view, cat, p, float(ranked.total[rank]), km, ranked.channels(rank)
             )
-            same = ranked.pool[groups == groups[rank]]
-            built[rank].duplicates = [cat.opportunities[int(d)].id for d in same if d != p]
+            if size[number[rank]] > 1:  # most offers stand alone: no pass over the pool
+                same = ranked.pool[groups == groups[rank]]
+                built[rank].duplicates = [cat.opportunities[int(d)].id for d in same if d != p]
         return built[rank]
 
     blended = [item(int(r)) for r in kept[:limit]]
