@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from matching.ad_coding import AdCoder
     from matching.occupations import OccupationLinker
 
+# catalogues from this size hand the memory their build freed back to the system (a small
+# one's is not worth it: the pages come back as faults on the next allocations)
+TRIM_AFTER = 50_000
 DENSE_MATRIX_LIMIT = 50_000  # catalogues up to this size keep their vectors as one matrix
 REQUIRED_WEIGHT = 2.0
 CORE_BONUS = 1.0
@@ -252,7 +255,8 @@ class OpportunityCatalogue:
             if index is not None and encoder is not None and 0 < n <= DENSE_MATRIX_LIMIT
             else None
         )
-        release_freed_memory()  # the build's temporaries (rows, counts) left the heap holed
+        if n >= TRIM_AFTER:  # the build's temporaries (rows, counts) left the heap holed
+            release_freed_memory()
 
     def __len__(self) -> int:
         return len(self.opportunities)

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix, sparray, spmatrix
 
+MANY_COLUMNS = 32  # above this many columns asked at once...
+SHORT_COLUMN = 256  # ...of fewer entries than this on average, entries are gathered at once
+
 
 class ColumnSums:
     """A sparse matrix kept column-major for :meth:`sums` of some of its columns."""
@@ -35,9 +38,21 @@ class ColumnSums:
         n = self.shape[0]
         if not len(cols):
             return np.zeros(n, dtype=np.float32)
-        spans = [slice(int(self.indptr[c]), int(self.indptr[c + 1])) for c in cols]
-        rows = np.concatenate([self.rows[s] for s in spans])
-        weights = None if self.weights is None else np.concatenate([self.weights[s] for s in spans])
+        starts, ends = self.indptr[cols], self.indptr[cols + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if len(cols) > MANY_COLUMNS and total < SHORT_COLUMN * len(cols):
+            # many short columns (a long query over a small corpus): one gather of their
+            # entries, as slicing each column costs more than its few entries
+            at = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+            rows = self.rows[at]
+            weights = None if self.weights is None else self.weights[at]
+        else:  # few or long columns: their slices joined (a copy at memory speed)
+            spans = [slice(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+            rows = np.concatenate([self.rows[s] for s in spans])
+            weights = (
+                None if self.weights is None else np.concatenate([self.weights[s] for s in spans])
+            )
         return _per_row(rows, weights, n)
 
 
