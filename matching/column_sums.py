@@ -1,9 +1,9 @@
 """Sparse matrices stored column by column, read as sums of a few columns over every row.
 
 A person holds a dozen skills and a query has a handful of terms, while a catalogue has up to
-a million rows: summing the few columns a query touches (one ``bincount`` over their entries)
-costs a fraction of a full sparse mat-vec, and the arrays are narrower (int32 rows, no weights
-when every entry is 1).
+a million rows: summing the few columns a query touches (one ``ufunc.at`` pass over their
+entries) costs a fraction of a full sparse mat-vec, and the arrays are narrower (int32 rows,
+no weights when every entry is 1).
 """
 
 from __future__ import annotations

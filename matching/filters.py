@@ -252,12 +252,13 @@ class FilterResult:
     removed: dict[str, int]  # constraint key -> how many wanted opportunities it removed
     km: np.ndarray  # float64, NaN when unknown
 
-    def passes_except(self, ignored: frozenset[str]) -> np.ndarray:
-        """Whether each opportunity breaks no constraint but the ``ignored`` ones."""
-        out = np.ones(len(self.km), dtype=bool)
+    def passes_except(self, ignored: frozenset[str], at: np.ndarray | None = None) -> np.ndarray:
+        """Whether each opportunity (or each of the positions ``at`` only) breaks no
+        constraint but the ``ignored`` ones."""
+        out = np.ones(len(self.km) if at is None else len(at), dtype=bool)
         for key, mask in self.broken.items():
             if key not in ignored:
-                out &= ~mask
+                out &= ~(mask if at is None else mask[at])
         return out
 
 

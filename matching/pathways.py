@@ -100,15 +100,6 @@ def _km_at(filtered: FilterResult, positions: np.ndarray) -> np.ndarray:
     return np.asarray(np.nan_to_num(filtered.km[positions], nan=0.0), dtype=np.float64)
 
 
-def _blocked_otherwise(filtered: FilterResult, positions: np.ndarray) -> np.ndarray:
-    """Whether each of ``positions`` breaks a constraint a pathway cannot address."""
-    out = np.zeros(len(positions), dtype=bool)
-    for key, mask in filtered.broken.items():
-        if key not in PREREQUISITES:
-            out |= mask[positions]
-    return out
-
-
 def _among(ascending: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Whether each of ``positions`` is in the ``ascending`` positions (a binary search:
     ``np.isin`` hashed a large métier's ten thousand offers for each pathway)."""
@@ -138,7 +129,7 @@ def _pathway(
     same, family = cat.family_positions(code)
     jobs = _of_kind(cat, same, OpportunityKind.JOB_OFFER)
     # blockers other than the prerequisites a pathway can address make an offer out of reach
-    in_reach = jobs[~_blocked_otherwise(filtered, jobs)]
+    in_reach = jobs[filtered.passes_except(frozenset(PREREQUISITES), at=jobs)]
     if not len(in_reach):
         return None
     if (filtered.passes[in_reach] & (missing[in_reach] == 0)).any():

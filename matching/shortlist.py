@@ -343,7 +343,7 @@ def score_opportunities(
         return out
     filtered = apply_filters(profile, cat.columns, today, frozenset(OpportunityKind))
     eligible = np.flatnonzero(filtered.eligible)
-    out.eligible = filtered.passes_except(ignored)[positions]
+    out.eligible = filtered.passes_except(ignored, at=positions)
     if not out.eligible.any():
         return out
     signals = query_signals(view, cat, today, filtered.km)
