@@ -3,11 +3,10 @@
 The person's project is a set of weighted ROME métiers: the codes a coach gave (weight 1), the
 ESCO occupations given, through the crosswalk, and the métiers the free-text wish may mean.
 A wish is read as people write it — a precise title, a vague one ("chef"), activities ("où je
-peux conditionner des produits"), a sector — by the title linker (its clauses) and the ad
-coder (title linker, ROME texts and the encoder: activities are matched against each métier's
-activities and compétences), each reading with its probability. When the wish may mean
-several métiers, the person's skills and experience choose among them (:meth:`ProfileView.
-wish_readings`). A reading weighs its probability, never as much as a given code. Experiences
+peux conditionner des produits"), a sector — by the fitted wish reader
+(:mod:`matching.wish_reading`: title linker, ad coder, skill reader), each reading with a
+calibrated probability; for a vague wish the person's skills and experience choose among what
+it may mean. A reading weighs its probability, never as much as a given code. Experiences
 without a code are linked by the title linker. The project outweighs the past: a target
 scores 1, a métier already practised :data:`EXPERIENCED`.
 """
@@ -24,8 +23,8 @@ from data_contracts.models import BeneficiaryProfile
 from matching.ad_coding import Ad, dense_texts
 from matching.encoder import Encoder
 from matching.occupations import clean_query, wish_segments
+from matching.wish_reading import PersonFile, read_wish
 from tremplin.taxonomy import Taxonomy
-from tremplin.text import tokens
 
 if TYPE_CHECKING:
     from matching.ad_coding import AdCoder
@@ -42,12 +41,6 @@ WISH_LINKS = 3  # métiers kept from a free-text wish
 WISH_CANDIDATES = 10  # métiers a wish may mean, before the person's skills choose
 WISH_MIN_SCORE = 0.05  # a wish's reading below this probability is dropped
 WISH_MIN_RELATIVE = 0.3  # ... and one below this share of the best reading (noise beside it)
-VAGUE_MASS = 0.5  # the most a vague wish's word and the person's skills say together
-VAGUE_WORDS = 3  # a wish of at most this many words (its lead-in removed) is vague
-SKILLED_METIERS = 30  # métiers the person's skills point at, searched for the wish's words
-ACTIVITY_MASS = 0.6  # the most a wish told as activities can say about one set of métiers
-SKILL_EVIDENCE = 3.0  # how much held skills of a métier raise the reading of a vague wish
-EXPERIENCE_EVIDENCE = 1.0  # ... and having worked in it (or under the same historic fiche)
 EXPERIENCE_MIN_SCORE = 0.3  # an experience title is linked to its best métier above this
 GAP_MIN_WEIGHT = 0.5  # targets whose core skills make the skill gap (and name the query)
 QUERY_EXPERIENCES = 5  # experience titles added to the dense query
@@ -132,88 +125,27 @@ class ProfileView:
 
     @cached_property
     def wish_readings(self) -> list[tuple[str, float]]:
-        """The métiers the wish may mean, most probable first, with their probabilities: the
-        title linker's (best clause) and the ad coder's readings of the whole wish, the better
-        of the two per métier; then, when the person has skills or experience, the wish's
-        probability mass shared out anew by what they say (a vague "chef" with cooking
-        skills is a chef de cuisine). The total never exceeds the wish's own."""
+        """The métiers the wish may mean, most probable first, with calibrated probabilities
+        (:mod:`matching.wish_reading`: the title linker, the ad coder, the activities named
+        and, for a vague wish, the person's skills and past jobs choosing among what it may
+        mean). The total never exceeds 1; without an ad coder, the title linker's links."""
         text = self.profile.aspirations.text.strip()
         if not text or (self.linker is None and self.coder is None):
             return []
-        read: dict[str, float] = {}
-        for m in self._title_links[0]:
-            read[m.concept] = max(read.get(m.concept, 0.0), m.score)
-        if self.coder is not None:
-            for c in self.coder.code(self._wish_ad, top=WISH_CANDIDATES):
-                read[c.code] = max(read.get(c.code, 0.0), c.probability)
-            for code, p in self._activity_readings(text).items():
-                read[code] = max(read.get(code, 0.0), p)
-            for code, p in self._titled_by_skills(text).items():
-                read[code] = max(read.get(code, 0.0), p)
-        known = {c: p for c, p in read.items() if c in self.taxonomy.metiers}
-        mass = min(1.0, sum(known.values())) if known else 0.0
-        evidence = {c: self._evidence(c) for c in known}
-        total = sum(p * evidence[c] for c, p in known.items())
-        if total <= 0:
-            return []
-        shared = {c: mass * p * evidence[c] / total for c, p in known.items()}
-        return sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:WISH_CANDIDATES]
+        links = self.wish_links
+        if self.coder is None:
+            return [(m.concept, m.score) for m in links if m.concept in self.taxonomy.metiers]
+        return read_wish(text, links, self.coder, self.person_file, WISH_CANDIDATES)
 
-    def _activity_readings(self, text: str) -> dict[str, float]:
-        """Métiers that list the activities and compétences the wish names (a wish told as
-        activities), sharing at most :data:`ACTIVITY_MASS` by how strongly each is named."""
-        assert self.coder is not None
-        reader = self.coder.texts.skills
-        mentions = reader.read(text)
-        scores = reader.metier_scores(mentions)
-        total = sum(scores.values())
-        if not total:
-            return {}
-        mass = min(ACTIVITY_MASS, sum(m.similarity for m in mentions) / 2)
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:WISH_CANDIDATES]
-        return {code: mass * s / total for code, s in best}
+    @property
+    def wish_links(self) -> list[ConceptMatch]:
+        """The title linker's métiers for the wish's clauses (empty without a linker)."""
+        return self._title_links[0]
 
-    def _titled_by_skills(self, text: str) -> dict[str, float]:
-        """For a vague wish ("conducteur", "dans le nettoyage"): the métiers the person's
-        skills point at whose titles hold a word of the wish — readings the title channels
-        may have missed among the many métiers a vague word names."""
-        assert self.coder is not None
-        if not self.skills:
-            return {}
-        said = tokens(clean_query(text))
-        words = {w for w in said if len(w) > 3}
-        if not words or len(said) > VAGUE_WORDS:
-            return {}  # a longer wish says more than one word a title may hold
-        scores = self.coder.texts.skills.skill_scores(dict.fromkeys(self.skills, 1.0))
-        if not scores:
-            return {}
-        titled = {
-            code: s
-            for code, s in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:SKILLED_METIERS]
-            if words & self._title_words(code)
-        }
-        total = sum(titled.values())
-        return {c: VAGUE_MASS * s / total for c, s in titled.items()} if total else {}
-
-    def _title_words(self, code: str) -> set[str]:
-        tax = self.taxonomy
-        titles = [tax.metiers[code].label, *(a.label for a in tax.appellations_of(code))]
-        return {w for t in titles for w in tokens(t)}
-
-    def _evidence(self, code: str) -> float:
-        """How much the person's skills and past jobs speak for métier ``code`` (1 = nothing
-        either way)."""
-        held = self.skills
-        score = 1.0
-        if held:
-            of_metier = {s.skill_id for s in self.taxonomy.metier_skills(code)}
-            score += SKILL_EVIDENCE * len(held & of_metier) / min(len(held), 5)
-        parent = self.taxonomy.metiers[code].parent
-        if code in self.experienced or parent in {
-            self.taxonomy.metiers[e].parent for e in self.experienced if e in self.taxonomy.metiers
-        }:
-            score += EXPERIENCE_EVIDENCE
-        return score
+    @property
+    def person_file(self) -> PersonFile:
+        """What of the person's file speaks for a reading of the wish."""
+        return PersonFile(self.skills, frozenset(self.experienced))
 
     @cached_property
     def _title_links(self) -> list[list[ConceptMatch]]:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
-from scipy.optimize import minimize
 
 from matching.linking import LinkModel, TitleLinker
 from matching.occupations import LinkerKind, Linkers, link_model_path
+from training.conditional_logit import fit_conditional_logit
 from training.suites.linking_eval import ScoredCase, score_cases
 from training.suites.split import fold_of
 from training.suites.titles import FOLDS, TitleCase, title_suites
@@ -84,37 +84,6 @@ def _success_at_1(
     return float(np.average(y[order][starts], weights=weight[order][starts]))
 
 
-def _fit(
-    x: np.ndarray, y: np.ndarray, groups: np.ndarray, weight: np.ndarray, penalty: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A conditional logit (softmax over each query's candidates, rows grouped by query):
-    maximises the weighted log-probability of the answer, L2 ``penalty`` on the coefficients.
-    Returns (coef, mean, scale) of standardised features."""
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    z = (x - mean) / scale
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    sizes = np.diff(np.r_[starts, len(groups)])
-    answered = np.add.reduceat(y, starts) > 0  # queries whose answer is among the candidates
-    w = weight[starts] * answered
-    total = float(w.sum()) or 1.0
-
-    def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
-        s = z @ beta
-        top = np.maximum.reduceat(s, starts)
-        e = np.exp(s - np.repeat(top, sizes))
-        norm = np.add.reduceat(e, starts)
-        log_p = np.add.reduceat(s * y, starts) - (np.log(norm) + top)
-        p = e / np.repeat(norm, sizes)
-        grad_s = -np.repeat(w, sizes) * (y - p) / total
-        value = -float((w * log_p).sum()) / total + penalty * float(beta @ beta)
-        return value, z.T @ grad_s + 2 * penalty * beta
-
-    result = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B")
-    return np.asarray(result.x), mean, scale
-
-
 def fit_link_model(
     kind: LinkerKind, linker: TitleLinker, scored: Sequence[ScoredCase], fitted_on: str
 ) -> tuple[LinkModel, LinkFit]:
@@ -129,14 +98,16 @@ def fit_link_model(
             train, held = folds != f, folds == f
             if not held.any() or y[train].sum() == 0:
                 continue
-            coef, mean, scale = _fit(x[train], y[train], groups[train], weight[train], c)
+            coef, mean, scale = fit_conditional_logit(
+                x[train], y[train], groups[train], weight[train], c
+            )
             logits[held] = ((x[held] - mean) / scale) @ coef
         score = _success_at_1(logits, y, groups, first, weight)
         cv[f"penalty={c}"] = round(score, 4)
         if score > best[0]:
             best = (score, c)
     _, c = best
-    coef, mean, scale = _fit(x, y, groups, weight, c)
+    coef, mean, scale = fit_conditional_logit(x, y, groups, weight, c)
     link_model = LinkModel(
         mean=[float(v) for v in mean],
         scale=[float(v) for v in scale],

@@ -80,6 +80,27 @@ def test_the_person_s_skills_say_which_chef_is_meant(
     assert cook["G1601"] > 2 * max((v for c, v in cook.items() if c != "G1601"), default=0.0)
 
 
+def test_a_career_changer_s_precise_wish_is_read_as_said_not_as_their_past(
+    coder: AdCoder, linker: OccupationLinker
+) -> None:
+    """Skills choose among what a *vague* wish may mean; a cook who wants to drive a forklift
+    is read as a cariste, not sent back to the kitchen."""
+    tax = load_taxonomy()
+    cook = tax.core_skills("G1601")[:5]
+    read = _targets("Je voudrais devenir cariste", coder, linker, cook)
+    assert next(iter(read)) == "N1101" and read["N1101"] > 0.8
+    assert all(tax.metiers[c].parent != "G1601" for c in read)
+
+
+def test_a_wish_that_names_no_trade_is_read_as_nothing_sure(
+    coder: AdCoder, linker: OccupationLinker
+) -> None:
+    read = _targets(
+        "Je voudrais un travail, n'importe lequel, le plus vite possible", coder, linker
+    )
+    assert max(read.values(), default=0.0) < 0.5
+
+
 def test_readings_weigh_their_probability_and_never_more_than_the_wish(
     coder: AdCoder, linker: OccupationLinker
 ) -> None:

@@ -82,8 +82,11 @@ def _offers(tax: Taxonomy, rng: random.Random) -> tuple[list[Opportunity], dict[
     return offers, metier
 
 
-def _wish(recipe: str, tax: Taxonomy, code: str, used: set[str], rng: random.Random) -> str | None:
-    """The recipe's wish for target ``code`` (None when the métier gives no material)."""
+def recipe_wish(
+    recipe: str, tax: Taxonomy, code: str, used: set[str], rng: random.Random
+) -> str | None:
+    """The recipe's wish for target ``code``, naming none of the titles in ``used`` (None
+    when the métier gives no material)."""
     fiches = [c for c, m in tax.metiers.items() if m.parent == code]
     titles = sorted(
         {
@@ -110,9 +113,11 @@ def _wish(recipe: str, tax: Taxonomy, code: str, used: set[str], rng: random.Ran
     return None
 
 
-def _profile(
+def recipe_profile(
     recipe: str, tax: Taxonomy, code: str, text: str, n: int, rng: random.Random
 ) -> BeneficiaryProfile:
+    """Person ``n`` of the recipe who wants ``code`` in words ``text``: five of its core
+    compétences for a vague wish, three of its other compétences otherwise."""
     core = tax.core_skills(code)
     other = [s.skill_id for s in tax.metier_skills(code) if not s.core]
     if recipe == "ads-vague":
@@ -161,9 +166,9 @@ def real_ads_suites(
         profiles: list[BeneficiaryProfile] = []
         for code in targets:
             for n in range(per_metier):
-                text = _wish(recipe, tax, code, used[code], rng)
+                text = recipe_wish(recipe, tax, code, used[code], rng)
                 if text is not None:
-                    profiles.append(_profile(recipe, tax, code, text, n, rng))
+                    profiles.append(recipe_profile(recipe, tax, code, text, n, rng))
                     target[profiles[-1].id] = code
         suites[recipe] = _suite(recipe, offers, profiles, target, metier)
         everyone += profiles
