@@ -46,7 +46,6 @@ from matching.encoder import Encoder
 from matching.linking import ConceptMatch
 from matching.occupations import OccupationLinker, clean_query
 from matching.skill_text import skill_reader
-from matching.wish_reading import WishReadingModel
 from tremplin.taxonomy import Taxonomy, load_taxonomy
 from tremplin.text import normalize
 
@@ -243,17 +242,14 @@ class AdCoder:
         encoder: Encoder | None,
         cache_path: Path | None = None,
         model: AdCodingModel | None = None,
-        wish_model: WishReadingModel | None = None,
     ) -> None:
-        """``cache_path``: the embedding cache that keeps the ads' vectors across processes;
-        ``wish_model`` reads the wishes the coder reads as ads (``matching.wish_reading``)."""
+        """``cache_path``: the embedding cache that keeps the ads' vectors across processes."""
         self.texts = texts
         self.taxonomy = texts.taxonomy
         self.linker = linker
         self.encoder = encoder
         self.cache_path = cache_path
         self.model = model or AdCodingModel.load()
-        self.wish_model = wish_model or WishReadingModel.load()
         self._coded: OrderedDict[str, list[CodedMetier]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -368,9 +364,7 @@ class AdCoder:
     def with_linker(self, linker: OccupationLinker | None) -> AdCoder:
         """The same coder over another title linker (one that withholds what an evaluation
         must not see)."""
-        return AdCoder(
-            self.texts, linker, self.encoder, self.cache_path, self.model, self.wish_model
-        )
+        return AdCoder(self.texts, linker, self.encoder, self.cache_path, self.model)
 
     def remember(self, other: AdCoder) -> None:
         """Take ``other``'s remembered codings as this coder's own (evaluations answer each ad

@@ -24,18 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel
 
+from matching.ad_coding import Ad, AdCoder
 from matching.occupations import clean_query
 from tremplin.taxonomy import Taxonomy
 from tremplin.text import tokens
 
 if TYPE_CHECKING:
-    from matching.ad_coding import AdCoder
     from matching.linking import ConceptMatch
 
 FITTED_PATH = Path(__file__).resolve().parent / "fitted" / "wish_reading.json"
@@ -88,6 +89,12 @@ class WishReadingModel(BaseModel):
         return np.asarray(z / z.sum(), dtype=np.float64)
 
 
+@lru_cache(maxsize=1)
+def shipped_model() -> WishReadingModel:
+    """The shipped reader (read once per process)."""
+    return WishReadingModel.load()
+
+
 @dataclass
 class WishCandidates:
     """A wish's candidate métiers and their features; the last row of ``x`` is "none"."""
@@ -117,8 +124,6 @@ def wish_candidates(
 ) -> WishCandidates:
     """Every channel's métiers for ``text`` (``links``: the title linker's, already read) and
     their features for :class:`WishReadingModel`."""
-    from matching.ad_coding import Ad
-
     tax = coder.taxonomy
     link = {m.concept: m.score for m in links}
     coded = {
@@ -201,12 +206,14 @@ def read_wish(
     coder: AdCoder,
     person: PersonFile,
     top: int = CANDIDATES,
+    model: WishReadingModel | None = None,
 ) -> list[tuple[str, float]]:
     """The ``top`` métiers ``text`` may mean, most probable first, with their probabilities
-    (the rest, and "none of these", are left out: the total is at most 1)."""
+    (the rest, and "none of these", are left out: the total is at most 1); ``model``: the
+    shipped reader unless given."""
     cands = wish_candidates(text, links, coder, person)
     if not cands.codes:
         return []
-    p = coder.wish_model.probabilities(cands.x)[:-1]
+    p = (model or shipped_model()).probabilities(cands.x)[:-1]
     ranked = sorted(zip(cands.codes, p.tolist(), strict=True), key=lambda kv: (-kv[1], kv[0]))
     return [(code, float(prob)) for code, prob in ranked[:top]]

@@ -207,14 +207,7 @@ def coded_out_of_fold(
     model fitted without its métier's fold says: an honest coder for suites built on them."""
     ads = list(ads if ads is not None else dev_ads())
     data = _training(coder, ads, folds)
-    out = AdCoder(
-        coder.texts,
-        coder.linker,
-        coder.encoder,
-        coder.cache_path,
-        data.model(coder),
-        coder.wish_model,
-    )
+    out = AdCoder(coder.texts, coder.linker, coder.encoder, coder.cache_path, data.model(coder))
     for k in range(folds):
         members = [a for a, f in zip(ads, data.fold, strict=True) if f == k]
         if not members:
