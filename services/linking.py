@@ -20,6 +20,9 @@ from services.schemas import LinkRequest, SkillTextRequest
 from tremplin.ingest import InferredOccupation
 from tremplin.taxonomy import load_taxonomy
 
+SHOWN_READINGS = 6  # readings of a wish a coach sees
+SHOWN_MIN_PROBABILITY = 0.02  # ... beside the first, from this probability
+
 
 def title_linker(ctx: ServiceContext) -> OccupationLinker:
     """The served title linker (built on first use, then kept)."""
@@ -73,7 +76,9 @@ class WishReading(BaseModel):
 
 def read_wish(ctx: ServiceContext, text: str, skills: Sequence[str] = ()) -> list[WishReading]:
     """The métiers a wish may mean, as the shortlist reads it (title, sector, activities; the
-    person's ``skills`` — ids or labels — choosing among a vague wish's readings)."""
+    person's ``skills`` — ids or labels — choosing among a vague wish's readings): at most
+    :data:`SHOWN_READINGS`, the first always, the others from :data:`SHOWN_MIN_PROBABILITY`
+    (a sure reading is not followed by a list of "sûr à 0 %")."""
     tax = load_taxonomy()
     held = [r.skill.id for r in (tax.resolve_skill(s) for s in skills) if r.skill is not None]
     person = BeneficiaryProfile(
@@ -84,7 +89,9 @@ def read_wish(ctx: ServiceContext, text: str, skills: Sequence[str] = ()) -> lis
         constraints=Constraints(home_postcode=1000),
     )
     view = ProfileView(person, tax, ctx.matching.linker(), ctx.matching.ad_coder())
+    readings = view.wish_readings[:SHOWN_READINGS]
     return [
         WishReading(code=code, label=tax.metiers[code].label, probability=round(p, 3))
-        for code, p in view.wish_readings[:6]
+        for rank, (code, p) in enumerate(readings)
+        if rank == 0 or p >= SHOWN_MIN_PROBABILITY
     ]

@@ -217,6 +217,11 @@ def test_the_profile_form_reads_the_wish_and_pasted_notes(site: World, linker: o
         data={"csrf": csrf, "aspiration_text": "Je souhaite travailler comme chef"},
     )
     assert "Souhait vague" in alone.text
+    sure = page.post(
+        "/coach/metiers",
+        data={"csrf": csrf, "aspiration_text": "Je voudrais travailler comme caissière"},
+    )
+    assert "Lecture sûre" in sure.text and "sûr à 0 %" not in sure.text
     notes = "Expérience en titres-services.\n- Laver des vitres\n- Repasser le linge"
     read = page.post("/coach/competences/lues", data={"csrf": csrf, "notes": notes})
     assert read.status_code == 200 and 'data-add-skill-label="Laver des vitres"' in read.text
