@@ -22,8 +22,8 @@ import numpy as np
 from data_contracts.models import BeneficiaryProfile
 from matching.ad_coding import Ad, dense_texts
 from matching.encoder import Encoder
-from matching.occupations import clean_query, wish_segments
-from matching.wish_reading import PersonFile, read_wish
+from matching.occupations import wish_segments
+from matching.wish_reading import CANDIDATES, PersonFile, read_wish, wish_ad
 from tremplin.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ NEIGHBOUR = 0.6  # same ROME family (first three characters) or a ROME mobility
 EXPERIENCED = 0.4  # a métier the person has already worked in (less than any target)
 LINK_MIN_SCORE = 0.8  # ESCO -> ROME crosswalk links below this are not trusted for targets
 WISH_LINKS = 3  # métiers kept from a free-text wish
-WISH_CANDIDATES = 10  # métiers a wish may mean, before the person's skills choose
 WISH_MIN_SCORE = 0.05  # a wish's reading below this probability is dropped
 WISH_MIN_RELATIVE = 0.3  # ... and one below this share of the best reading (noise beside it)
 EXPERIENCE_MIN_SCORE = 0.3  # an experience title is linked to its best métier above this
@@ -135,7 +134,7 @@ class ProfileView:
         links = self.wish_links
         if self.coder is None:
             return [(m.concept, m.score) for m in links if m.concept in self.taxonomy.metiers]
-        return read_wish(text, links, self.coder, self.person_file, WISH_CANDIDATES)
+        return read_wish(text, links, self.coder, self.person_file)
 
     @property
     def wish_links(self) -> list[ConceptMatch]:
@@ -155,7 +154,7 @@ class ProfileView:
             return [[]]
         if self.linker.encoder is not None:
             self.prepare(self.linker.encoder)
-        wish_top = WISH_LINKS if self._coded_project else WISH_CANDIDATES
+        wish_top = WISH_LINKS if self._coded_project else CANDIDATES
         texts = [(self.profile.aspirations.text, wish_top)]
         texts += [(e.title, 1) for e in self.profile.experiences if not e.rome_code]
         return self.linker.metiers_many(texts)
@@ -214,8 +213,7 @@ class ProfileView:
     @property
     def _wish_ad(self) -> Ad:
         """The wish as the ad coder reads it (a title without lead-in, the whole text)."""
-        text = self.profile.aspirations.text.strip()
-        return Ad(clean_query(text), text)
+        return wish_ad(self.profile.aspirations.text)
 
     def prepare(self, encoder: Encoder) -> None:
         """Embed :attr:`encoded_texts` in one encoder pass and keep them in memory: the

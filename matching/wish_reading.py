@@ -111,6 +111,13 @@ class PersonFile:
     experienced: frozenset[str]
 
 
+def wish_ad(text: str) -> Ad:
+    """The wish as the ad coder reads it: its words without lead-in as the title, the whole
+    text as the description."""
+    text = text.strip()
+    return Ad(clean_query(text), text)
+
+
 def is_vague(text: str) -> bool:
     """A wish of at most :data:`VAGUE_WORDS` words once its lead-in is removed."""
     return len(tokens(clean_query(text))) <= VAGUE_WORDS
@@ -126,21 +133,20 @@ def wish_candidates(
     their features for :class:`WishReadingModel`."""
     tax = coder.taxonomy
     link = {m.concept: m.score for m in links}
-    coded = {
-        c.code: c.probability
-        for c in coder.code(Ad(clean_query(text), text.strip()), top=CANDIDATES)
-    }
+    coded = {c.code: c.probability for c in coder.code(wish_ad(text), top=CANDIDATES)}
     activity = _activity_readings(text, coder)
     titled = _titled_by_skills(text, coder, person.skills, tax)
     codes = sorted(c for c in {*link, *coded, *activity, *titled} if c in tax.metiers)
-    vague = float(is_vague(text))
+    vague = is_vague(text)
     worked = {tax.metiers[e].parent for e in person.experienced if e in tax.metiers}
     x = np.zeros((len(codes) + 1, len(WISH_FEATURES)), dtype=np.float64)
     best_link = max(link.values(), default=0.0)
     best_coded = max(coded.values(), default=0.0)
     for row, code in enumerate(codes):
-        worked_in = code in person.experienced or tax.metiers[code].parent in worked
-        evidence = min(1.0, _skill_share(code, person.skills, tax) + worked_in) * vague
+        evidence = 0.0  # the person's file speaks for a vague wish only
+        if vague:
+            worked_in = code in person.experienced or tax.metiers[code].parent in worked
+            evidence = min(1.0, _skill_share(code, person.skills, tax) + worked_in)
         x[row, :-1] = (
             link.get(code, 0.0),
             link.get(code, 0.0) - best_link,

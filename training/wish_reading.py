@@ -22,11 +22,17 @@ import numpy as np
 from pydantic import BaseModel
 
 from data_contracts.models import BeneficiaryProfile
-from matching.ad_coding import Ad, AdCoder
+from matching.ad_coding import AdCoder
 from matching.embedding_cache import EmbeddingCache
-from matching.occupations import clean_query
 from matching.profile import ProfileView, prepare_views
-from matching.wish_reading import WISH_FEATURES, WishCandidates, WishReadingModel, wish_candidates
+from matching.wish_reading import (
+    CANDIDATES,
+    WISH_FEATURES,
+    WishCandidates,
+    WishReadingModel,
+    wish_ad,
+    wish_candidates,
+)
 from training.ad_coding import DEV_ADS, calibration
 from training.conditional_logit import fit_conditional_logit
 from training.suites.real_ads import REAL_RECIPES, recipe_profile, recipe_wish
@@ -91,7 +97,7 @@ def wish_cases(
     if coder.encoder is not None:
         prepare_views(views, coder.encoder, cache)
     texts = [p.aspirations.text.strip() for _, _, p in people]
-    coder.code_many([Ad(clean_query(t), t) for t in texts], top=10)  # one batch
+    coder.code_many([wish_ad(t) for t in texts], top=CANDIDATES)  # one batch
     cases = []
     for (recipe, target, _), view, text in zip(people, views, texts, strict=True):
         cands = wish_candidates(text, view.wish_links, coder, view.person_file)
