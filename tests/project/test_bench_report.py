@@ -46,6 +46,8 @@ def test_the_performance_page_is_generated_from_the_result_files(
     assert "| index recall@10 vs exact, 1,000,000 |" in page
     assert "*Source: `benchmarks/results/index-" in page
     assert (tmp_path / "docs" / "img" / "performance-growth.svg").is_file()
+    # a figure the report could not read would show as a lone "?" (as the job days' did)
+    assert not re.search(r"(?:^|[\s(])\?(?:[\s,.)]|$)", page, re.MULTILINE)
 
 
 def test_a_run_reads_no_result_older_than_its_day(
