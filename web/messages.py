@@ -113,6 +113,16 @@ def french_part(message: str) -> str:
     return message.split(" / ", 1)[0].strip()
 
 
+def french_line(line: str) -> str:
+    """A report line (``ligne 3, champ : français / english (valeur : '12')``) with the English
+    half of its message left out and the value it names kept."""
+    head, sep, rest = line.partition(" / ")
+    if not sep:
+        return line
+    value = rest.find(" (valeur : ")
+    return head + (rest[value:] if value >= 0 else "")
+
+
 def _looks_french(msg: str) -> bool:
     return bool(re.search(r"[éèàùçêô]|\b(le|la|les|des|du|une?|est|pour|avec)\b", msg))
 

@@ -16,7 +16,7 @@ from tremplin import french
 from tremplin.actors import Principal, Role
 from tremplin.settings import BRUSSELS
 from web import labels
-from web.messages import french_problem
+from web.messages import french_line, french_problem
 from web.session import CSRF_FIELD, CSRF_HEADER, csrf_token, session_secret
 
 HERE = Path(__file__).parent
@@ -105,6 +105,7 @@ templates.env.filters.update(
     number=number,
     other_languages=other_languages,
     french_problem=french_problem,
+    french_line=french_line,
 )
 templates.env.globals["labels"] = labels
 

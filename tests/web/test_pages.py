@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from api_support import PASSWORD, World, finish_task, page_session
 from fastapi.testclient import TestClient
+from french_scan import english_found
 
 from data_contracts.models import BeneficiaryProfile
 from tremplin.store import repository as repo
@@ -197,6 +198,29 @@ def test_the_maison_imports_a_forem_feed_recognised_from_the_file(site: World) -
         files={"file": ("offres.csv", b"id,title\nx,y\n", "text/csv")},
     )
     assert forced.status_code == 415 and "JSON" in forced.text
+
+
+def test_an_import_report_reads_in_french_only(site: World) -> None:
+    """A refused row names its line, its column and what to fix, in French (the contracts'
+    messages carry an English half for programs: the page leaves it out, keeps the value)."""
+    maison, csrf = page_session(site, "maison.liege")
+    rows = (
+        "id,title,kind,location.postcode,contract_type,source\n"
+        "fr-1,Commis de cuisine,job_offer,4000,cdd,maison_emploi\n"
+        "fr-2,Plongeur,job_offer,12,cdd,maison_emploi\n"
+        "fr-3,Aide-ménager,job_offer,1111,cdd,maison_emploi\n"
+    )
+    r = maison.post(
+        "/maison/opportunites/import",
+        data={"csrf": csrf},
+        files={"file": ("offres.csv", rows.encode(), "text/csv")},
+    )
+    assert r.status_code == 202, r.text
+    done = finish_task(maison, r.text)
+    assert "ligne 3, location.postcode : un code postal belge" in done
+    assert "(valeur : &#39;12&#39;)" in done or "(valeur : '12')" in done
+    assert "ligne 4, location.postcode : code postal 1111 inconnu de bpost" in done
+    assert "Belgian" not in done and not english_found(done), english_found(done)
 
 
 def test_the_profile_form_reads_the_wish_and_pasted_notes(site: World, linker: object) -> None:
