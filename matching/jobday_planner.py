@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -231,6 +232,23 @@ def _candidate_edges(
     return sorted(e for e in chosen if problem.allowed()[e])
 
 
+def _kept_pairs(problem: PlanningProblem, x: Collection[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The previous plan's pairs that are still allowed, when together they still fit the
+    selection's rules (stand slots, interviews per person, a suitable pair for each person):
+    then they are kept as constraints, not only rewarded; otherwise (fewer slots) none is."""
+    kept = sorted(e for e in problem.previous if e in x)
+    per_stand: dict[int, int] = {}
+    per_person: dict[int, list[tuple[int, int]]] = {}
+    for e in kept:
+        per_stand[e[1]] = per_stand.get(e[1], 0) + 1
+        per_person.setdefault(e[0], []).append(e)
+    fits = all(n <= int(problem.slots[st]) for st, n in per_stand.items()) and all(
+        len(es) <= problem.max_per_person and any(problem.good[e] for e in es)
+        for es in per_person.values()
+    )
+    return kept if fits else []
+
+
 def _select(
     problem: PlanningProblem,
     edges: list[tuple[int, int]],
@@ -263,6 +281,8 @@ def _select(
         if problem.nominated is not None and problem.nominated[p]:
             terms.append(round(SOFT_PENALTY * SCALE) * invited[p])
             n_nominees += 1
+    for e in _kept_pairs(problem, x):  # a re-plan never drops an interview it can keep
+        m.add(x[e] == 1)
     filled: dict[int, cp_model.IntVar] = {}
     for s, es in by_stand.items():
         m.add(sum(x[e] for e in es) <= int(problem.slots[s]))
