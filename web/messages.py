@@ -116,11 +116,9 @@ def french_part(message: str) -> str:
 def french_line(line: str) -> str:
     """A report line (``ligne 3, champ : français / english (valeur : '12')``) with the English
     half of its message left out and the value it names kept."""
-    head, sep, rest = line.partition(" / ")
-    if not sep:
-        return line
-    value = rest.find(" (valeur : ")
-    return head + (rest[value:] if value >= 0 else "")
+    _, sep, rest = line.partition(" / ")
+    value = rest.find(" (valeur : ") if sep else -1
+    return french_part(line) + (rest[value:] if value >= 0 else "")
 
 
 def _looks_french(msg: str) -> bool:
